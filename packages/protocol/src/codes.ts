@@ -1,0 +1,60 @@
+/**
+ * The one table of stable error codes. A code statically and permanently identifies a
+ * failure: messages may change between versions, codes never do. Match on `err.code`.
+ *
+ * `fatal` says whether the failure poisons the checkout it happened on (the worker is
+ * killed and every later call on that checkout rejects with the stored error).
+ *
+ * @module
+ */
+
+/** Every code, with whether it is fatal to a checkout and what it means. */
+export const ERROR_CODES = {
+  /** The handler in the worker threw (or rejected). The checkout stays usable. */
+  REMOTE_ERROR: { fatal: false, summary: 'the handler in the worker threw' },
+  /** `setup` threw in the worker; it is retried on the next call. */
+  SETUP_FAILED: { fatal: false, summary: 'the worker setup function threw' },
+  /** Arguments did not match the method's schema (checked on both ends). */
+  INVALID_ARGS: { fatal: false, summary: 'arguments did not match the interface schema' },
+  /** A result did not match the method's schema or cannot be carried by JSON. */
+  INVALID_RESULT: { fatal: false, summary: 'a result did not match its schema or is not JSON' },
+  /** The method is not an own property of the interface (unknown, or a prototype name). */
+  UNKNOWN_METHOD: { fatal: false, summary: 'the interface has no such method' },
+  /** A call queued behind a failed call on the same checkout; it was never sent. */
+  PRECEDING_CALL_FAILED: {
+    fatal: false,
+    summary: 'an earlier call on the same checkout failed, so this one never ran',
+  },
+  /** A call's deadline passed (waiting for a worker, connecting or executing). */
+  TIMEOUT: { fatal: true, summary: 'the call did not finish before its deadline' },
+  /** The worker process died or its connection broke while the checkout held it. */
+  WORKER_LOST: { fatal: true, summary: 'the worker connection suddenly died' },
+  /** The checkout was poisoned on purpose with `throwFatalError()`. */
+  FATAL_ERROR: { fatal: true, summary: 'the checkout was poisoned with throwFatalError()' },
+  /** The peer sent bytes that are not a valid frame or message; the connection is closed. */
+  PROTOCOL_ERROR: { fatal: true, summary: 'the peer broke the wire protocol' },
+  /** The peer speaks a protocol version this side cannot talk to. */
+  INCOMPATIBLE_PROTOCOL: { fatal: true, summary: 'the peer speaks an incompatible protocol' },
+  /** A checkout sat unused longer than its `leaseTimeout` and was taken back. */
+  LEASE_EXPIRED: { fatal: true, summary: 'the checkout was idle past its lease and taken back' },
+  /** Too many checkouts are already waiting (`maxQueue`). */
+  QUEUE_FULL: { fatal: false, summary: 'too many checkouts are waiting' },
+  /** The server refused the connection because `maxWorkers` workers are busy. */
+  SERVER_BUSY: { fatal: true, summary: 'the server has no worker to spare' },
+  /** A call was made on a checkout after it was released. */
+  CHECKOUT_RELEASED: { fatal: false, summary: 'the checkout was already released' },
+  /** The client, server or queue was closed or destroyed. */
+  CLOSED: { fatal: true, summary: 'the client, server or queue is closed' },
+  /** An option had the wrong type or value; nothing was started. */
+  INVALID_OPTION: { fatal: false, summary: 'an option had the wrong type or value' },
+  /** A queued job failed on its last attempt. */
+  JOB_FAILED: { fatal: false, summary: 'the job failed on its last attempt' },
+} as const satisfies Record<string, { fatal: boolean; summary: string }>;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** True when `value` is one of the codes in {@link ERROR_CODES}. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}

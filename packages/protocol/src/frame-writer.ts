@@ -1,0 +1,48 @@
+/**
+ * A writer that batches frames per tick: every message sent during one synchronous run
+ * (and the microtasks after it) goes out in one `write`, so pipelining does not cost a
+ * system call per call.
+ *
+ * @module
+ */
+import { FrameBatch } from './frame-encoder.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './limits.js';
+import type { Message } from './messages.js';
+
+/** The part of a socket a FrameWriter needs. */
+export interface FrameSink {
+  write(chunk: Buffer): boolean;
+  readonly destroyed: boolean;
+}
+
+export class FrameWriter {
+  readonly #sink: FrameSink;
+  readonly #batch: FrameBatch;
+  #scheduled = false;
+  readonly #flush = () => this.flush();
+
+  constructor(sink: FrameSink, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+    this.#sink = sink;
+    this.#batch = new FrameBatch(maxFrameBytes);
+  }
+
+  /**
+   * Serialises `message` now (an unencodable or oversized one throws a ProtocolError here,
+   * to the caller) and writes it with the others of this tick.
+   */
+  send(message: Message): void {
+    this.#batch.add(message);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  /** Writes whatever is waiting now. */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#batch.length === 0) return;
+    const chunk = this.#batch.take();
+    if (!this.#sink.destroyed) this.#sink.write(chunk);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Every message of the wire protocol, as zod schemas with their inferred types. Every
+ * message is a JSON object with a `type`; the union is discriminated on it.
+ *
+ * Client → worker: `call`, `cancel`, `done`. Worker → client: `hello`, `result`, `error`,
+ * `retire`.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import { logRecordSchema } from './deferred-log-record.js';
+
+const callId = z.number().int().nonnegative();
+
+export const wireErrorSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  data: z.unknown().optional(),
+  remoteCode: z.union([z.string(), z.number()]).optional(),
+});
+
+/** First message on every connection, sent by the worker once it is ready. */
+export const helloSchema = z.object({
+  type: z.literal('hello'),
+  /** The protocol version the worker speaks. */
+  protocol: z.number().int().positive(),
+  pid: z.number().int(),
+  /** The server's `name`, or null. */
+  server: z.string().nullable(),
+  /** The worker's number within its server, from 1. */
+  worker: z.number().int().nonnegative(),
+  /** The JSON description of the interface, or null for a one-function interface. */
+  interface: z.record(z.string(), z.unknown()).nullable(),
+});
+
+/** Runs one method (or, with `method: null`, the one-function interface). */
+export const callSchema = z.object({
+  type: z.literal('call'),
+  id: callId,
+  method: z.string().nullable(),
+  args: z.array(z.unknown()),
+  /** Absolute deadline in epoch milliseconds; the handler's signal aborts when it passes. */
+  deadline: z.number().optional(),
+  /** Values of the caller's error scope (request id, trace context, …). */
+  scope: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const resultSchema = z.object({
+  type: z.literal('result'),
+  id: callId,
+  value: z.unknown(),
+  log: logRecordSchema.optional(),
+});
+
+export const errorSchema = z.object({
+  type: z.literal('error'),
+  id: callId,
+  error: wireErrorSchema,
+  log: logRecordSchema.optional(),
+});
+
+/** Asks the worker to abort call `id`: its handler's `ctx.signal` fires. */
+export const cancelSchema = z.object({ type: z.literal('cancel'), id: callId });
+
+/** The checkout is released and the worker goes back to the pool: run `checkoutDone`. */
+export const doneSchema = z.object({ type: z.literal('done') });
+
+/** The worker will serve no further checkout; the client replaces it without an error. */
+export const retireSchema = z.object({
+  type: z.literal('retire'),
+  reason: z.string().optional(),
+});
+
+export const messageSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  callSchema,
+  resultSchema,
+  errorSchema,
+  cancelSchema,
+  doneSchema,
+  retireSchema,
+]);
+
+export type HelloMessage = z.infer<typeof helloSchema>;
+export type CallMessage = z.infer<typeof callSchema>;
+export type ResultMessage = z.infer<typeof resultSchema>;
+export type ErrorMessage = z.infer<typeof errorSchema>;
+export type CancelMessage = z.infer<typeof cancelSchema>;
+export type DoneMessage = z.infer<typeof doneSchema>;
+export type RetireMessage = z.infer<typeof retireSchema>;
+/** Any protocol message. */
+export type Message = z.infer<typeof messageSchema>;
+/** The `type` of a message. */
+export type MessageType = Message['type'];

@@ -1,0 +1,43 @@
+import { FrameDecoder, FrameWriter, type Message, ProtocolError } from '@taskpool/protocol';
+import { describe, expect, it } from 'vitest';
+
+function sink() {
+  const writes: Buffer[] = [];
+  return { writes, destroyed: false, write: (chunk: Buffer) => writes.push(chunk) > 0 };
+}
+
+describe('FrameWriter', () => {
+  it('sends everything of one tick in one write', async () => {
+    const target = sink();
+    const writer = new FrameWriter(target);
+    const messages: Message[] = Array.from({ length: 50 }, (_, id) => ({
+      type: 'call',
+      id,
+      method: 'echo',
+      args: [id],
+    }));
+    for (const message of messages) writer.send(message);
+    expect(target.writes).toHaveLength(0);
+    await Promise.resolve();
+    expect(target.writes).toHaveLength(1);
+    expect(new FrameDecoder().push(target.writes[0] as Buffer)).toEqual(messages);
+  });
+
+  it('throws to the sender for an unencodable message and keeps the others', async () => {
+    const target = sink();
+    const writer = new FrameWriter(target, 64);
+    writer.send({ type: 'done' });
+    expect(() =>
+      writer.send({ type: 'call', id: 1, method: 'x', args: ['y'.repeat(100)] }),
+    ).toThrow(ProtocolError);
+    await Promise.resolve();
+    expect(new FrameDecoder().push(target.writes[0] as Buffer)).toEqual([{ type: 'done' }]);
+  });
+
+  it('writes nothing to a destroyed sink', async () => {
+    const target = { ...sink(), destroyed: true };
+    new FrameWriter(target).send({ type: 'done' });
+    await Promise.resolve();
+    expect(target.writes).toHaveLength(0);
+  });
+});
