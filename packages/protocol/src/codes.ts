@@ -25,6 +25,8 @@ export const ERROR_CODES = {
     fatal: false,
     summary: 'an earlier call on the same checkout failed, so this one never ran',
   },
+  /** The call was cancelled (its signal aborted) before it finished. */
+  CANCELLED: { fatal: false, summary: 'the call was cancelled before it finished' },
   /** A call's deadline passed (waiting for a worker, connecting or executing). */
   TIMEOUT: { fatal: true, summary: 'the call did not finish before its deadline' },
   /** The worker process died or its connection broke while the checkout held it. */

@@ -105,6 +105,14 @@ export class PrecedingCallFailedError extends TaskpoolError {
   }
 }
 
+/** The call was cancelled before it finished. */
+export class CancelledError extends TaskpoolError {
+  constructor(message = 'the call was cancelled', options?: TaskpoolErrorOptions) {
+    super('CANCELLED', message, options);
+    this.name = 'CancelledError';
+  }
+}
+
 /** A deadline passed. The message keeps the original's `timed out after N seconds`. */
 export class TimeoutError extends TaskpoolError {
   constructor(timeoutMs: number, options?: TaskpoolErrorOptions) {
@@ -279,6 +287,7 @@ const WIRE_CLASSES: Partial<Record<ErrorCode, { prototype: TaskpoolError }>> = {
   INVALID_RESULT: ValidationError,
   UNKNOWN_METHOD: UnknownMethodError,
   PRECEDING_CALL_FAILED: PrecedingCallFailedError,
+  CANCELLED: CancelledError,
   TIMEOUT: TimeoutError,
   WORKER_LOST: WorkerLostError,
   FATAL_ERROR: FatalError,

@@ -27,6 +27,7 @@ export {
   type UnixEndpoint,
 } from './endpoint.js';
 export {
+  CancelledError,
   CheckoutReleasedError,
   ClosedError,
   FatalError,
@@ -93,3 +94,4 @@ export {
   wireErrorSchema,
 } from './messages.js';
 export { parseMessage } from './parse-message.js';
+export { parseOptions } from './options.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  CancelledError,
   CheckoutReleasedError,
   ClosedError,
   ERROR_CODES,
@@ -44,6 +45,7 @@ const scenarios: Scenario[] = [
     PrecedingCallFailedError,
     /earlier call/,
   ],
+  ['CANCELLED', () => new CancelledError(), CancelledError, /cancelled/],
   ['TIMEOUT', () => new TimeoutError(200), TimeoutError, /^timed out after 0.2 seconds$/],
   [
     'WORKER_LOST',

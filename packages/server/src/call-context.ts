@@ -1,0 +1,90 @@
+/**
+ * The context of one call in a worker. Its signal and log are made on first use, so a
+ * handler that reads neither costs no allocation for them.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DeferredLog, type HandlerContext } from '@taskpool/protocol';
+
+const storage = new AsyncLocalStorage<HandlerContext>();
+
+/** The context of the call running now, for one-function interfaces and helpers. */
+export function currentContext(): HandlerContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` with `ctx` as the current context. */
+export function runInContext<T>(ctx: HandlerContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+const NO_SCOPE: Readonly<Record<string, unknown>> = Object.freeze({});
+
+export class CallContext implements HandlerContext {
+  readonly method: string | null;
+  readonly workerId: number;
+  readonly scope: Readonly<Record<string, unknown>>;
+  readonly call: HandlerContext['call'];
+  readonly #deadline: number | undefined;
+  #controller: AbortController | undefined;
+  #abortReason: unknown;
+  #aborted = false;
+  #timer: NodeJS.Timeout | undefined;
+  #log: DeferredLog | undefined;
+
+  constructor(init: {
+    method: string | null;
+    workerId: number;
+    deadline?: number | undefined;
+    scope?: Record<string, unknown> | undefined;
+    log?: DeferredLog | undefined;
+    call: HandlerContext['call'];
+  }) {
+    this.method = init.method;
+    this.workerId = init.workerId;
+    this.scope = init.scope ?? NO_SCOPE;
+    this.call = init.call;
+    this.#deadline = init.deadline;
+    this.#log = init.log;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) {
+        this.#controller.abort(this.#abortReason);
+      } else if (this.#deadline !== undefined) {
+        const wait = this.#deadline - Date.now();
+        const expire = () =>
+          this.abort(new DOMException('the call deadline passed', 'TimeoutError'));
+        if (wait <= 0) expire();
+        else this.#timer = setTimeout(expire, wait).unref();
+      }
+    }
+    return this.#controller.signal;
+  }
+
+  get log(): DeferredLog {
+    this.#log ??= new DeferredLog();
+    return this.#log;
+  }
+
+  /** The log if anything was written to it. */
+  get usedLog(): DeferredLog | undefined {
+    return this.#log && !this.#log.isEmpty ? this.#log : undefined;
+  }
+
+  /** Aborts the call's signal (a cancel frame, the client leaving, the deadline). */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#abortReason = reason;
+    this.#controller?.abort(reason);
+  }
+
+  /** Releases the deadline timer. */
+  dispose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Messages between the supervisor and its worker processes over Node's IPC channel, and
+ * the worker's start-up configuration (passed in one environment variable).
+ *
+ * @module
+ */
+
+/** Supervisor → worker. `connection` comes with the socket handle. */
+export type SupervisorMessage =
+  | { t: 'connection' }
+  | { t: 'ping' }
+  /** Finish the current checkout, tell the client (a `retire` frame), exit when it leaves. */
+  | { t: 'retire'; reason: string };
+
+/** Worker → supervisor. */
+export type WorkerMessage = { t: 'ready' } | { t: 'pong' };
+
+/** The environment variable that makes a process a worker and carries its configuration. */
+export const WORKER_ENV = 'TASKPOOL_WORKER_CONFIG';
+
+/** What a worker process needs to know at start. */
+export interface WorkerConfig {
+  workerId: number;
+  serverName: string | null;
+  /** The server's endpoint as a string: in single-file mode it picks the right createServer. */
+  endpoint: string;
+  maxFrameBytes: number;
+  maxRequestsPerWorker: number | null;
+  /** A module URL holding the worker's code, or null when the entry script is re-executed. */
+  workerModule: string | null;
+}
+
+let cached: WorkerConfig | null | undefined;
+
+/**
+ * The worker configuration when this process is a worker, else null. The variable is
+ * removed from the environment once read, so that processes a handler starts are not
+ * mistaken for workers.
+ */
+export function workerConfig(): WorkerConfig | null {
+  if (cached === undefined) {
+    const raw = process.env[WORKER_ENV];
+    delete process.env[WORKER_ENV];
+    cached = raw ? (JSON.parse(raw) as WorkerConfig) : null;
+  }
+  return cached;
+}
+
+/** True inside a worker process (for code that should only run in the supervisor). */
+export function isWorker(): boolean {
+  return workerConfig() !== null;
+}

@@ -1,0 +1,57 @@
+/**
+ * Opens the listening socket. A Unix socket is created with the requested mode (no window
+ * in which it is more open), and a stale socket file left by a dead server is replaced,
+ * while one that a live server answers on is not.
+ *
+ * @module
+ */
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type Server } from 'node:net';
+import { type Endpoint, InvalidOptionError } from '@taskpool/protocol';
+
+function isAnswering(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    const done = (answer: boolean) => {
+      probe.destroy();
+      resolve(answer);
+    };
+    probe.once('connect', () => done(true));
+    probe.once('error', () => done(false));
+    probe.setTimeout(1_000, () => done(false));
+  });
+}
+
+export async function openListener(endpoint: Endpoint, socketMode: number): Promise<Server> {
+  const server = createServer({ pauseOnConnect: true });
+  if (endpoint.kind === 'unix') {
+    if (existsSync(endpoint.path)) {
+      if (await isAnswering(endpoint.path)) {
+        throw new InvalidOptionError(
+          `createServer: option "listen": expected a free socket path, received ${JSON.stringify(endpoint.path)} where a server already listens`,
+        );
+      }
+      unlinkSync(endpoint.path);
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const listening = () => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (endpoint.kind === 'unix') {
+      // The umask makes the socket file born with the mode asked for; restored at once.
+      const previous = process.umask(~socketMode & 0o777);
+      try {
+        server.listen(endpoint.path, listening);
+      } finally {
+        process.umask(previous);
+      }
+    } else {
+      server.listen(endpoint.port, endpoint.host, listening);
+    }
+  });
+  if (endpoint.kind === 'unix') chmodSync(endpoint.path, socketMode);
+  return server;
+}

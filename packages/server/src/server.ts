@@ -1,0 +1,86 @@
+/**
+ * `createServer`: in the supervisor process it listens and manages workers; in a worker
+ * process started by re-executing the entry script, the same call serves the connection
+ * handed to that worker instead.
+ *
+ * @module
+ */
+import { type Endpoint, formatEndpoint, parseEndpoint } from '@taskpool/protocol';
+import { workerConfig } from './ipc.js';
+import { resolveServerOptions, type ServerOptions } from './options.js';
+import { type CloseOptions, type ServerStats, Supervisor } from './supervisor.js';
+import { runWorker } from './worker-runtime.js';
+
+/** A taskpool server. */
+export interface TaskServer extends AsyncDisposable {
+  /**
+   * Starts listening and spawning spares; resolves with the endpoint (the real port when
+   * listening on TCP port 0). In a worker process it never resolves: the worker serves.
+   */
+  listen(): Promise<Endpoint>;
+  /** Stops accepting, lets busy workers finish until the deadline, then TERM, then KILL. */
+  close(options?: CloseOptions): Promise<void>;
+  /** Rolling restart: every worker is replaced by one running fresh code (as SIGHUP does). */
+  restart(): void;
+  /** Counts of workers and waiting connections. */
+  stats(): ServerStats;
+  /** Where the server listens. */
+  readonly endpoint: Endpoint;
+}
+
+function workerModeServer(options: ServerOptions): TaskServer | undefined {
+  const config = workerConfig();
+  if (config === null || config.workerModule !== null) return undefined;
+  const endpoint = parseEndpoint(options.listen);
+  const mine = formatEndpoint(endpoint) === config.endpoint;
+  const idle = (): ServerStats => ({
+    starting: 0,
+    spares: 0,
+    serving: 0,
+    waitingConnections: 0,
+    spawned: 0,
+    killedHung: 0,
+  });
+  return {
+    endpoint,
+    listen: () => {
+      if (!mine || options.interface === undefined) return new Promise<never>(() => {});
+      return runWorker(
+        { interface: options.interface, setup: options.setup, checkoutDone: options.checkoutDone },
+        config,
+      );
+    },
+    close: async () => {},
+    restart: () => {},
+    stats: idle,
+    [Symbol.asyncDispose]: async () => {},
+  };
+}
+
+/**
+ * Creates a server. Call `listen()` to start it.
+ *
+ * @example
+ * const server = createServer({
+ *   name: 'passwd-hasher',
+ *   listen: 'unix:/tmp/taskpool.sock',
+ *   interface: hasher.implement({ hash: (p) => bcrypt.hashSync(p, 10), verify: … }),
+ * });
+ * await server.listen();
+ */
+export function createServer(options: ServerOptions): TaskServer {
+  const resolved = resolveServerOptions(options);
+  const inWorker = workerModeServer(options);
+  if (inWorker) return inWorker;
+  const supervisor = new Supervisor(resolved);
+  return {
+    get endpoint() {
+      return supervisor.endpoint;
+    },
+    listen: () => supervisor.listen(),
+    close: (closeOptions) => supervisor.close(closeOptions),
+    restart: () => supervisor.restart(),
+    stats: () => supervisor.stats(),
+    [Symbol.asyncDispose]: () => supervisor.close(),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * What a worker runs: the interface, and the optional `setup` and `checkoutDone` hooks.
+ *
+ * @module
+ */
+import type { HandlerContext, Implementation } from '@taskpool/protocol';
+
+/** A record of handlers: each receives its arguments, then the call context. */
+export type HandlerRecord = Record<string, (...args: never[]) => unknown>;
+
+/** One function serving every call: it receives the method name (or null), then the arguments. */
+export type InterfaceFunction = (method: string | null, ...args: never[]) => unknown;
+
+/** Anything a server accepts as its interface. */
+export type ServerInterface = Implementation | HandlerRecord | InterfaceFunction;
+
+/** The code of a worker. */
+export interface WorkerDefinition {
+  /**
+   * The calls the worker serves: `iface.implement({...})` (validated by zod on both ends),
+   * a plain record of handlers, or one function receiving `(method, ...args)`.
+   * @example interface: hasher.implement({ hash: (plain) => bcrypt.hashSync(plain, 10) })
+   */
+  interface: ServerInterface;
+  /**
+   * Runs once in each worker before its first call (spares run it while they wait). If it
+   * throws, the first call fails with `SETUP_FAILED` (`setup exception: …`) and setup runs
+   * again on the next call.
+   * @default none
+   * @example setup: () => { db = new Database('app.sqlite3'); }
+   */
+  setup?: (ctx: Pick<HandlerContext, 'log' | 'workerId'>) => unknown;
+  /**
+   * Runs when the client releases a checkout and the worker goes back to the client's pool
+   * (for example, to roll back a transaction left open). If it throws, the worker exits and
+   * the client replaces it.
+   * @default none
+   * @example checkoutDone: () => { if (db.inTransaction) db.exec('ROLLBACK'); }
+   */
+  checkoutDone?: () => unknown;
+}
+
+/** Types a worker module's default export. */
+export function defineWorker<const TDefinition extends WorkerDefinition>(
+  definition: TDefinition,
+): TDefinition {
+  return definition;
+}
+
+/** Reads a worker definition from a loaded module: its default export, or its named exports. */
+export function definitionFromModule(
+  loaded: Record<string, unknown>,
+  where: string,
+): WorkerDefinition {
+  const candidate = (loaded.default ?? loaded) as Partial<WorkerDefinition> | undefined;
+  const iface = candidate?.interface;
+  if (typeof iface !== 'function' && (typeof iface !== 'object' || iface === null)) {
+    throw new TypeError(
+      `worker module ${where}: expected a default export { interface, setup?, checkoutDone? } (see defineWorker), received no interface`,
+    );
+  }
+  return candidate as WorkerDefinition;
+}

@@ -1,0 +1,72 @@
+/**
+ * The life of a worker process: load the code, run setup, tell the supervisor it is
+ * ready, take the one connection it is handed, answer pings (the hung-worker watchdog),
+ * and exit when the connection is over.
+ *
+ * @module
+ */
+import type { Socket } from 'node:net';
+import { createDispatcher } from './dispatcher.js';
+import type { SupervisorMessage, WorkerConfig, WorkerMessage } from './ipc.js';
+import { SetupRunner } from './setup-runner.js';
+import { WorkerConnection } from './worker-connection.js';
+import type { WorkerDefinition } from './worker-definition.js';
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+/** Serves as a worker until the connection ends; never resolves (the process exits). */
+export function runWorker(definition: WorkerDefinition, config: WorkerConfig): Promise<never> {
+  const name = config.serverName ?? 'anonymous';
+  try {
+    process.title = `taskpool-worker:${name}(${config.workerId})`;
+  } catch {
+    // Not every platform lets a process rename itself.
+  }
+  const dispatcher = createDispatcher(definition.interface);
+  const setup = new SetupRunner(definition.setup, config.workerId);
+  let connection: WorkerConnection | undefined;
+  let pendingRetire: string | undefined;
+
+  const finish = (code: number) => process.exit(code);
+
+  process.on('message', (message: SupervisorMessage, handle?: unknown) => {
+    switch (message.t) {
+      case 'ping':
+        send({ t: 'pong' });
+        return;
+      case 'retire':
+        if (connection) connection.retire(message.reason);
+        else pendingRetire = message.reason;
+        return;
+      case 'connection': {
+        if (connection || !handle) {
+          (handle as Socket | undefined)?.destroy();
+          return;
+        }
+        connection = new WorkerConnection({
+          socket: handle as Socket,
+          dispatcher,
+          setup,
+          checkoutDone: definition.checkoutDone,
+          workerId: config.workerId,
+          serverName: config.serverName,
+          maxFrameBytes: config.maxFrameBytes,
+          maxRequestsPerWorker: config.maxRequestsPerWorker,
+          onFinished: finish,
+        });
+        if (pendingRetire !== undefined) connection.retire(pendingRetire);
+        return;
+      }
+    }
+  });
+  // Without a supervisor a spare has nothing to wait for; a serving worker finishes its
+  // connection (so clients keep their workers across a server restart).
+  process.on('disconnect', () => {
+    if (!connection) finish(0);
+  });
+
+  void setup.ensure().then(() => send({ t: 'ready' }));
+  return new Promise<never>(() => {});
+}
