@@ -1,0 +1,60 @@
+/** Command-line options of `npm run bench`. */
+import { parseArgs } from 'node:util';
+
+export interface BenchArgs {
+  workloads: string[];
+  only: string[];
+  json: string | undefined;
+  markdown: string | undefined;
+  quick: boolean;
+  reps: number | undefined;
+  help: boolean;
+}
+
+export const usage = `usage: npm run bench -- [workload ...] [options]
+
+  workloads: echo-seq echo-pipelined checkout-churn echo-10k bcrypt cold-start
+             idle-memory codec (default: all)
+  --workloads a,b     the same, as an option
+  --only a,b          systems by name or family (raw, raw-pipelined, piscina, tinypool,
+                      workerpool, taskpool, taskpool-per-call, taskpool-call)
+  --reps N            repetitions (default 3; 2 with --quick)
+  --quick             fewer calls per run, for development
+  --json FILE         write every figure as JSON
+  --markdown FILE     write the tables as Markdown
+`;
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      workloads: { type: 'string' },
+      only: { type: 'string' },
+      json: { type: 'string' },
+      markdown: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const reps = values.reps === undefined ? undefined : Number(values.reps);
+  if (reps !== undefined && !(Number.isInteger(reps) && reps > 0)) {
+    throw new Error(`--reps takes a positive integer, not ${values.reps}`);
+  }
+  return {
+    workloads: [...positionals, ...list(values.workloads)],
+    only: list(values.only),
+    json: values.json,
+    markdown: values.markdown,
+    quick: values.quick ?? false,
+    reps,
+    help: values.help ?? false,
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * The workloads as run inside one child process against one system. Each returns its
+ * primary figure (and extras); every reply is checked against what was sent, and a wrong
+ * one throws, failing the run.
+ */
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import bcrypt from 'bcryptjs';
+import {
+  bcryptPassword,
+  bcryptSalt,
+  bigPayload,
+  checkBig,
+  checkSmall,
+  smallPayload,
+} from './payloads.js';
+import { rssKb, stopChild } from './proc.js';
+import { median, quantile, spread } from './stats.js';
+import type { RunningSystem, System } from './systems/system.js';
+import { bcryptCost, type WorkloadName, type WorkloadParams } from './workloads.js';
+
+export interface RunContext {
+  socketDir: string;
+  /** 0-based repetition, to alternate orders inside a child (bcrypt's 2 and 1 workers). */
+  rep: number;
+  /** The right answer for each bcrypt hash, by index (computed once by the orchestrator). */
+  bcryptExpected: readonly string[];
+}
+
+export interface RunResult {
+  /** The primary figure of this run. */
+  value: number;
+  /** Individual observations of the primary figure, when a run makes several. */
+  samples?: number[];
+  extras: Record<string, number>;
+}
+
+/** Runs `call(0..total-1)` with at most `inFlight` pending at a time. */
+async function drive(
+  total: number,
+  inFlight: number,
+  call: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < total) await call(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, total) }, lane));
+}
+
+async function withSystem<T>(
+  system: System,
+  workers: number,
+  context: RunContext,
+  body: (running: RunningSystem) => Promise<T>,
+): Promise<T> {
+  const running = await system.start({ workers, socketDir: context.socketDir });
+  try {
+    return await body(running);
+  } finally {
+    await running.close();
+  }
+}
+
+/** Timed throughput of `call` over `params.calls`, after an untimed warm-up. */
+async function throughput(
+  params: WorkloadParams,
+  call: (index: number) => Promise<void>,
+): Promise<number> {
+  await drive(params.warmup, params.inFlight, (i) => call(1_000_000 + i));
+  const started = performance.now();
+  await drive(params.calls, params.inFlight, call);
+  return params.calls / ((performance.now() - started) / 1_000);
+}
+
+const echoSmall = (running: RunningSystem) => async (id: number) => {
+  const sent = smallPayload(id);
+  checkSmall(sent, await running.echo(sent));
+};
+
+async function echoSeq(system: System, params: WorkloadParams, context: RunContext) {
+  return withSystem(system, params.workers, context, async (running) => {
+    const echo = echoSmall(running);
+    for (let i = 0; i < params.warmup; i++) await echo(1_000_000 + i);
+    const latencies = new Float64Array(params.calls);
+    const started = performance.now();
+    for (let i = 0; i < params.calls; i++) {
+      const sent = smallPayload(i);
+      const before = performance.now();
+      const got = await running.echo(sent);
+      latencies[i] = performance.now() - before;
+      checkSmall(sent, got);
+    }
+    const seconds = (performance.now() - started) / 1_000;
+    const values = [...latencies];
+    return {
+      value: params.calls / seconds,
+      extras: { p50: quantile(values, 0.5) * 1_000, p99: quantile(values, 0.99) * 1_000 },
+    };
+  });
+}
+
+async function echoPipelined(system: System, params: WorkloadParams, context: RunContext) {
+  return withSystem(system, params.workers, context, async (running) => ({
+    value: await throughput(params, echoSmall(running)),
+    extras: {},
+  }));
+}
+
+async function checkoutChurn(system: System, params: WorkloadParams, context: RunContext) {
+  return withSystem(system, params.workers, context, async (running) => {
+    const checkout = running.checkout?.bind(running);
+    const echo = echoSmall(running);
+    const once = checkout
+      ? async (id: number) => {
+          const lease = await checkout();
+          try {
+            const sent = smallPayload(id);
+            checkSmall(sent, await lease.echo(sent));
+          } finally {
+            await lease.release();
+          }
+        }
+      : echo;
+    return { value: await throughput(params, once), extras: {} };
+  });
+}
+
+async function echoTenK(system: System, params: WorkloadParams, context: RunContext) {
+  return withSystem(system, params.workers, context, async (running) => ({
+    value: await throughput(params, async (id) => {
+      const sent = bigPayload(id);
+      checkBig(sent, await running.echo(sent));
+    }),
+    extras: {},
+  }));
+}
+
+async function hashes(
+  system: System,
+  workers: number,
+  params: WorkloadParams,
+  context: RunContext,
+): Promise<number> {
+  return withSystem(system, workers, context, async (running) => {
+    // Warm-up at cost 4 (about 1 ms a hash), checked the slow way since there are few.
+    await drive(params.warmup, params.warmup, async (i) => {
+      const password = bcryptPassword(i);
+      const got = await running.hash(password, bcryptSalt(i, 4));
+      if (typeof got !== 'string' || !bcrypt.compareSync(password, got)) {
+        throw new Error(`bad warm-up hash ${i}: ${String(got)}`);
+      }
+    });
+    const started = performance.now();
+    await drive(params.calls, params.inFlight, async (i) => {
+      const got = await running.hash(bcryptPassword(i), bcryptSalt(i, bcryptCost));
+      const expected = context.bcryptExpected[i];
+      if (expected === undefined) throw new Error(`no expected hash for ${i}`);
+      if (got !== expected) throw new Error(`wrong hash ${i}: ${String(got)} != ${expected}`);
+    });
+    return params.calls / ((performance.now() - started) / 1_000);
+  });
+}
+
+async function bcryptWorkload(system: System, params: WorkloadParams, context: RunContext) {
+  const order = context.rep % 2 === 0 ? [params.workers, 1] : [1, params.workers];
+  const rates = new Map<number, number>();
+  for (const workers of order) rates.set(workers, await hashes(system, workers, params, context));
+  const many = rates.get(params.workers) ?? Number.NaN;
+  const one = rates.get(1) ?? Number.NaN;
+  return { value: many, extras: { oneWorker: one, scaling: many / one } };
+}
+
+async function coldStart(system: System, params: WorkloadParams, context: RunContext) {
+  const samples: number[] = [];
+  for (let i = 0; i < (params.samples ?? 1); i++) {
+    await sleep(100); // let the previous pool's processes finish exiting
+    const started = performance.now();
+    const running = await system.start({ workers: params.workers, socketDir: context.socketDir });
+    try {
+      const sent = smallPayload(i);
+      const got = await running.echo(sent);
+      samples.push(performance.now() - started);
+      checkSmall(sent, got);
+    } finally {
+      await running.close();
+    }
+  }
+  return { value: median(samples), samples, extras: {} };
+}
+
+async function idleMemory(system: System, params: WorkloadParams, context: RunContext) {
+  const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], {
+    stdio: 'ignore',
+  });
+  try {
+    return await withSystem(system, params.workers, context, async (running) => {
+      await drive(params.calls, params.inFlight, echoSmall(running));
+      const pids = (await running.workerPids()).filter((pid) => pid !== bare.pid);
+      if (pids.length === 0) throw new Error('no worker process to measure');
+      await sleep(params.settleMs ?? 1_000);
+      const workerMb = pids.map((pid) => rssKb(pid) / 1_024);
+      const bareMb = rssKb(bare.pid ?? -1) / 1_024;
+      if (workerMb.some(Number.isNaN) || Number.isNaN(bareMb)) {
+        throw new Error('a measured process exited while idle');
+      }
+      const { min, max } = spread(workerMb);
+      return {
+        value: median(workerMb),
+        extras: { bareMb, workers: pids.length, minMb: min, maxMb: max },
+      };
+    });
+  } finally {
+    await stopChild(bare, 'SIGKILL');
+  }
+}
+
+type Runner = (system: System, params: WorkloadParams, context: RunContext) => Promise<RunResult>;
+
+export const runners: Record<WorkloadName, Runner> = {
+  'echo-seq': echoSeq,
+  'echo-pipelined': echoPipelined,
+  'checkout-churn': checkoutChurn,
+  'echo-10k': echoTenK,
+  bcrypt: bcryptWorkload,
+  'cold-start': coldStart,
+  'idle-memory': idleMemory,
+};

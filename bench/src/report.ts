@@ -1,0 +1,245 @@
+/**
+ * From the runs to the table: medians, min–max spread and ratios per workload and system,
+ * printed as text or Markdown, and the issue's targets for taskpool, met or missed.
+ */
+import type { JobOutcome } from './runner.js';
+import { median, spread } from './stats.js';
+import type { System } from './systems/system.js';
+import { bareNodeRow, type WorkloadName, type WorkloadSpec, workloads } from './workloads.js';
+
+export interface Run {
+  system: string;
+  workload: WorkloadName;
+  rep: number;
+  outcome: JobOutcome;
+}
+
+export interface Row {
+  system: string;
+  /** Every observation of the primary figure, over all repetitions. */
+  samples: number[];
+  median: number;
+  min: number;
+  max: number;
+  /** median / the baseline row's median. */
+  ratio: number | undefined;
+  /** Medians over repetitions. */
+  extras: Record<string, number>;
+  failures: string[];
+}
+
+export interface WorkloadReport {
+  spec: WorkloadSpec;
+  rows: Row[];
+}
+
+function summarize(system: string, runs: Run[]): Row {
+  const samples: number[] = [];
+  const extraValues = new Map<string, number[]>();
+  const failures: string[] = [];
+  for (const { outcome } of runs) {
+    if (!outcome.result) {
+      failures.push(outcome.error ?? 'no result');
+      continue;
+    }
+    samples.push(...(outcome.result.samples ?? [outcome.result.value]));
+    for (const [key, value] of Object.entries(outcome.result.extras)) {
+      extraValues.set(key, [...(extraValues.get(key) ?? []), value]);
+    }
+  }
+  const extras = Object.fromEntries([...extraValues].map(([key, values]) => [key, median(values)]));
+  return {
+    system,
+    samples,
+    median: median(samples),
+    ...spread(samples),
+    ratio: undefined,
+    extras,
+    failures,
+  };
+}
+
+export function aggregate(
+  runs: Run[],
+  order: readonly System[],
+  selected: readonly WorkloadName[],
+): WorkloadReport[] {
+  return selected.map((name) => {
+    const spec = workloads[name];
+    const mine = runs.filter((run) => run.workload === name);
+    const rows = order
+      .filter((system) => mine.some((run) => run.system === system.name))
+      .map((system) =>
+        summarize(
+          system.name,
+          mine.filter((run) => run.system === system.name),
+        ),
+      );
+    if (name === 'idle-memory') {
+      const bare = mine.flatMap((run) => {
+        const value = run.outcome.result?.extras.bareMb;
+        return value === undefined ? [] : [value];
+      });
+      if (bare.length > 0) {
+        rows.unshift({
+          system: bareNodeRow,
+          samples: bare,
+          median: median(bare),
+          ...spread(bare),
+          ratio: undefined,
+          extras: {},
+          failures: [],
+        });
+      }
+    }
+    const baseline = rows.find((row) => row.system === spec.baseline && row.samples.length > 0);
+    for (const row of rows) {
+      if (baseline && row.samples.length > 0) row.ratio = row.median / baseline.median;
+    }
+    return { spec, rows };
+  });
+}
+
+function formatValue(value: number, unit: string): string {
+  if (!Number.isFinite(value)) return '—';
+  if (unit === 'ms' || unit === 'MB' || unit === '×') return value.toFixed(unit === '×' ? 2 : 1);
+  return Math.round(value).toLocaleString('en-US');
+}
+
+interface Column {
+  header: string;
+  cell(row: Row): string;
+  left?: boolean;
+}
+
+function columns(report: WorkloadReport): Column[] {
+  const { spec } = report;
+  return [
+    { header: 'system', cell: (row) => row.system, left: true },
+    {
+      header: `${spec.unit} (median)`,
+      cell: (row) => (row.samples.length > 0 ? formatValue(row.median, spec.unit) : 'failed'),
+    },
+    {
+      header: 'min–max',
+      cell: (row) =>
+        row.samples.length > 0
+          ? `${formatValue(row.min, spec.unit)}–${formatValue(row.max, spec.unit)}`
+          : '',
+    },
+    {
+      header: `× ${spec.baseline}`,
+      cell: (row) => (row.ratio === undefined ? '' : row.ratio.toFixed(2)),
+    },
+    ...spec.extras.map((extra) => ({
+      header: `${extra.label}${extra.unit === '×' ? '' : ` (${extra.unit})`}`,
+      cell: (row: Row) => {
+        const value = row.extras[extra.key];
+        return value === undefined ? '' : formatValue(value, extra.unit);
+      },
+    })),
+    {
+      header: 'runs',
+      cell: (row) =>
+        row.failures.length > 0 ? `${row.samples.length} ok, ${row.failures.length} failed` : '',
+    },
+  ];
+}
+
+function caption(spec: WorkloadSpec, runsPerRow: string): string {
+  const better = spec.better === 'higher' ? 'higher is better' : 'lower is better';
+  return `${spec.name}: ${spec.title} (${spec.unit}, ${better}; ${runsPerRow})`;
+}
+
+export function textTable(report: WorkloadReport, runsPerRow: string): string {
+  const cols = columns(report).filter((col) => report.rows.some((row) => col.cell(row) !== ''));
+  const cells = report.rows.map((row) => cols.map((col) => col.cell(row)));
+  const widths = cols.map((col, i) =>
+    Math.max(col.header.length, ...cells.map((line) => (line[i] ?? '').length)),
+  );
+  const pad = (text: string, i: number) =>
+    cols[i]?.left ? text.padEnd(widths[i] ?? 0) : text.padStart(widths[i] ?? 0);
+  const lines = [
+    caption(report.spec, runsPerRow),
+    `  ${cols.map((col, i) => pad(col.header, i)).join('  ')}`,
+    ...cells.map((line) => `  ${line.map(pad).join('  ')}`),
+  ];
+  return lines.join('\n');
+}
+
+export function markdownTable(report: WorkloadReport, runsPerRow: string): string {
+  const cols = columns(report).filter((col) => report.rows.some((row) => col.cell(row) !== ''));
+  const lines = [
+    `**${caption(report.spec, runsPerRow)}**`,
+    '',
+    `| ${cols.map((col) => col.header).join(' | ')} |`,
+    `| ${cols.map((col) => (col.left ? '---' : '---:')).join(' | ')} |`,
+    ...report.rows.map((row) => `| ${cols.map((col) => col.cell(row)).join(' | ')} |`),
+  ];
+  return lines.join('\n');
+}
+
+export interface TargetCheck {
+  target: string;
+  value: number | undefined;
+  status: 'met' | 'missed' | 'pending';
+}
+
+function rowOf(reports: WorkloadReport[], workload: WorkloadName, system: string) {
+  const row = reports
+    .find((report) => report.spec.name === workload)
+    ?.rows.find((candidate) => candidate.system === system);
+  return row && row.samples.length > 0 ? row : undefined;
+}
+
+/** The issue's targets, measured on taskpool's rows against rows of the same run. */
+export function checkTargets(reports: WorkloadReport[]): TargetCheck[] {
+  const ratio = (workload: WorkloadName, system: string, against: string) => {
+    const mine = rowOf(reports, workload, system);
+    const theirs = rowOf(reports, workload, against);
+    return mine && theirs ? mine.median / theirs.median : undefined;
+  };
+  const scaling = rowOf(reports, 'bcrypt', 'taskpool-call')?.extras.scaling;
+  const targets: [string, number | undefined, '>=' | '<=', number][] = [
+    ['echo-seq, one checkout ≥ 0.9× raw', ratio('echo-seq', 'taskpool', 'raw'), '>=', 0.9],
+    ['echo-seq, one checkout ≥ 1× tinypool', ratio('echo-seq', 'taskpool', 'tinypool'), '>=', 1],
+    [
+      'echo-seq, one checkout ≥ 1× workerpool',
+      ratio('echo-seq', 'taskpool', 'workerpool'),
+      '>=',
+      1,
+    ],
+    [
+      'echo-pipelined, one checkout ≥ 0.8× raw-pipelined',
+      ratio('echo-pipelined', 'taskpool', 'raw-pipelined'),
+      '>=',
+      0.8,
+    ],
+    [
+      'echo-10k, one checkout ≥ 0.8× raw-pipelined',
+      ratio('echo-10k', 'taskpool', 'raw-pipelined'),
+      '>=',
+      0.8,
+    ],
+    ['bcrypt 2-worker/1-worker scaling ≥ 1.9 (client.call)', scaling, '>=', 1.9],
+    ['cold-start ≤ 1.0× raw', ratio('cold-start', 'taskpool', 'raw'), '<=', 1],
+    ['idle worker RSS ≤ 1.2× bare node', ratio('idle-memory', 'taskpool', bareNodeRow), '<=', 1.2],
+  ];
+  return targets.map(([target, value, op, threshold]) => ({
+    target,
+    value,
+    status:
+      value === undefined
+        ? 'pending'
+        : (op === '>=' ? value >= threshold : value <= threshold)
+          ? 'met'
+          : 'missed',
+  }));
+}
+
+export function targetLines(checks: TargetCheck[]): string[] {
+  return checks.map(
+    ({ target, value, status }) =>
+      `  ${status.padEnd(7)} ${target}${value === undefined ? '' : `: ${value.toFixed(2)}`}`,
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * Runs one job in a fresh child process (.build/child.mjs) in a process group of its own,
+ * with a deadline. Afterwards the whole group is checked and killed: a system that leaves
+ * processes behind after close() is reported, and nothing outlives the bench.
+ */
+import { fork } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildJob, ChildReply } from './child.js';
+import type { RunResult } from './measure.js';
+import { bundles } from './paths.js';
+import { groupMembers } from './proc.js';
+
+export interface JobOutcome {
+  result?: RunResult;
+  error?: string;
+  /** Processes of the child's group still alive after it exited. */
+  leftovers: string[];
+}
+
+const running = new Set<number>();
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // the group is already gone
+  }
+}
+
+/** Kills every child group still running (on SIGINT/SIGTERM of the bench). */
+export function killAllGroups(): void {
+  for (const pgid of running) killGroup(pgid);
+}
+
+export async function runJob(job: ChildJob, timeoutMs: number): Promise<JobOutcome> {
+  const child = fork(bundles.child, [JSON.stringify(job)], {
+    execArgv: [],
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const pgid = child.pid ?? -1;
+  running.add(pgid);
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  let reply: ChildReply | undefined;
+  child.on('message', (message) => {
+    reply = message as ChildReply;
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(pgid);
+  }, timeoutMs);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
+    child.once('error', () => resolve([null, null]));
+  });
+  clearTimeout(timer);
+
+  // Give workers that were told to stop a moment to go, then see what is left.
+  let leftovers = groupMembers(pgid);
+  for (let waited = 0; leftovers.length > 0 && waited < 1_000; waited += 50) {
+    await sleep(50);
+    leftovers = groupMembers(pgid);
+  }
+  killGroup(pgid);
+  running.delete(pgid);
+
+  const tail = output.trim() ? `\n${output.trim()}` : '';
+  const outcome: JobOutcome = { leftovers: leftovers.map((p) => `${p.pid} ${p.command}`) };
+  if (timedOut) outcome.error = `no result within ${timeoutMs / 1_000} s${tail}`;
+  else if (!reply) outcome.error = `child exited (${code ?? signal}) without a result${tail}`;
+  else if (!reply.ok) outcome.error = reply.error;
+  else outcome.result = reply.result;
+  return outcome;
+}

@@ -1,0 +1,43 @@
+/**
+ * The one interface every benchmarked system implements. A system is one row of the
+ * table: a pool library (or the raw ceiling) used in one shape. Every call returns what
+ * the worker sent back, unchecked: the workloads check it.
+ */
+import type { WorkloadName } from '../workloads.js';
+
+export interface StartOptions {
+  /** Worker processes (or threads) the pool may use. */
+  workers: number;
+  /** A private directory for Unix sockets; removed by the runner. */
+  socketDir: string;
+}
+
+/** An exclusive hold on one worker, for the checkout-churn workload. */
+export interface Lease {
+  echo(value: unknown): Promise<unknown>;
+  release(): Promise<void>;
+}
+
+export interface RunningSystem {
+  /** One echo round trip, in this system's shape. */
+  echo(value: unknown): Promise<unknown>;
+  /** bcryptjs `hashSync(password, salt)` in a worker. */
+  hash(password: string, salt: string): Promise<unknown>;
+  /** Present when the system has leases of its own; otherwise one task is one lease. */
+  checkout?(): Promise<Lease>;
+  /** Process ids of the workers that served calls; empty for threads. */
+  workerPids(): Promise<number[]>;
+  /** Stops every worker; resolves once they are gone. */
+  close(): Promise<void>;
+}
+
+export interface System {
+  /** Row name, also what `--only` matches (with `family`). */
+  name: string;
+  family: 'raw' | 'piscina' | 'tinypool' | 'workerpool' | 'taskpool';
+  /** What a worker is, and how calls map onto workers, for the legend. */
+  shape: string;
+  isolation: 'process' | 'thread';
+  workloads: readonly WorkloadName[];
+  start(options: StartOptions): Promise<RunningSystem>;
+}

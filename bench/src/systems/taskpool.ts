@@ -1,0 +1,164 @@
+/**
+ * taskpool: a server process (workers/taskpool-server.mjs) handing each connection to a
+ * worker process, and the client in this process. Three shapes:
+ *
+ * - `taskpool`: one checkout held for the whole run, calls made on it (sequential when one
+ *   is in flight, pipelined otherwise);
+ * - `taskpool-per-call`: checkout, one call, release, for every call;
+ * - `taskpool-call`: `client.call(method, args)`, the one-shot form.
+ *
+ * The client is loaded from `.build/taskpool-client.mjs`, @taskpool/client bundled from
+ * source by build.ts, and only when that package exists; its API is described here by the
+ * shape DESIGN section 4 promises rather than imported, so the bench builds without it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { bundles, workersDir } from '../paths.js';
+import { childPids, socketPath, stopChild, waitForReady } from '../proc.js';
+import type { Lease, RunningSystem, StartOptions, System } from './system.js';
+
+interface TaskpoolCheckout {
+  call(method: string, args: unknown[]): Promise<unknown>;
+  release(): Promise<void> | void;
+  readonly pid?: number;
+}
+
+interface TaskpoolClient {
+  checkout(options?: { timeout?: number | null }): Promise<TaskpoolCheckout>;
+  call(method: string, args: unknown[]): Promise<unknown>;
+  close(): Promise<void> | void;
+}
+
+interface TaskpoolClientModule {
+  createClient(options: {
+    connect: string;
+    minWorkers: number;
+    maxWorkers: number;
+  }): TaskpoolClient;
+}
+
+type Shape = 'one-checkout' | 'per-call' | 'client-call';
+
+let clientModule: Promise<TaskpoolClientModule> | undefined;
+
+function loadClient(): Promise<TaskpoolClientModule> {
+  clientModule ??= import(
+    pathToFileURL(bundles.taskpoolClient).href
+  ) as Promise<TaskpoolClientModule>;
+  return clientModule;
+}
+
+async function startServer(options: StartOptions): Promise<{ server: ChildProcess; path: string }> {
+  const path = socketPath(options.socketDir, 'taskpool');
+  const server = spawn(process.execPath, [`${workersDir}taskpool-server.mjs`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      TASKPOOL_BENCH_SOCKET: path,
+      TASKPOOL_BENCH_SPARES: String(options.workers),
+    },
+  });
+  await waitForReady(server);
+  return { server, path };
+}
+
+async function startTaskpool(options: StartOptions, shape: Shape): Promise<RunningSystem> {
+  const { createClient } = await loadClient();
+  const { server, path } = await startServer(options);
+  const client = createClient({
+    connect: `unix:${path}`,
+    minWorkers: options.workers,
+    maxWorkers: options.workers,
+  });
+  const pids = new Set<number>();
+  const seen = (checkout: TaskpoolCheckout) => {
+    if (typeof checkout.pid === 'number') pids.add(checkout.pid);
+    return checkout;
+  };
+
+  // one-checkout: taken on the first call, so start() costs the same in every shape.
+  let held: TaskpoolCheckout | undefined;
+  let holding: Promise<TaskpoolCheckout> | undefined;
+  const onHeld = (method: string, args: unknown[]): Promise<unknown> => {
+    if (held) return held.call(method, args);
+    holding ??= client.checkout().then((checkout) => {
+      held = seen(checkout);
+      return checkout;
+    });
+    return holding.then((checkout) => checkout.call(method, args));
+  };
+
+  const checkout = async (): Promise<Lease> => {
+    const leased = seen(await client.checkout());
+    return {
+      echo: (value) => leased.call('echo', [value]),
+      release: async () => {
+        await leased.release();
+      },
+    };
+  };
+
+  const perCall = async (method: string, args: unknown[]): Promise<unknown> => {
+    const leased = seen(await client.checkout());
+    try {
+      return await leased.call(method, args);
+    } finally {
+      await leased.release();
+    }
+  };
+
+  const call =
+    shape === 'one-checkout'
+      ? onHeld
+      : shape === 'per-call'
+        ? perCall
+        : (method: string, args: unknown[]) => client.call(method, args);
+
+  return {
+    echo: (value) => call('echo', [value]),
+    hash: (password, salt) => call('hash', [password, salt]),
+    ...(shape === 'per-call' ? { checkout } : {}),
+    // Workers that served a checkout; failing that (no `pid` on checkouts), every child
+    // of the server, spares included.
+    workerPids: async () => (pids.size > 0 ? [...pids] : childPids(server.pid ?? -1)),
+    close: async () => {
+      try {
+        if (holding) await (await holding).release();
+        await client.close();
+      } finally {
+        await stopChild(server, 'SIGTERM', 5_000);
+      }
+    },
+  };
+}
+
+const everyProcess = { family: 'taskpool', isolation: 'process' } as const;
+
+export const taskpoolSystems: System[] = [
+  {
+    ...everyProcess,
+    name: 'taskpool',
+    shape: 'one checkout held for the run; calls sequential or pipelined on it',
+    workloads: ['echo-seq', 'echo-pipelined', 'echo-10k', 'cold-start', 'idle-memory'],
+    start: (options) => startTaskpool(options, 'one-checkout'),
+  },
+  {
+    ...everyProcess,
+    name: 'taskpool-per-call',
+    shape: 'checkout, one call, release, for every call',
+    workloads: ['echo-seq', 'checkout-churn'],
+    start: (options) => startTaskpool(options, 'per-call'),
+  },
+  {
+    ...everyProcess,
+    name: 'taskpool-call',
+    shape: "client.call('echo', [value]): a one-shot checkout per call",
+    workloads: ['echo-seq', 'echo-pipelined', 'echo-10k', 'bcrypt'],
+    start: (options) => startTaskpool(options, 'client-call'),
+  },
+];
+
+/** Loads the client module ahead of timing (cold-start measures start(), not imports). */
+export async function prepareTaskpool(): Promise<void> {
+  await loadClient();
+}
