@@ -1,0 +1,41 @@
+/**
+ * A worker's own connection for blocking pops, which a stopping worker can interrupt with
+ * CLIENT UNBLOCK: the pop returns as if it timed out, so nothing it popped is lost.
+ *
+ * @module
+ */
+import type { Redis } from 'ioredis';
+import { closeConnection } from './connection.js';
+import type { QueueContext } from './context.js';
+
+/** One worker's blocking connection. */
+export class BlockingConnection {
+  readonly #connection: Redis;
+  readonly #commands: Redis;
+  #clientId: number | undefined;
+
+  constructor(context: QueueContext, purpose: string) {
+    this.#commands = context.commands;
+    this.#connection = context.open(purpose);
+    this.#connection.on('close', () => {
+      this.#clientId = undefined;
+    });
+  }
+
+  /** Sends a blocking command whose timeout is `ms` (given to Redis in seconds). */
+  async block(command: string, ms: number, args: (string | number)[]): Promise<unknown> {
+    this.#clientId ??= Number(await this.#connection.call('CLIENT', 'ID'));
+    return this.#connection.call(command, (Math.max(ms, 1) / 1000).toFixed(3), ...args);
+  }
+
+  /** Makes a pending {@link block} return now, as if it timed out. */
+  async unblock(): Promise<void> {
+    if (this.#clientId === undefined || this.#commands.status !== 'ready') return;
+    await this.#commands.call('CLIENT', 'UNBLOCK', this.#clientId, 'TIMEOUT');
+  }
+
+  /** Closes the connection within `ms`; a pending {@link block} rejects. */
+  close(ms: number): Promise<void> {
+    return closeConnection(this.#connection, ms);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * `@taskpool/redis`: a Redis job queue in three modes (simple, recoverable, reliable) and
+ * `serveQueue()`, its bridge onto a taskpool server's worker processes.
+ *
+ * @module
+ */
+export { type CallJob, type CallTarget, type ServeOptions, serveQueue } from './bridge.js';
+export type { FailOptions, Job } from './job.js';
+export type { JobRecord, JobState } from './job-record.js';
+export { type QueueKeys, queueKeys } from './keys.js';
+export {
+  type BackoffOptions,
+  QUEUE_MODES,
+  type QueueMode,
+  type QueueOptions,
+  type RedisInput,
+} from './options.js';
+export type { JobHandler } from './process.js';
+export { createQueue, type Queue } from './queue.js';
+export type { QueueStats } from './stats.js';
+export type { CollectOptions, JobHandle, SubmitOptions } from './submitter.js';
+export type { JobStream, StopOptions, Worker, WorkOptions } from './worker.js';

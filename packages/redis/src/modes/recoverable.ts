@@ -1,0 +1,94 @@
+/**
+ * Recoverable mode: ids in the lists, data and outcome in a record, the outcome published
+ * and kept, so a submitter that missed the message still collects it. Workers pop with
+ * BLMPOP (all priorities in one blocking call) and then mark what they popped as started.
+ *
+ * @module
+ */
+import { BlockingConnection } from '../blocking.js';
+import type { QueueContext } from '../context.js';
+import { finishScript } from '../scripts/finish-3.js';
+import { requeueScript } from '../scripts/requeue-0.js';
+import { runScript } from '../scripts/script.js';
+import { startScript } from '../scripts/start-0.js';
+import type { Claimed, Mode, WorkSide } from './mode.js';
+import { readData, redisDeadline } from './record-fields.js';
+import { recordSubmitSide } from './record-submit.js';
+
+function workSide(
+  context: QueueContext,
+  worker: { id: string; priorities: readonly string[] },
+): WorkSide {
+  const { commands, keys, options } = context;
+  const lists = worker.priorities.map((p) => keys.wait(p));
+  const blocking = new BlockingConnection(context, `worker:${worker.id}`);
+  return {
+    retries: false,
+    start: async () => {},
+    async take(max) {
+      const popped = (await blocking.block('BLMPOP', options.blockTimeout, [
+        lists.length,
+        ...lists,
+        'RIGHT',
+        'COUNT',
+        max,
+      ])) as [string, string[]] | null;
+      if (!popped) return [];
+      const reply = (await runScript(
+        commands,
+        startScript,
+        [],
+        [keys.jobPrefix, worker.id, ...popped[1]],
+      )) as (string | number)[];
+      const now = Number(reply[0]);
+      const jobs: Claimed[] = [];
+      for (let i = 1; i + 4 < reply.length; i += 5) {
+        jobs.push({
+          id: String(reply[i]),
+          ...readData(reply[i + 1]),
+          priority: String(reply[i + 2]),
+          queuedAt: Number(reply[i + 3]),
+          startedAt: now,
+          deadline: redisDeadline(reply[i + 4], now),
+          attempt: 1,
+          maxAttempts: 1,
+        });
+      }
+      return jobs;
+    },
+    async finish(job, outcome) {
+      const reply = await runScript(
+        commands,
+        finishScript,
+        [keys.job(job.id), keys.processing(worker.id), keys.failed],
+        [
+          job.id,
+          outcome.ok ? 'completed' : 'failed',
+          JSON.stringify(outcome),
+          '0',
+          options.resultTtl,
+          keys.donePrefix,
+        ],
+      );
+      return reply === 1;
+    },
+    retry: async () => false,
+    async release(jobs) {
+      if (jobs.length === 0) return;
+      await runScript(
+        commands,
+        requeueScript,
+        [],
+        [keys.jobPrefix, ...[...jobs].reverse().map((job) => job.id)],
+      );
+    },
+    unblock: () => blocking.unblock(),
+    close: (ms) => blocking.close(ms),
+  };
+}
+
+/** Recoverable mode. */
+export const recoverableMode: Mode = {
+  submitSide: (context) => recordSubmitSide(context, false),
+  workSide,
+};

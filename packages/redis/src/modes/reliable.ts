@@ -1,0 +1,186 @@
+/**
+ * Reliable mode: a worker claims ids atomically into its own processing list while holding
+ * a lease it renews; any worker's reaper gives the jobs of a worker whose lease lapsed back
+ * to the queue. Attempts are counted and failed attempts retried after a backoff.
+ *
+ * Idle workers block on one marker per priority (BZPOPMIN over all they serve) rather than
+ * on the lists, so a blocking call never takes a job: claiming stays in one script.
+ *
+ * @module
+ */
+import { toWire, WorkerLostError } from '@taskpool/protocol';
+import { BlockingConnection } from '../blocking.js';
+import { onReconnect } from '../connection.js';
+import type { QueueContext } from '../context.js';
+import { claimScript } from '../scripts/claim-3.js';
+import { finishScript } from '../scripts/finish-3.js';
+import { heartbeatScript } from '../scripts/heartbeat-1.js';
+import { reapScript } from '../scripts/reap-2.js';
+import { releaseScript } from '../scripts/release-2.js';
+import { retryScript } from '../scripts/retry-3.js';
+import { runScript } from '../scripts/script.js';
+import { every, settlesWithin } from '../time.js';
+import type { Claimed, Mode, WorkerHooks, WorkSide } from './mode.js';
+import { readData, redisDeadline } from './record-fields.js';
+import { recordSubmitSide } from './record-submit.js';
+
+const LOST = JSON.stringify(
+  toWire(new WorkerLostError('its lease lapsed: the worker died or stalled holding the job')),
+);
+
+/** Reads a claim reply: { now, next due, then 7 fields per job }, or { -1 } without a lease. */
+function readClaim(reply: (string | number)[]): { jobs: Claimed[]; wait: number } | null {
+  const now = Number(reply[0]);
+  if (now === -1) return null;
+  const nextDue = Number(reply[1]);
+  const jobs: Claimed[] = [];
+  for (let i = 2; i + 6 < reply.length; i += 7) {
+    jobs.push({
+      id: String(reply[i]),
+      ...readData(reply[i + 1]),
+      priority: String(reply[i + 2]),
+      queuedAt: Number(reply[i + 3]),
+      startedAt: now,
+      deadline: redisDeadline(reply[i + 4], now),
+      attempt: Number(reply[i + 5]),
+      maxAttempts: Number(reply[i + 6]),
+    });
+  }
+  return { jobs, wait: nextDue > 0 ? nextDue - now : Number.POSITIVE_INFINITY };
+}
+
+function workSide(
+  context: QueueContext,
+  worker: { id: string; priorities: readonly string[] },
+  hooks: WorkerHooks,
+): WorkSide {
+  const { commands, keys, options, report } = context;
+  const processing = keys.processing(worker.id);
+  const pairs = worker.priorities.flatMap((p) => [keys.wait(p), keys.marker(p)]);
+  const markers = worker.priorities.map((p) => keys.marker(p));
+  const blocking = new BlockingConnection(context, `worker:${worker.id}`);
+  let resync = false;
+  const stopWatching = onReconnect(commands, () => {
+    resync = true;
+  });
+
+  const heartbeat = async (): Promise<boolean> =>
+    (await runScript(commands, heartbeatScript, [keys.workers], [worker.id, options.leaseTime])) ===
+    1;
+  const release = (mode: 'only' | 'except', ids: string[], deregister: boolean) =>
+    runScript(
+      commands,
+      releaseScript,
+      [processing, keys.workers],
+      [keys.jobPrefix, worker.id, mode, deregister ? '1' : '0', ...ids],
+    );
+  const claim = async (max: number) =>
+    readClaim(
+      (await runScript(
+        commands,
+        claimScript,
+        [processing, keys.workers, keys.delayed],
+        [worker.id, max, options.leaseTime, keys.jobPrefix, ...pairs],
+      )) as (string | number)[],
+    );
+  /** Claims, re-registering first if the lease was lost. */
+  const claimWithLease = async (max: number) => {
+    const claimed = await claim(max);
+    if (claimed) return claimed;
+    await heartbeat();
+    hooks.leaseLost();
+    return (await claim(max)) ?? { jobs: [], wait: 0 };
+  };
+
+  let stopTimers = () => {};
+  return {
+    retries: true,
+    async start() {
+      await heartbeat();
+      const renew = every(
+        Math.max(50, Math.floor(options.leaseTime / 3)),
+        async () => {
+          if (!(await heartbeat())) hooks.leaseLost();
+        },
+        report,
+      );
+      const reap = every(
+        Math.max(50, Math.floor(options.leaseTime / 2)),
+        () =>
+          runScript(
+            commands,
+            reapScript,
+            [keys.workers, keys.failed],
+            [keys.jobPrefix, keys.processingPrefix, keys.donePrefix, options.resultTtl, LOST, 100],
+          ),
+        report,
+      );
+      stopTimers = () => {
+        renew();
+        reap();
+      };
+    },
+    async take(max) {
+      if (resync) {
+        // A claim in flight when the connection broke may have run twice: hand back
+        // whatever sits in our list that we do not know about.
+        resync = false;
+        await release('except', hooks.held(), false);
+      }
+      const first = await claimWithLease(max);
+      if (first.jobs.length > 0) return first.jobs;
+      const wait = Math.max(10, Math.min(options.blockTimeout, first.wait));
+      const woken = await blocking.block('BZPOPMIN', wait, [...markers]);
+      if (!woken) return [];
+      return (await claimWithLease(max)).jobs;
+    },
+    async finish(job, outcome) {
+      const reply = await runScript(
+        commands,
+        finishScript,
+        [keys.job(job.id), processing, keys.failed],
+        [
+          job.id,
+          outcome.ok ? 'completed' : 'failed',
+          JSON.stringify(outcome),
+          '1',
+          options.resultTtl,
+          keys.donePrefix,
+        ],
+      );
+      return reply === 1;
+    },
+    async retry(job, error, delay) {
+      const reply = await runScript(
+        commands,
+        retryScript,
+        [keys.job(job.id), processing, keys.delayed],
+        [job.id, JSON.stringify(error), Math.max(0, Math.round(delay))],
+      );
+      return reply === 1;
+    },
+    async release(jobs) {
+      if (jobs.length > 0)
+        await release(
+          'only',
+          jobs.map((job) => job.id),
+          false,
+        );
+    },
+    unblock: () => blocking.unblock(),
+    async close(ms) {
+      stopTimers();
+      stopWatching();
+      const started = Date.now();
+      // Everything still in our list goes back, and the lease is dropped with it.
+      await settlesWithin(release('except', [], true).catch(report), ms);
+      await blocking.close(Math.max(0, ms - (Date.now() - started)));
+    },
+  };
+}
+
+/** Reliable mode. */
+export const reliableMode: Mode = {
+  submitSide: (context) => recordSubmitSide(context, true),
+  workSide,
+};

@@ -1,0 +1,186 @@
+/**
+ * `createQueue()`: the composition root. It validates the options, picks the mode, and
+ * hands out the submitter (`submit`, `run`, `collect`) and workers (`jobs`, `process`).
+ *
+ * @module
+ */
+import { ClosedError, InvalidOptionError, TimeoutError } from '@taskpool/protocol';
+import { integer, invalid } from './checks.js';
+import { QueueContext } from './context.js';
+import { type JobRecord, readJobRecord } from './job-record.js';
+import type { Mode } from './modes/mode.js';
+import { recoverableMode } from './modes/recoverable.js';
+import { reliableMode } from './modes/reliable.js';
+import { simpleMode } from './modes/simple.js';
+import { type QueueMode, type QueueOptions, resolveOptions } from './options.js';
+import { type JobHandler, processJobs } from './process.js';
+import { type QueueStats, readStats } from './stats.js';
+import { type CollectOptions, type JobHandle, type SubmitOptions, Submitter } from './submitter.js';
+import { withDeadline } from './time.js';
+import {
+  type JobStream,
+  QueueWorker,
+  type StopOptions,
+  type Worker,
+  type WorkOptions,
+} from './worker.js';
+
+/** A Redis job queue: submit jobs from anywhere, work them anywhere. */
+export interface Queue<TData = unknown, TResult = unknown> {
+  readonly name: string;
+  readonly mode: QueueMode;
+  /** This submitter's id: outcomes of its jobs are published to it. */
+  readonly clientId: string;
+  /** Queues a job; resolves once Redis has it, with its id and result promise. */
+  submit(data: TData, options?: SubmitOptions): Promise<JobHandle<TResult>>;
+  /** Submits and waits for the result. */
+  run(data: TData, options?: SubmitOptions): Promise<TResult>;
+  /** Waits for the result of a job submitted earlier (recoverable and reliable modes). */
+  collect(id: string, options?: CollectOptions): Promise<TResult>;
+  /** Starts a worker whose jobs are consumed with `for await`. */
+  jobs(options?: WorkOptions): JobStream<TData, TResult>;
+  /** Starts a worker that runs `handler` for each job. */
+  process(handler: JobHandler<TData, TResult>, options?: WorkOptions): Worker;
+  /** Counts waiting, delayed, failed and running jobs. */
+  stats(): Promise<QueueStats>;
+  /** Reads a job's record (recoverable and reliable modes); null when there is none. */
+  getJob(id: string): Promise<JobRecord | null>;
+  /** Stops every worker of this queue object (see `Worker.stop`). */
+  stop(options?: StopOptions): Promise<void>;
+  /**
+   * Stops the workers, rejects every result still awaited with ClosedError (the jobs stay
+   * queued; `collect()` can pick them up later), and closes the connections.
+   */
+  close(options?: StopOptions): Promise<void>;
+  /** Deletes every key of this queue: all jobs, records and lists. Returns how many. */
+  obliterate(): Promise<number>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const MODES: Record<QueueMode, Mode> = {
+  simple: simpleMode,
+  recoverable: recoverableMode,
+  reliable: reliableMode,
+};
+
+/**
+ * Creates a queue handle. It connects lazily on first use and may both submit and work.
+ *
+ * @example
+ * ```ts
+ * const queue = createQueue<{ a: number; b: number }, number>({
+ *   redis: 'redis://127.0.0.1:6379',
+ *   name: 'sums',
+ *   mode: 'reliable',
+ * });
+ * queue.process((job) => job.data.a + job.data.b, { concurrency: 4 });
+ * console.log(await queue.run({ a: 8, b: 2 })); // 10
+ * await queue.close();
+ * ```
+ */
+export function createQueue<TData = unknown, TResult = unknown>(
+  options: QueueOptions,
+): Queue<TData, TResult> {
+  const resolved = resolveOptions(options);
+  const context = new QueueContext(resolved);
+  const mode = MODES[resolved.mode];
+  const submitter = new Submitter(context, mode);
+  const workers = new Set<QueueWorker<TData, TResult>>();
+  let closing: Promise<void> | undefined;
+
+  const bounded = <T>(what: string, promise: Promise<T>) =>
+    withDeadline(promise, resolved.commandTimeout, () => {
+      const error = new TimeoutError(resolved.commandTimeout);
+      error.message = `${what} ${error.message}`;
+      return error;
+    });
+
+  const startWorker = (workOptions: WorkOptions = {}) => {
+    if (closing) throw new ClosedError('queue');
+    checkWorkOptions(workOptions, resolved.priorities);
+    const worker: QueueWorker<TData, TResult> = new QueueWorker(context, mode, workOptions, () =>
+      workers.delete(worker),
+    );
+    workers.add(worker);
+    return worker;
+  };
+
+  const stopAll = (stopOptions?: StopOptions) =>
+    Promise.all([...workers].map((worker) => worker.stop(stopOptions))).then(() => {});
+
+  const queue: Queue<TData, TResult> = {
+    name: resolved.name,
+    mode: resolved.mode,
+    clientId: resolved.clientId,
+    submit: (data, submitOptions) =>
+      submitter.submit(data, submitOptions) as Promise<JobHandle<TResult>>,
+    run: async (data, submitOptions) =>
+      (await submitter.submit(data, submitOptions)).result as Promise<TResult>,
+    collect: (id, collectOptions) => submitter.collect(id, collectOptions) as Promise<TResult>,
+    jobs: (workOptions) => startWorker(workOptions),
+    process(handler, workOptions) {
+      if (typeof handler !== 'function') invalid('process', 'handler', 'a function', handler);
+      const worker = startWorker(workOptions);
+      processJobs(worker, handler, context.report);
+      return worker;
+    },
+    stats: () =>
+      bounded(
+        'stats',
+        readStats(context, {
+          awaiting: submitter.waiting,
+          running: [...workers].reduce((n, w) => n + w.running, 0),
+        }),
+      ),
+    getJob(id) {
+      if (resolved.mode === 'simple') {
+        throw new InvalidOptionError("getJob: simple mode keeps no records; use 'recoverable'");
+      }
+      return bounded('getJob', readJobRecord(context, id));
+    },
+    stop: stopAll,
+    close(stopOptions) {
+      closing ??= (async () => {
+        await stopAll(stopOptions);
+        submitter.close();
+        await context.close(1_000);
+      })();
+      return closing;
+    },
+    obliterate: () => bounded('obliterate', obliterate(context)),
+    [Symbol.asyncDispose]: () => queue.close(),
+  };
+  return queue;
+}
+
+function checkWorkOptions(options: WorkOptions, priorities: readonly string[]): void {
+  if (typeof options !== 'object' || options === null) {
+    invalid('jobs', 'options', 'an object', options);
+  }
+  integer('jobs', 'concurrency', options.concurrency, { min: 1, max: 10_000, fallback: 1 });
+  const served = options.priorities;
+  if (served === undefined) return;
+  if (!Array.isArray(served) || served.length === 0) {
+    invalid('jobs', 'priorities', 'a non-empty array of the queue’s priorities', served);
+  }
+  for (const p of served) {
+    if (!priorities.includes(p)) invalid('jobs', 'priorities', `among ${priorities.join(', ')}`, p);
+  }
+}
+
+async function obliterate(context: QueueContext): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await context.commands.scan(
+      cursor,
+      'MATCH',
+      context.keys.pattern,
+      'COUNT',
+      1000,
+    );
+    cursor = next;
+    if (keys.length > 0) deleted += await context.commands.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}

@@ -1,0 +1,54 @@
+/**
+ * A queue's counts, read in one script so they are consistent with each other.
+ *
+ * @module
+ */
+import type { QueueContext } from './context.js';
+import { runScript } from './scripts/script.js';
+import { statsScript } from './scripts/stats-3.js';
+
+/** What `queue.stats()` returns. */
+export interface QueueStats {
+  /** Jobs waiting, per priority. */
+  waiting: Record<string, number>;
+  /** Jobs waiting, all priorities. */
+  queued: number;
+  /** Reliable jobs waiting out a retry backoff. */
+  delayed: number;
+  /** Failed jobs whose records are kept for inspection. */
+  failed: number;
+  /** Jobs held by reliable workers anywhere; null in the other modes, which do not track it. */
+  running: number | null;
+  /** Live reliable workers anywhere; null in the other modes. */
+  workers: number | null;
+  /** This process: jobs its submitter waits for, and jobs its workers hold. */
+  local: { awaiting: number; running: number };
+}
+
+/** Reads the Redis side of {@link QueueStats}. */
+export async function readStats(
+  context: QueueContext,
+  local: QueueStats['local'],
+): Promise<QueueStats> {
+  const { keys, options } = context;
+  const reply = (await runScript(
+    context.commands,
+    statsScript,
+    [keys.workers, keys.delayed, keys.failed],
+    [keys.processingPrefix, ...options.priorities.map((p) => keys.wait(p))],
+  )) as number[];
+  const reliable = options.mode === 'reliable';
+  const waiting: Record<string, number> = {};
+  options.priorities.forEach((p, i) => {
+    waiting[p] = Number(reply[4 + i] ?? 0);
+  });
+  return {
+    waiting,
+    queued: Object.values(waiting).reduce((a, b) => a + b, 0),
+    delayed: Number(reply[1] ?? 0),
+    failed: Number(reply[2] ?? 0),
+    running: reliable ? Number(reply[3] ?? 0) : null,
+    workers: reliable ? Number(reply[0] ?? 0) : null,
+    local,
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * The submitting side of a queue: queues jobs, keeps one entry per job it waits for, and
+ * settles each exactly once: with the published outcome, with what it finds in the job's
+ * record after a reconnection, with a TimeoutError at the deadline, with the abort reason,
+ * or with a ClosedError on close. A job Redis lost (its record is gone after a restart) is
+ * queued again under the same id.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ClosedError,
+  findNonJson,
+  fromWire,
+  InvalidOptionError,
+  JobFailedError,
+  TimeoutError,
+  ValidationError,
+} from '@taskpool/protocol';
+import { duration, integer, invalid } from './checks.js';
+import type { QueueContext } from './context.js';
+import type { Mode, NewJob, SubmitSide } from './modes/mode.js';
+import { retryTransient } from './time.js';
+import { type Outcome, parseOutcome } from './wire.js';
+
+/** Options of `submit()` and `run()`. */
+export interface SubmitOptions {
+  /**
+   * Milliseconds from now until the result promise rejects with `TimeoutError`; the job is
+   * then cancelled, and a worker that has it aborts it. `null` waits for ever.
+   *
+   * @default the queue's `timeout` (30 s)
+   * @example 5_000
+   */
+  timeout?: number | null;
+  /**
+   * Rejects the promise with `signal.reason` and cancels the job when aborted.
+   *
+   * @example controller.signal
+   */
+  signal?: AbortSignal;
+  /**
+   * The job's priority: one of the queue's `priorities`.
+   *
+   * @default the queue's `defaultPriority`
+   * @example 'high'
+   */
+  priority?: string;
+  /**
+   * Attempts this job may have (reliable mode).
+   *
+   * @default the queue's `maxAttempts`
+   * @example 1
+   */
+  maxAttempts?: number;
+}
+
+/** Options of `collect()`. */
+export type CollectOptions = Pick<SubmitOptions, 'timeout' | 'signal'>;
+
+/** A submitted job. */
+export interface JobHandle<TResult = unknown> {
+  /** The job's id, a v4 UUID. */
+  readonly id: string;
+  /** The length of its priority's list right after it was queued (-1 if resent). */
+  readonly queueLength: number;
+  /**
+   * Settles once: the result, or JobFailedError (its cause is the handler's error),
+   * TimeoutError, the abort reason, or ClosedError. Ignoring it is safe: a rejection
+   * nobody awaits is not reported as unhandled.
+   */
+  readonly result: Promise<TResult>;
+}
+
+interface Waiting {
+  /** Null for a job collected by id: its data is unknown here, so it cannot be resent. */
+  job: NewJob | null;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  /** Aborted once settled: stops retries of its commands. */
+  settled: AbortController;
+  promise: Promise<unknown>;
+}
+
+/** Builds the error a submitter's promise rejects with for a failed outcome. */
+export function failedError(outcome: Extract<Outcome, { ok: false }>): JobFailedError {
+  const cause = fromWire(outcome.error);
+  const tries = outcome.attempts === 1 ? '1 attempt' : `${outcome.attempts} attempts`;
+  return new JobFailedError(`job ${outcome.id} failed after ${tries}: ${cause.message}`, {
+    cause,
+    data: { id: outcome.id, attempts: outcome.attempts },
+  });
+}
+
+/** The submitter of one queue. */
+export class Submitter {
+  readonly #context: QueueContext;
+  readonly #side: SubmitSide;
+  readonly #waiting = new Map<string, Waiting>();
+  #listening: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(context: QueueContext, mode: Mode) {
+    this.#context = context;
+    this.#side = mode.submitSide(context);
+  }
+
+  /** How many jobs this submitter waits for. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  async submit(data: unknown, options: SubmitOptions = {}): Promise<JobHandle<unknown>> {
+    if (this.#closed) throw new ClosedError('queue');
+    const { timeout, signal, job } = this.#newJob(data, options);
+    signal?.throwIfAborted();
+    const waiting = this.#wait(job, timeout, signal);
+    const enqueue = async () => {
+      await this.#listen();
+      return retryTransient(() => this.#side.enqueue(job, timeout), waiting.settled.signal);
+    };
+    const enqueued = enqueue();
+    enqueued.catch((error: unknown) => waiting.reject(error));
+    // A fast worker may publish the result before the enqueue reply arrives: still wait
+    // for the reply then. Timeouts, aborts and close reject through `waiting`.
+    const queueLength = await Promise.race([enqueued, waiting.promise.then(() => enqueued)]);
+    return { id: job.id, queueLength, result: waiting.promise };
+  }
+
+  /** Waits for the outcome of a job submitted earlier, perhaps by another process. */
+  async collect(id: string, options: CollectOptions = {}): Promise<unknown> {
+    if (this.#closed) throw new ClosedError('queue');
+    if (this.#context.options.mode === 'simple') {
+      throw new InvalidOptionError("collect: simple mode keeps no records; use 'recoverable'");
+    }
+    if (typeof id !== 'string') invalid('collect', 'id', 'a job id', id);
+    const existing = this.#waiting.get(id);
+    if (existing) return existing.promise;
+    const timeout = duration('collect', 'timeout', options.timeout, this.#context.options.timeout);
+    options.signal?.throwIfAborted();
+    const waiting = this.#wait(null, timeout, options.signal, id);
+    await Promise.race([this.#listen(), waiting.promise.catch(() => {})]);
+    if (!waiting.settled.signal.aborted) this.#check(id, waiting);
+    return waiting.promise;
+  }
+
+  /** Rejects every job still waited for with ClosedError; their jobs stay queued. */
+  close(): void {
+    this.#closed = true;
+    for (const waiting of this.#waiting.values()) waiting.reject(new ClosedError('queue'));
+  }
+
+  #newJob(data: unknown, options: SubmitOptions) {
+    const { priorities, defaultPriority, maxAttempts, mode } = this.#context.options;
+    const priority = options.priority ?? defaultPriority;
+    if (!priorities.includes(priority)) {
+      invalid('submit', 'priority', `one of ${priorities.join(', ')}`, priority);
+    }
+    const problem = findNonJson(data);
+    if (problem !== undefined) throw new ValidationError('INVALID_ARGS', `submit: ${problem}`);
+    const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      invalid('submit', 'signal', 'an AbortSignal', signal);
+    }
+    const timeout = duration('submit', 'timeout', options.timeout, this.#context.options.timeout);
+    const attempts = integer('submit', 'maxAttempts', options.maxAttempts, {
+      min: 1,
+      max: mode === 'reliable' ? 1_000 : 1,
+      fallback: maxAttempts,
+    });
+    const queuedAt = Date.now();
+    const job: NewJob = {
+      id: randomUUID(),
+      json: JSON.stringify(data) ?? 'null',
+      priority,
+      maxAttempts: attempts,
+      queuedAt,
+      deadline: timeout === null ? null : queuedAt + timeout,
+    };
+    return { timeout, signal, job };
+  }
+
+  /** Registers a job to wait for; its promise settles once, whoever settles it. */
+  #wait(
+    job: NewJob | null,
+    timeout: number | null,
+    signal: AbortSignal | undefined,
+    id = job?.id ?? '',
+  ): Waiting {
+    const settled = new AbortController();
+    let resolve!: (value: unknown) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => {});
+    const timer =
+      timeout === null
+        ? undefined
+        : setTimeout(() => {
+            waiting.reject(new TimeoutError(timeout));
+            this.#cancel(job);
+          }, timeout);
+    const onAbort = () => {
+      waiting.reject(signal?.reason);
+      this.#cancel(job);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const end = () => {
+      if (this.#waiting.get(id) === waiting) this.#waiting.delete(id);
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      settled.abort();
+    };
+    const waiting: Waiting = {
+      job,
+      settled,
+      promise,
+      resolve: (value) => {
+        if (settled.signal.aborted) return;
+        end();
+        resolve(value);
+      },
+      reject: (error) => {
+        if (settled.signal.aborted) return;
+        end();
+        reject(error);
+      },
+    };
+    this.#waiting.set(id, waiting);
+    return waiting;
+  }
+
+  #cancel(job: NewJob | null): void {
+    if (job) this.#side.cancel(job).catch(this.#context.report);
+  }
+
+  /** Subscribes to this submitter's outcome channel once. */
+  #listen(): Promise<void> {
+    this.#listening ??= (async () => {
+      const subscriber = this.#context.subscriber();
+      subscriber.onResubscribed(() => this.#reconcile());
+      await subscriber.listen(this.#context.keys.done(this.#context.options.clientId), (text) =>
+        this.#receive(text),
+      );
+    })();
+    return this.#listening;
+  }
+
+  #receive(text: string): void {
+    const outcome = parseOutcome(text);
+    if (!outcome) {
+      this.#context.report(new Error(`ignored a malformed outcome: ${text.slice(0, 200)}`));
+      return;
+    }
+    this.#settle(outcome);
+  }
+
+  #settle(outcome: Outcome): void {
+    const waiting = this.#waiting.get(outcome.id);
+    if (!waiting) return;
+    if (!outcome.ok) {
+      waiting.reject(failedError(outcome));
+      return;
+    }
+    waiting.resolve(outcome.value);
+    this.#side.forget(outcome.id).catch(this.#context.report);
+  }
+
+  /** After a reconnection: collect what was published meanwhile, resend what Redis lost. */
+  #reconcile(): void {
+    for (const [id, waiting] of this.#waiting) this.#check(id, waiting);
+  }
+
+  #check(id: string, waiting: Waiting): void {
+    const signal = waiting.settled.signal;
+    retryTransient(async () => {
+      const state = await this.#side.watch(id);
+      if (state.kind === 'finished') this.#settle(state.outcome);
+      else if (state.kind === 'missing') await this.#resend(id, waiting);
+    }, signal).catch((error: unknown) => {
+      if (!signal.aborted) this.#context.report(error);
+    });
+  }
+
+  async #resend(id: string, waiting: Waiting): Promise<void> {
+    const job = waiting.job;
+    if (!job) {
+      waiting.reject(
+        new JobFailedError(`job ${id} is unknown, or its record expired`, { data: { id } }),
+      );
+      return;
+    }
+    const timeout = job.deadline === null ? null : job.deadline - Date.now();
+    if (timeout !== null && timeout <= 0) return;
+    await this.#side.enqueue(job, timeout);
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * A worker: takes jobs from Redis up to its concurrency, yields them as an async iterator,
+ * records how each ended, and stops without stranding any: jobs it took but did not finish
+ * go back to the queue.
+ *
+ * @module
+ */
+
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  ClosedError,
+  TimeoutError,
+  toWire,
+  ValidationError,
+  WorkerLostError,
+} from '@taskpool/protocol';
+import { backoffDelay } from './backoff.js';
+import type { QueueContext } from './context.js';
+import { type Job, type Settlement, WorkerJob } from './job.js';
+import type { Claimed, Mode, WorkSide } from './modes/mode.js';
+import { Slots } from './slots.js';
+import { retryTransient, settlesWithin, sleep } from './time.js';
+import type { Outcome } from './wire.js';
+
+/** Options of `queue.jobs()` and `queue.process()`. */
+export interface WorkOptions {
+  /**
+   * How many jobs this worker holds at once.
+   *
+   * @default 1
+   * @example 8
+   */
+  concurrency?: number;
+  /**
+   * Stops the worker when aborted, as `stop()` does.
+   *
+   * @example AbortSignal.timeout(60_000)
+   */
+  signal?: AbortSignal;
+  /**
+   * The priorities this worker serves, highest first.
+   *
+   * @default all of the queue's priorities
+   * @example ['high']
+   */
+  priorities?: readonly string[];
+}
+
+/** Options of `stop()` and `close()`. */
+export interface StopOptions {
+  /**
+   * Milliseconds to let running jobs finish. Jobs still running then are aborted (their
+   * `signal` fires with a ClosedError) and handed back to the queue; the call then returns
+   * within one more second even if Redis is unreachable.
+   *
+   * @default the queue's `closeTimeout`
+   * @example 60_000
+   */
+  timeout?: number;
+}
+
+/** A running worker. */
+export interface Worker {
+  /** This worker's id (`host:pid:random`); reliable mode names its processing list after it. */
+  readonly id: string;
+  /** How many jobs it holds now. */
+  readonly running: number;
+  /** Stops taking jobs, lets running ones finish, hands back the rest. */
+  stop(options?: StopOptions): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A worker whose jobs are consumed with `for await`. */
+export interface JobStream<TData = unknown, TResult = unknown>
+  extends Worker,
+    AsyncIterableIterator<Job<TData, TResult>> {}
+
+/** Grace after a stop deadline for handing jobs back and closing. */
+const CLEANUP_MS = 1_000;
+
+/** The worker behind `jobs()` and `process()`. */
+export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #context: QueueContext;
+  readonly #side: WorkSide;
+  readonly #slots: Slots;
+  /** Taken from Redis and not yet recorded as finished. */
+  readonly #owned = new Map<string, WorkerJob<TData, TResult>>();
+  /** Taken and not yet yielded. */
+  readonly #buffer: WorkerJob<TData, TResult>[] = [];
+  readonly #wakeReader = new Set<() => void>();
+  /** Aborted when the worker stops taking jobs. */
+  readonly #stopping = new AbortController();
+  /** Aborted when the stop deadline passed: give up on Redis. */
+  readonly #giveUp = new AbortController();
+  readonly #loop: Promise<void>;
+  #stopped: Promise<void> | undefined;
+  #loopEnded = false;
+  #unlistenCancel: (() => void) | undefined;
+
+  readonly #onStopped: () => void;
+
+  constructor(
+    context: QueueContext,
+    mode: Mode,
+    options: WorkOptions = {},
+    onStopped: () => void = () => {},
+  ) {
+    this.#context = context;
+    this.#onStopped = onStopped;
+    this.#slots = new Slots(options.concurrency ?? 1);
+    this.#side = mode.workSide(
+      context,
+      { id: this.id, priorities: options.priorities ?? context.options.priorities },
+      {
+        held: () => [...this.#owned.keys()],
+        leaseLost: () => this.#leaseLost(),
+      },
+    );
+    options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    this.#loop = this.#run().finally(() => {
+      this.#loopEnded = true;
+      this.#wake();
+    });
+  }
+
+  get running(): number {
+    return this.#owned.size;
+  }
+
+  /** Holds one more slot (a handler still running after its job was settled). */
+  hold(): void {
+    this.#slots.hold();
+  }
+
+  /** Releases a slot taken with {@link hold}. */
+  unhold(): void {
+    this.#slots.release();
+  }
+
+  async #run(): Promise<void> {
+    const stopping = this.#stopping.signal;
+    const ready = Promise.all([
+      this.#side.start(),
+      this.#context
+        .subscriber()
+        .listen(this.#context.keys.cancel, (id) => this.#cancel(id))
+        .then((unlisten) => {
+          this.#unlistenCancel = unlisten;
+        }),
+    ]);
+    ready.catch(this.#context.report);
+    await Promise.race([ready, sleep(Number.POSITIVE_INFINITY, stopping)]);
+    let failures = 0;
+    while (!stopping.aborted) {
+      await this.#slots.until(() => this.#slots.free > 0, stopping);
+      if (stopping.aborted) break;
+      let claimed: Claimed[];
+      try {
+        claimed = await this.#side.take(this.#slots.free);
+        failures = 0;
+      } catch (error) {
+        if (stopping.aborted) break;
+        this.#context.report(error);
+        await sleep(Math.min(100 * 2 ** failures++, 2_000), stopping);
+        continue;
+      }
+      for (const job of claimed) this.#admit(job);
+    }
+  }
+
+  #admit(claimed: Claimed): void {
+    const job = new WorkerJob<TData, TResult>(claimed, (j, s) => this.#settle(j, s));
+    this.#owned.set(job.id, job);
+    this.#slots.hold();
+    if (claimed.unreadable !== undefined) {
+      const error = new ValidationError('INVALID_ARGS', `job ${job.id}: ${claimed.unreadable}`);
+      void job.fail(error, { retry: false });
+    } else if (claimed.deadline !== null && claimed.deadline <= Date.now()) {
+      const error = new TimeoutError(Math.max(0, claimed.deadline - claimed.queuedAt));
+      void job.fail(error, { retry: false });
+    } else {
+      job.armDeadline();
+      this.#buffer.push(job);
+      this.#wake();
+    }
+  }
+
+  async #settle(job: WorkerJob<TData, TResult>, settlement: Settlement): Promise<boolean> {
+    const claimed = job.claimed;
+    try {
+      return await retryTransient(() => this.#record(claimed, settlement), this.#giveUp.signal);
+    } catch (error) {
+      this.#context.report(error);
+      return false;
+    } finally {
+      this.#drop(job);
+    }
+  }
+
+  #record(claimed: Claimed, settlement: Settlement): Promise<boolean> {
+    if (settlement.kind === 'done') {
+      return this.#side.finish(claimed, { id: claimed.id, ok: true, value: settlement.value });
+    }
+    const error = toWire(settlement.error);
+    const delay = backoffDelay(this.#context.options.backoff, claimed.attempt);
+    const retry =
+      this.#side.retries &&
+      settlement.retry &&
+      claimed.attempt < claimed.maxAttempts &&
+      (claimed.deadline === null || Date.now() + delay < claimed.deadline);
+    if (retry) return this.#side.retry(claimed, error, delay);
+    const outcome: Outcome = { id: claimed.id, ok: false, error, attempts: claimed.attempt };
+    return this.#side.finish(claimed, outcome);
+  }
+
+  /** Forgets a job that is settled or abandoned, once. */
+  #drop(job: WorkerJob<TData, TResult>): void {
+    if (this.#owned.get(job.id) !== job) return;
+    this.#owned.delete(job.id);
+    const buffered = this.#buffer.indexOf(job);
+    if (buffered >= 0) this.#buffer.splice(buffered, 1);
+    this.#slots.release();
+  }
+
+  #cancel(id: string): void {
+    const job = this.#owned.get(id);
+    if (!job) return;
+    const reason = new DOMException(`job ${id} was cancelled by its submitter`, 'AbortError');
+    job.abort(reason);
+    void job.fail(reason, { retry: false });
+  }
+
+  #leaseLost(): void {
+    const reason = new WorkerLostError(
+      'this worker lost its lease; its jobs went back to the queue',
+    );
+    for (const job of [...this.#owned.values()]) {
+      job.abandon(reason);
+      this.#drop(job);
+    }
+  }
+
+  #wake(): void {
+    for (const wake of this.#wakeReader) wake();
+  }
+
+  async next(): Promise<IteratorResult<Job<TData, TResult>>> {
+    for (;;) {
+      const job = this.#buffer.shift();
+      if (job) {
+        if (job.settled) continue;
+        return { done: false, value: job };
+      }
+      if (this.#loopEnded) return { done: true, value: undefined };
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#wakeReader.delete(wake);
+          resolve();
+        };
+        this.#wakeReader.add(wake);
+      });
+    }
+  }
+
+  /** Ends iteration: jobs taken but not yet yielded go back to the queue. */
+  async return(): Promise<IteratorResult<Job<TData, TResult>>> {
+    void this.stop();
+    const unread = this.#buffer.splice(0);
+    for (const job of unread) {
+      job.abandon(new ClosedError('worker'));
+      this.#drop(job);
+    }
+    if (unread.length > 0) {
+      await settlesWithin(
+        this.#side.release(unread.map((job) => job.claimed)).catch(this.#context.report),
+        this.#context.options.closeTimeout,
+      );
+    }
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopped ??= this.#shutdown(options.timeout ?? this.#context.options.closeTimeout);
+    return this.#stopped;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  async #shutdown(timeout: number): Promise<void> {
+    const deadline = Date.now() + timeout;
+    const left = () => Math.max(0, deadline - Date.now());
+    this.#stopping.abort();
+    // A blocked pop returns at once when unblocked; retry in case it was just being sent.
+    while (!(await settlesWithin(this.#loop, 50)) && left() > 0) {
+      this.#side.unblock().catch(this.#context.report);
+    }
+    const idle = new AbortController();
+    await Promise.race([
+      this.#slots.until(() => this.#slots.held === 0, idle.signal),
+      sleep(left(), idle.signal),
+    ]);
+    idle.abort();
+    this.#giveUp.abort();
+    const unfinished = [...this.#owned.values()];
+    for (const job of unfinished) {
+      job.abandon(new ClosedError('worker'));
+      this.#drop(job);
+    }
+    this.#unlistenCancel?.();
+    const report = this.#context.report;
+    if (unfinished.length > 0) {
+      await settlesWithin(
+        this.#side.release(unfinished.map((job) => job.claimed)).catch(report),
+        CLEANUP_MS / 2,
+      );
+    }
+    await this.#side.close(CLEANUP_MS / 2).catch(report);
+    this.#loopEnded = true;
+    this.#wake();
+    this.#onStopped();
+  }
+}
