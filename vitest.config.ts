@@ -14,6 +14,7 @@ export default defineConfig({
     },
   },
   test: {
+    globalSetup: ['./test/build-for-children.ts'],
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -56,6 +56,7 @@ export { encodeFrame, encodeFrames, FrameBatch } from './frame-encoder.js';
 export { type FrameSink, FrameWriter } from './frame-writer.js';
 export type { HandlerContext } from './handler-context.js';
 export {
+  type AnyImplementation,
   type CascadeCall,
   type ClientMethods,
   defineInterface,

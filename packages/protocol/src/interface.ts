@@ -66,6 +66,10 @@ export interface Implementation<TSchema extends InterfaceSchema = InterfaceSchem
   readonly handlers: Handlers<TSchema>;
 }
 
+/** An implementation of any interface, as servers accept it. */
+// biome-ignore lint/suspicious/noExplicitAny: the handlers of every schema must be accepted, and function parameters are contravariant
+export type AnyImplementation = Implementation<any>;
+
 const INTERFACE_BRAND = Symbol.for('taskpool.interface');
 
 /** The value `defineInterface` returns. */

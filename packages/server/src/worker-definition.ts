@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { HandlerContext, Implementation } from '@taskpool/protocol';
+import type { AnyImplementation, HandlerContext } from '@taskpool/protocol';
 
 /** A record of handlers: each receives its arguments, then the call context. */
 export type HandlerRecord = Record<string, (...args: never[]) => unknown>;
@@ -12,7 +12,7 @@ export type HandlerRecord = Record<string, (...args: never[]) => unknown>;
 export type InterfaceFunction = (method: string | null, ...args: never[]) => unknown;
 
 /** Anything a server accepts as its interface. */
-export type ServerInterface = Implementation | HandlerRecord | InterfaceFunction;
+export type ServerInterface = AnyImplementation | HandlerRecord | InterfaceFunction;
 
 /** The code of a worker. */
 export interface WorkerDefinition {

@@ -1,21 +1,31 @@
 /**
- * Process helpers for the server's tests: start real servers from source, and look at
- * processes through /proc.
+ * Process helpers for the server's tests: start real servers, and look at processes
+ * through /proc.
+ *
+ * Server processes run the JavaScript build that the test setup makes of the sources at
+ * the start of every run (see test/build-for-children.ts), so they start as fast as a
+ * user's would, with plain `node` and no TypeScript loader.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { type ForkServerOptions, forkTaskServer } from '@taskpool/server';
+import type * as Server from '@taskpool/server';
 
-/** Node options that run the packages from source (TypeScript, no build). */
-export const SOURCE_EXEC_ARGV = ['--conditions=taskpool-source', '--import', 'tsx'];
+/** `@taskpool/server` as built for child processes. */
+export const builtServer = (await import(
+  new URL('../../dist/index.js', import.meta.url).href
+)) as typeof Server;
 
+/** A test fixture as bundled for child processes by the test setup. */
 export function fixture(name: string): URL {
-  return new URL(`../fixtures/${name}`, import.meta.url);
+  return new URL(`../fixtures/.built/${name.replace(/\.ts$/, '')}.mjs`, import.meta.url);
 }
 
-/** Starts a real server process on a fresh Unix socket. */
-export function startServer(module: string, options: Omit<ForkServerOptions, 'module'> = {}) {
-  return forkTaskServer({
-    execArgv: SOURCE_EXEC_ARGV,
+/** Starts a real server process on a fresh Unix socket, serving a fixture. */
+export function startServer(
+  module: string,
+  options: Omit<Server.ForkServerOptions, 'module'> = {},
+): Promise<Server.ForkedServer> {
+  return builtServer.forkTaskServer({
+    execArgv: [],
     spares: 1,
     ...options,
     module: fixture(module),
@@ -40,12 +50,20 @@ export function childrenOf(pid: number): { pid: number; state: string; cmdline: 
   return children;
 }
 
+/** Open file descriptors of a process. */
 export function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** True while a process exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
-  return existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  try {
+    return (
+      existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** Polls `check` until it returns true, or throws after `timeout` ms. */

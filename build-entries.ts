@@ -1,0 +1,12 @@
+/**
+ * The entry points of every published package, shared by the tsup build and the test
+ * setup (which builds the same entries, JavaScript only, for the processes tests start).
+ */
+export const PACKAGE_ENTRIES: Record<string, Record<string, string>> = {
+  protocol: { index: 'packages/protocol/src/index.ts' },
+  server: {
+    index: 'packages/server/src/index.ts',
+    'worker-main': 'packages/server/src/worker-main.ts',
+    'fork-main': 'packages/server/src/fork-main.ts',
+  },
+};
