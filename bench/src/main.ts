@@ -82,6 +82,8 @@ const machine = {
   loadAverageAtStart: loadavg().map((load) => Number(load.toFixed(2))),
 };
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 const skipped: { system: string; reason: string }[] = [];
 const warnings: string[] = [];
 let failed = 0;
@@ -141,16 +143,17 @@ async function runSystems(): Promise<void> {
   progress.end();
 
   const seconds = (performance.now() - started) / 1_000;
+  const loadAtEnd = loadavg().map((load) => Number(load.toFixed(2)));
   const reports = aggregate(runs, allSystems, selected);
   const perRow = (workload: WorkloadName) =>
     workload === 'cold-start'
-      ? `${reps} runs × ${workloads[workload][mode].samples ?? 1} fresh starts`
-      : `${reps} runs`;
+      ? `${plural(reps, 'run')} × ${plural(workloads[workload][mode].samples ?? 1, 'fresh start')}`
+      : plural(reps, 'run');
   const targets = checkTargets(reports);
 
   const header = [
-    `taskpool bench, ${mode} mode: ${reps} repetitions, each in a fresh process, system order reversed every other one; ${jobs.length} runs in ${seconds.toFixed(0)} s`,
-    `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}, load at start ${machine.loadAverageAtStart.join(' ')}`,
+    `taskpool bench, ${mode} mode: ${plural(reps, 'repetition')}, each in a fresh process, system order reversed every other one; ${jobs.length} runs in ${seconds.toFixed(0)} s`,
+    `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')} at start, ${loadAtEnd.join(' ')} at end`,
   ];
   const legend = systems.map((system) => `  ${system.name.padEnd(18)} ${system.shape}`);
   console.log(header.join('\n'));
@@ -166,7 +169,7 @@ async function runSystems(): Promise<void> {
       mode,
       reps,
       seconds,
-      machine,
+      machine: { ...machine, loadAverageAtEnd: loadAtEnd },
       systems: systems.map(({ name, family, shape, isolation }) => ({
         name,
         family,

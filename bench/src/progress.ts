@@ -18,13 +18,13 @@ export class Progress {
   /** Shows the job about to run. */
   show(label: string): void {
     if (!this.#enabled) return;
-    const width = 24;
+    const width = 20;
     const filled = Math.round((this.#done / this.#total) * width);
     const elapsed = performance.now() - this.#started;
     const left = this.#done > 0 ? (elapsed / this.#done) * (this.#total - this.#done) : Number.NaN;
     const eta = Number.isNaN(left) ? '' : `, ~${clock(left)} left`;
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    const line = `${bar} ${this.#done}/${this.#total} ${clock(elapsed)}${eta}  ${label}`;
+    const line = `${bar} ${this.#done}/${this.#total}  ${label}  ${clock(elapsed)}${eta}`;
     process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 100) - 1)}`);
   }
 
