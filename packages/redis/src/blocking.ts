@@ -22,10 +22,14 @@ export class BlockingConnection {
     });
   }
 
-  /** Sends a blocking command whose timeout is `ms` (given to Redis in seconds). */
-  async block(command: string, ms: number, args: (string | number)[]): Promise<unknown> {
+  /**
+   * Sends a blocking command built by `command` from its timeout (`ms`, given to Redis in
+   * seconds: BLMPOP takes it first, BZPOPMIN last).
+   */
+  async block(ms: number, command: (seconds: string) => [string, ...(string | number)[]]) {
     this.#clientId ??= Number(await this.#connection.call('CLIENT', 'ID'));
-    return this.#connection.call(command, (Math.max(ms, 1) / 1000).toFixed(3), ...args);
+    const [name, ...args] = command((Math.max(ms, 1) / 1000).toFixed(3));
+    return this.#connection.call(name, ...args);
   }
 
   /** Makes a pending {@link block} return now, as if it timed out. */

@@ -20,7 +20,7 @@ import type { QueueContext } from './context.js';
 import { type Job, type Settlement, WorkerJob } from './job.js';
 import type { Claimed, Mode, WorkSide } from './modes/mode.js';
 import { Slots } from './slots.js';
-import { retryTransient, settlesWithin, sleep } from './time.js';
+import { retryTransient, settlesWithin, sleep, whenAborted } from './time.js';
 import type { Outcome } from './wire.js';
 
 /** Options of `queue.jobs()` and `queue.process()`. */
@@ -151,7 +151,7 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
         }),
     ]);
     ready.catch(this.#context.report);
-    await Promise.race([ready, sleep(Number.POSITIVE_INFINITY, stopping)]);
+    await Promise.race([ready, whenAborted(stopping)]);
     let failures = 0;
     while (!stopping.aborted) {
       await this.#slots.until(() => this.#slots.free > 0, stopping);

@@ -26,7 +26,9 @@ function workSide(
     retries: false,
     start: async () => {},
     async take(max) {
-      const popped = (await blocking.block('BLMPOP', options.blockTimeout, [
+      const popped = (await blocking.block(options.blockTimeout, (seconds) => [
+        'BLMPOP',
+        seconds,
         lists.length,
         ...lists,
         'RIGHT',

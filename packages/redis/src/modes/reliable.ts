@@ -130,7 +130,7 @@ function workSide(
       const first = await claimWithLease(max);
       if (first.jobs.length > 0) return first.jobs;
       const wait = Math.max(10, Math.min(options.blockTimeout, first.wait));
-      const woken = await blocking.block('BZPOPMIN', wait, [...markers]);
+      const woken = await blocking.block(wait, (seconds) => ['BZPOPMIN', ...markers, seconds]);
       if (!woken) return [];
       return (await claimWithLease(max)).jobs;
     },

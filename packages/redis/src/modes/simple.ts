@@ -69,7 +69,9 @@ function workSide(
     retries: false,
     start: async () => {},
     async take(max) {
-      const reply = (await blocking.block('BLMPOP', options.blockTimeout, [
+      const reply = (await blocking.block(options.blockTimeout, (seconds) => [
+        'BLMPOP',
+        seconds,
         lists.length,
         ...lists,
         'RIGHT',
