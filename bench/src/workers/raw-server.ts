@@ -34,6 +34,9 @@ const server = createServer((socket) => {
 });
 
 server.listen(path, () => process.stdout.write('ready\n'));
-process.on('SIGTERM', () => process.exit(0));
+process.on('SIGTERM', () => {
+  server.close(); // unlinks the socket at once; open connections die with the process
+  process.exit(0);
+});
 // Bound to the parent's life: stdin is a pipe from it, and ends when it goes.
 process.stdin.on('end', () => process.exit(0)).resume();
