@@ -1,4 +1,5 @@
 /** Command-line options of `npm run bench`. */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export interface BenchArgs {
@@ -6,6 +7,7 @@ export interface BenchArgs {
   only: string[];
   json: string | undefined;
   markdown: string | undefined;
+  cpuProf: string | undefined;
   quick: boolean;
   reps: number | undefined;
   help: boolean;
@@ -22,6 +24,8 @@ export const usage = `usage: npm run bench -- [workload ...] [options]
   --quick             fewer calls per run, for development
   --json FILE         write every figure as JSON
   --markdown FILE     write the tables as Markdown
+  --cpu-prof DIR      node --cpu-prof in every bench child and the node processes it
+                      starts (servers and workers inherit its execArgv)
 `;
 
 const list = (value: string | undefined) =>
@@ -39,6 +43,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       only: { type: 'string' },
       json: { type: 'string' },
       markdown: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       quick: { type: 'boolean', default: false },
       reps: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -53,6 +58,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     only: list(values.only),
     json: values.json,
     markdown: values.markdown,
+    cpuProf: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
     quick: values.quick ?? false,
     reps,
     help: values.help ?? false,

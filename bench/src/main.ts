@@ -39,7 +39,9 @@ if (args.help) {
 }
 
 const known = [...workloadNames, 'codec'];
-const asked = args.workloads.length > 0 ? args.workloads : known;
+// codec measures no system, so `--only` alone leaves it out.
+const asked =
+  args.workloads.length > 0 ? args.workloads : args.only.length > 0 ? [...workloadNames] : known;
 const unknownWorkloads = asked.filter((name) => !known.includes(name));
 const unknownSystems = args.only.filter(
   (name) => !allSystems.some((system) => system.name === name || system.family === name),
@@ -101,6 +103,10 @@ async function runSystems(): Promise<void> {
       systems = systems.filter((system) => system.family !== 'taskpool');
     }
   }
+  if (systems.length === 0) {
+    console.log('no system left to run.');
+    return;
+  }
   const hashes = systems.some((system) => system.workloads.includes('bcrypt'))
     ? bcryptExpected(workloads.bcrypt[mode].calls, bcryptCost)
     : [];
@@ -127,7 +133,10 @@ async function runSystems(): Promise<void> {
   for (const job of jobs) {
     const where = `${job.workload} · ${job.system} · rep ${job.rep + 1}/${reps}`;
     progress.show(where);
-    const outcome = await runJob(job, args.quick ? 60_000 : 120_000);
+    const outcome = await runJob(job, {
+      timeoutMs: args.quick ? 60_000 : 120_000,
+      cpuProfDir: args.cpuProf,
+    });
     progress.tick();
     runs.push({ system: job.system, workload: job.workload, rep: job.rep, outcome });
     if (outcome.error) {

@@ -29,6 +29,15 @@ const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => name !== 'NODE_EXTRA_CA_CERTS'),
 );
 
+export interface JobOptions {
+  timeoutMs: number;
+  /**
+   * Write a .cpuprofile per process here: the child runs with `--cpu-prof`, and the servers
+   * it starts (and their workers, and tinypool's and workerpool's) inherit its execArgv.
+   */
+  cpuProfDir?: string | undefined;
+}
+
 function killGroup(pgid: number): void {
   try {
     process.kill(-pgid, 'SIGKILL');
@@ -42,9 +51,10 @@ export function killAllGroups(): void {
   for (const pgid of running) killGroup(pgid);
 }
 
-export async function runJob(job: ChildJob, timeoutMs: number): Promise<JobOutcome> {
+export async function runJob(job: ChildJob, options: JobOptions): Promise<JobOutcome> {
+  const { timeoutMs } = options;
   const child = fork(bundles.child, [JSON.stringify(job)], {
-    execArgv: [],
+    execArgv: options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],
     env: childEnv,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

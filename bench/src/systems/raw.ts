@@ -93,7 +93,7 @@ async function startServers(options: StartOptions) {
   const servers: RawServer[] = [];
   for (let i = 0; i < options.workers; i++) {
     const path = socketPath(options.socketDir, `raw-${i}`);
-    const child = spawn(process.execPath, [bundles.rawServer, path], {
+    const child = spawn(process.execPath, [...process.execArgv, bundles.rawServer, path], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     children.push(child);

@@ -50,14 +50,18 @@ function loadClient(): Promise<TaskpoolClientModule> {
 
 async function startServer(options: StartOptions): Promise<{ server: ChildProcess; path: string }> {
   const path = socketPath(options.socketDir, 'taskpool');
-  const server = spawn(process.execPath, [`${workersDir}taskpool-server.mjs`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      TASKPOOL_BENCH_SOCKET: path,
-      TASKPOOL_BENCH_SPARES: String(options.workers),
+  const server = spawn(
+    process.execPath,
+    [...process.execArgv, `${workersDir}taskpool-server.mjs`],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        TASKPOOL_BENCH_SOCKET: path,
+        TASKPOOL_BENCH_SPARES: String(options.workers),
+      },
     },
-  });
+  );
   await waitForReady(server);
   return { server, path };
 }
