@@ -19,7 +19,7 @@ import {
 } from '@taskpool/protocol';
 import { duration, integer, invalid } from './checks.js';
 import type { QueueContext } from './context.js';
-import type { Mode, NewJob, SubmitSide } from './modes/mode.js';
+import type { CancelReason, Mode, NewJob, SubmitSide } from './modes/mode.js';
 import { retryTransient } from './time.js';
 import { type Outcome, parseOutcome } from './wire.js';
 
@@ -200,11 +200,11 @@ export class Submitter {
         ? undefined
         : setTimeout(() => {
             waiting.reject(new TimeoutError(timeout));
-            this.#cancel(job);
+            this.#cancel(job, 'timeout');
           }, timeout);
     const onAbort = () => {
       waiting.reject(signal?.reason);
-      this.#cancel(job);
+      this.#cancel(job, 'abort');
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     const end = () => {
@@ -232,8 +232,8 @@ export class Submitter {
     return waiting;
   }
 
-  #cancel(job: NewJob | null): void {
-    if (job) this.#side.cancel(job).catch(this.#context.report);
+  #cancel(job: NewJob | null, reason: CancelReason): void {
+    if (job) this.#side.cancel(job, reason).catch(this.#context.report);
   }
 
   /** Subscribes to this submitter's outcome channel once. */

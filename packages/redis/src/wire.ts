@@ -6,6 +6,7 @@
  * @module
  */
 import type { WireError } from '@taskpool/protocol';
+import type { CancelReason } from './modes/mode.js';
 
 /** A job's final outcome. */
 export type Outcome =
@@ -78,4 +79,22 @@ export function parseEnvelope(text: string): Envelope | undefined {
     queued: value.queued,
     deadline: value.deadline,
   };
+}
+
+/** A cancellation, as published to workers. */
+export interface Cancel {
+  id: string;
+  reason: CancelReason;
+}
+
+/** Writes a cancellation. */
+export function encodeCancel(cancel: Cancel): string {
+  return JSON.stringify(cancel);
+}
+
+/** Reads a cancellation; undefined when `text` is not one. */
+export function parseCancel(text: string): Cancel | undefined {
+  const value = parse(text);
+  if (!isObject(value) || typeof value.id !== 'string') return undefined;
+  return { id: value.id, reason: value.reason === 'timeout' ? 'timeout' : 'abort' };
 }

@@ -21,7 +21,7 @@ import { type Job, type Settlement, WorkerJob } from './job.js';
 import type { Claimed, Mode, WorkSide } from './modes/mode.js';
 import { Slots } from './slots.js';
 import { retryTransient, settlesWithin, sleep, whenAborted } from './time.js';
-import type { Outcome } from './wire.js';
+import { type Outcome, parseCancel } from './wire.js';
 
 /** Options of `queue.jobs()` and `queue.process()`. */
 export interface WorkOptions {
@@ -145,7 +145,7 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
       this.#side.start(),
       this.#context
         .subscriber()
-        .listen(this.#context.keys.cancel, (id) => this.#cancel(id))
+        .listen(this.#context.keys.cancel, (text) => this.#cancel(text))
         .then((unlisten) => {
           this.#unlistenCancel = unlisten;
         }),
@@ -224,10 +224,15 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
     this.#slots.release();
   }
 
-  #cancel(id: string): void {
-    const job = this.#owned.get(id);
+  #cancel(text: string): void {
+    const cancel = parseCancel(text);
+    const job = cancel && this.#owned.get(cancel.id);
     if (!job) return;
-    const reason = new DOMException(`job ${id} was cancelled by its submitter`, 'AbortError');
+    const claimed = job.claimed;
+    const reason =
+      cancel?.reason === 'timeout'
+        ? new TimeoutError(Math.max(0, (claimed.deadline ?? Date.now()) - claimed.queuedAt))
+        : new DOMException(`job ${job.id} was cancelled by its submitter`, 'AbortError');
     job.abort(reason);
     void job.fail(reason, { retry: false });
   }

@@ -22,6 +22,9 @@ export interface NewJob {
   deadline: number | null;
 }
 
+/** Why a submitter stopped waiting: its deadline passed, or it aborted. */
+export type CancelReason = 'timeout' | 'abort';
+
 /** What Redis knows of a job its submitter waits for. */
 export type WatchResult =
   | { kind: 'finished'; outcome: Outcome }
@@ -40,7 +43,7 @@ export interface SubmitSide {
   /** Reads a job's state and points its outcome at this submitter. */
   watch(id: string): Promise<WatchResult>;
   /** Cancels a job nobody waits for any more. */
-  cancel(job: NewJob): Promise<void>;
+  cancel(job: NewJob, reason: CancelReason): Promise<void>;
   /** Deletes the record of a job whose result was collected. */
   forget(id: string): Promise<void>;
 }

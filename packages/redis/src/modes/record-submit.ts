@@ -9,7 +9,7 @@ import { cancelScript } from '../scripts/cancel-2.js';
 import { runScript } from '../scripts/script.js';
 import { submitScript } from '../scripts/submit-3.js';
 import { watchScript } from '../scripts/watch-1.js';
-import { parseOutcome } from '../wire.js';
+import { encodeCancel, parseOutcome } from '../wire.js';
 import type { SubmitSide, WatchResult } from './mode.js';
 
 /** Builds the record modes' submit side; `wake` sets the reliable workers' marker. */
@@ -45,12 +45,12 @@ export function recordSubmitSide(context: QueueContext, wake: boolean): SubmitSi
       if (!outcome) throw new Error(`job ${id}: its stored outcome is unreadable`);
       return { kind: 'finished', outcome };
     },
-    async cancel(job) {
+    async cancel(job, reason) {
       await runScript(
         commands,
         cancelScript,
         [keys.job(job.id), keys.delayed],
-        [job.id, options.resultTtl, keys.cancel],
+        [job.id, options.resultTtl, keys.cancel, encodeCancel({ id: job.id, reason })],
       );
     },
     async forget(id) {

@@ -6,7 +6,7 @@
  */
 import { BlockingConnection } from '../blocking.js';
 import type { QueueContext } from '../context.js';
-import { type Envelope, parseEnvelope } from '../wire.js';
+import { type Envelope, encodeCancel, parseEnvelope } from '../wire.js';
 import type { Claimed, Mode, NewJob, SubmitSide, WorkSide } from './mode.js';
 
 /** The list entry of a job; the same job always gives the same text (cancel finds it). */
@@ -26,13 +26,10 @@ function submitSide(context: QueueContext): SubmitSide {
   return {
     enqueue: (job) => commands.lpush(keys.wait(job.priority), envelope(job, options.clientId)),
     watch: async () => ({ kind: 'unknown' }),
-    async cancel(job) {
-      const removed = await commands.lrem(
-        keys.wait(job.priority),
-        1,
-        envelope(job, options.clientId),
-      );
-      if (removed === 0) await commands.publish(keys.cancel, job.id);
+    async cancel(job, reason) {
+      const entry = envelope(job, options.clientId);
+      const removed = await commands.lrem(keys.wait(job.priority), 1, entry);
+      if (removed === 0) await commands.publish(keys.cancel, encodeCancel({ id: job.id, reason }));
     },
     forget: async () => {},
   };

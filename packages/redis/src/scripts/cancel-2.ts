@@ -11,6 +11,7 @@ export const cancelScript = defineScript(
   ARGV[1] job id
   ARGV[2] milliseconds the cancelled record is kept at most
   ARGV[3] the cancel channel, told about jobs that are running
+  ARGV[4] the message published there (the id and why)
   A queued job stays in its list and is dropped by the worker that pops it; a delayed one
   is deleted at once; a running one is published on ARGV[3] so its worker can abort it.
   Returns 1 when cancelled, 0 when already finished or unknown.
@@ -24,7 +25,7 @@ end
 if state == 'queued' or state == 'active' then
   redis.call('HSET', KEYS[1], 'state', 'cancelled')
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-  if state == 'active' then redis.call('PUBLISH', ARGV[3], ARGV[1]) end
+  if state == 'active' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
   return 1
 end
 return 0
