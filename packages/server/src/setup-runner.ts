@@ -1,6 +1,8 @@
 /**
  * Runs a worker's `setup`: once at start (so spares are warm), and again before a call as
- * long as it has not succeeded. Its log goes into the first call's reply.
+ * long as it has not succeeded. A failure at start is reported to the first call (as the
+ * original ran setup inside the first call); later calls retry. Its log goes into the
+ * reply of the call it ran for.
  *
  * @module
  */
@@ -11,6 +13,7 @@ export class SetupRunner {
   readonly #setup: WorkerDefinition['setup'];
   readonly #workerId: number;
   #done: boolean;
+  #unreported: SetupError | undefined;
   #log: DeferredLog | undefined;
 
   constructor(setup: WorkerDefinition['setup'], workerId: number) {
@@ -24,19 +27,35 @@ export class SetupRunner {
     return this.#done;
   }
 
-  /** Runs setup unless it already succeeded; returns the error it threw, if any. */
+  /** Runs setup at start; a failure is kept for the first call. */
+  async warm(): Promise<void> {
+    this.#unreported = await this.#run();
+  }
+
+  /**
+   * Before a call: the failure of the start-up run if it was not reported yet, else runs
+   * setup unless it already succeeded. Returns the error setup threw, if any.
+   */
   async ensure(): Promise<SetupError | undefined> {
-    if (this.#done) return undefined;
+    if (this.#unreported) {
+      const failure = this.#unreported;
+      this.#unreported = undefined;
+      return failure;
+    }
+    return this.#done ? undefined : this.#run();
+  }
+
+  async #run(): Promise<SetupError | undefined> {
     const log = this.#log ?? new DeferredLog();
     try {
       await this.#setup?.({ log, workerId: this.#workerId });
       this.#done = true;
-      this.#log = log.isEmpty ? undefined : log;
       return undefined;
     } catch (error) {
-      this.#log = log.isEmpty ? undefined : log;
       const reason = error instanceof Error ? error.message : String(error);
       return new SetupError(reason, { cause: error });
+    } finally {
+      this.#log = log.isEmpty ? undefined : log;
     }
   }
 

@@ -154,7 +154,9 @@ export class Supervisor {
     clearTimeout(this.#spawnTimer);
     const listener = this.#listener;
     if (listener) {
-      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      // Not awaited: its callback waits for every connection ever accepted, and handed-off
+      // ones belong to the workers, which are waited for below.
+      listener.close();
       if (this.#endpoint.kind === 'unix') {
         try {
           unlinkSync(this.#endpoint.path);

@@ -108,7 +108,12 @@ export class WorkerConnection {
     const failure =
       error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error });
     try {
-      this.#writer.send({ type: 'error', id: 0, error: toWire(failure) });
+      const { code, name, message } = toWire(failure);
+      this.#writer.send({
+        type: 'error',
+        id: 0,
+        error: { code, name, message: message.slice(0, 500) },
+      });
       this.#writer.flush();
     } catch {
       // The connection is being dropped anyway.
@@ -249,12 +254,23 @@ export class WorkerConnection {
     try {
       this.#writer.send(reply);
     } catch (error) {
-      // The reply could not be encoded (too large): say so instead, keeping the log.
-      const failure = new ValidationError(
-        'INVALID_RESULT',
-        `reply could not be sent: ${(error as Error).message}`,
-      );
-      this.#writer.send({ type: 'error', id: reply.id, error: toWire(failure) });
+      // Too large for a frame: say so in a reply that is sure to fit (no stack, no data).
+      const failure =
+        reply.type === 'result'
+          ? new ValidationError(
+              'INVALID_RESULT',
+              `result could not be sent: ${(error as Error).message}`,
+            )
+          : new ValidationError(
+              'INVALID_RESULT',
+              `error reply could not be sent: ${(error as Error).message}`,
+            );
+      const { code, name, message } = toWire(failure);
+      this.#writer.send({
+        type: 'error',
+        id: reply.id,
+        error: { code, name, message: message.slice(0, 500) },
+      });
     }
   }
 

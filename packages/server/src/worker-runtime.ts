@@ -67,6 +67,6 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
     if (!connection) finish(0);
   });
 
-  void setup.ensure().then(() => send({ t: 'ready' }));
+  void setup.warm().then(() => send({ t: 'ready' }));
   return new Promise<never>(() => {});
 }
