@@ -269,9 +269,11 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
     }
   }
 
-  /** Ends iteration: jobs taken but not yet yielded go back to the queue. */
+  /** Ends iteration: the worker stops, and jobs taken but not yielded go back to the queue. */
   async return(): Promise<IteratorResult<Job<TData, TResult>>> {
     void this.stop();
+    // Wait for a pop in flight: what it brings back is handed back too.
+    await settlesWithin(this.#loop, this.#context.options.closeTimeout);
     const unread = this.#buffer.splice(0);
     for (const job of unread) {
       job.abandon(new ClosedError('worker'));

@@ -1,0 +1,157 @@
+/**
+ * Workers: priorities served in order and FIFO within one, the concurrency cap, stop()
+ * draining what runs and taking nothing new, and jobs a worker took but will not run going
+ * back to the queue.
+ */
+import { createQueue, QUEUE_MODES, type Queue, type QueueMode } from '@taskpool/redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deleteUnder, keysUnder, uniquePrefix } from './helpers/keys.js';
+import { useRedis } from './helpers/redis-server.js';
+import { delay, eventually } from './helpers/wait.js';
+
+let redis: { url: string; close(): Promise<void> };
+beforeAll(async () => {
+  redis = await useRedis();
+});
+afterAll(() => redis.close());
+
+const open: Queue<unknown, unknown>[] = [];
+const prefixes: string[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((queue) => queue.close({ timeout: 2_000 })));
+  await Promise.all(prefixes.splice(0).map((prefix) => deleteUnder(redis.url, prefix)));
+});
+
+function setup(mode: QueueMode, extra: { priorities?: string[] } = {}) {
+  const prefix = uniquePrefix();
+  prefixes.push(prefix);
+  const settings = { redis: redis.url, name: 'workers', mode, prefix, ...extra };
+  const make = () => {
+    const q = createQueue<number, number>(settings);
+    open.push(q as Queue<unknown, unknown>);
+    return q;
+  };
+  return { prefix, submitter: make(), make };
+}
+
+describe.each(QUEUE_MODES)('workers in %s mode', (mode) => {
+  it('serves priorities in order, FIFO within each', async () => {
+    const { submitter, make } = setup(mode, { priorities: ['high', 'normal', 'low'] });
+    const results: Promise<number>[] = [];
+    for (let i = 0; i < 5; i++) {
+      for (const priority of ['low', 'normal', 'high']) {
+        const n = { low: 300, normal: 200, high: 100 }[priority as 'low'] + i;
+        results.push((await submitter.submit(n, { priority, timeout: null })).result);
+      }
+    }
+    const order: number[] = [];
+    make().process((job) => {
+      order.push(job.data);
+      return job.data;
+    });
+    await Promise.all(results);
+    expect(order).toEqual([
+      100, 101, 102, 103, 104, 200, 201, 202, 203, 204, 300, 301, 302, 303, 304,
+    ]);
+  });
+
+  it('a worker serving only "high" drains it while "low" keeps its backlog', async () => {
+    const { submitter, make } = setup(mode, { priorities: ['high', 'low'] });
+    for (let i = 0; i < 1_000; i++) await submitter.submit(i, { priority: 'low', timeout: null });
+    const high = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => submitter.submit(i, { priority: 'high' })),
+    );
+    make().process((job) => job.data, { priorities: ['high'], concurrency: 4 });
+    expect(await Promise.all(high.map((h) => h.result))).toHaveLength(20);
+    expect((await submitter.stats()).waiting).toEqual({ high: 0, low: 1_000 });
+  });
+
+  it('never holds more than its concurrency, and a freed slot takes the next job', async () => {
+    const { submitter, make } = setup(mode);
+    let running = 0;
+    let most = 0;
+    make().process(
+      async (job) => {
+        running++;
+        most = Math.max(most, running);
+        await delay(5);
+        running--;
+        return job.data;
+      },
+      { concurrency: 3 },
+    );
+    await Promise.all(Array.from({ length: 60 }, (_, i) => submitter.run(i)));
+    expect(most).toBe(3);
+  });
+
+  it('stop() lets running jobs finish, takes nothing new, and strands nothing', async () => {
+    const { submitter, make, prefix } = setup(mode);
+    let started = 0;
+    let finished = 0;
+    const release: (() => void)[] = [];
+    const worker = make().process(
+      async (job) => {
+        started++;
+        await new Promise<void>((resolve) => release.push(resolve));
+        finished++;
+        return job.data;
+      },
+      { concurrency: 2 },
+    );
+    const handles = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => submitter.submit(i, { timeout: null })),
+    );
+    await eventually(() => started === 2, 5_000, 'two jobs started');
+    const stopped = worker.stop({ timeout: 10_000 });
+    await delay(100);
+    for (const resolve of release.splice(0)) resolve();
+    await stopped;
+    expect(finished).toBe(2);
+    expect(started).toBe(2);
+    expect((await submitter.stats()).queued).toBe(3);
+    if (mode === 'reliable') {
+      expect(
+        (await keysUnder(redis.url, prefix)).filter((k) => k.includes(':processing:')),
+      ).toEqual([]);
+    }
+    make().process((job) => job.data);
+    expect(await Promise.all(handles.map((h) => h.result))).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('stop() past its deadline aborts running jobs and hands them back', async () => {
+    const { submitter, make } = setup(mode);
+    const reasons: unknown[] = [];
+    const worker = make().process(
+      (job) =>
+        new Promise((_, reject) => {
+          job.signal.addEventListener('abort', () => {
+            reasons.push(job.signal.reason);
+            reject(job.signal.reason);
+          });
+        }),
+    );
+    const handle = await submitter.submit(7, { timeout: null });
+    await eventually(async () => (await submitter.stats()).queued === 0, 5_000, 'job taken');
+    await delay(50);
+    await worker.stop({ timeout: 100 });
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatchObject({ code: 'CLOSED' });
+    make().process((job) => job.data * 3);
+    expect(await handle.result).toBe(21);
+  });
+
+  it('breaking out of jobs() hands back what was taken but not yielded', async () => {
+    const { submitter, make } = setup(mode);
+    const handles = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => submitter.submit(i, { timeout: null })),
+    );
+    const worker = make();
+    for await (const job of worker.jobs({ concurrency: 6 })) {
+      await job.done(job.data * 10);
+      break;
+    }
+    make().process((job) => job.data * 10);
+    const results = await Promise.all(handles.map((h) => h.result));
+    expect(results).toEqual([0, 10, 20, 30, 40, 50]);
+  });
+});
