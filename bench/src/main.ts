@@ -87,6 +87,7 @@ const machine = {
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 const skipped: { system: string; reason: string }[] = [];
+let pending: System[] = [];
 const warnings: string[] = [];
 let failed = 0;
 
@@ -97,9 +98,8 @@ async function runSystems(): Promise<void> {
     const taskpool = await buildTaskpool();
     if (!taskpool.ok) {
       console.log(`taskpool: skipped — ${taskpool.reason}; its rows and targets are pending.\n`);
-      for (const system of systems.filter((s) => s.family === 'taskpool')) {
-        skipped.push({ system: system.name, reason: taskpool.reason });
-      }
+      pending = systems.filter((system) => system.family === 'taskpool');
+      for (const system of pending) skipped.push({ system: system.name, reason: taskpool.reason });
       systems = systems.filter((system) => system.family !== 'taskpool');
     }
   }
@@ -153,7 +153,7 @@ async function runSystems(): Promise<void> {
 
   const seconds = (performance.now() - started) / 1_000;
   const loadAtEnd = loadavg().map((load) => Number(load.toFixed(2)));
-  const reports = aggregate(runs, allSystems, selected);
+  const reports = aggregate(runs, allSystems, selected, pending);
   const perRow = (workload: WorkloadName) =>
     workload === 'cold-start'
       ? `${plural(reps, 'run')} × ${plural(workloads[workload][mode].samples ?? 1, 'fresh start')}`
@@ -202,7 +202,14 @@ async function runSystems(): Promise<void> {
   }
   if (args.markdown) {
     const tables = reports.map((report) => markdownTable(report, perRow(report.spec.name)));
-    writeFileSync(args.markdown, `${header.join('\n\n')}\n\n${tables.join('\n\n')}\n`);
+    const goals = [
+      '**targets (taskpool, ratios from this run)**',
+      '',
+      '| target | measured | status |',
+      '| --- | ---: | --- |',
+      ...targets.map((t) => `| ${t.target} | ${t.value?.toFixed(2) ?? ''} | ${t.status} |`),
+    ];
+    writeFileSync(args.markdown, `${[...header, ...tables, goals.join('\n')].join('\n\n')}\n`);
   }
 }
 

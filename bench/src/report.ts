@@ -26,6 +26,8 @@ export interface Row {
   /** Medians over repetitions. */
   extras: Record<string, number>;
   failures: string[];
+  /** Not run: the system is not available yet (taskpool before its client exists). */
+  pending?: boolean;
 }
 
 export interface WorkloadReport {
@@ -63,18 +65,26 @@ export function aggregate(
   runs: Run[],
   order: readonly System[],
   selected: readonly WorkloadName[],
+  pending: readonly System[] = [],
 ): WorkloadReport[] {
   return selected.map((name) => {
     const spec = workloads[name];
     const mine = runs.filter((run) => run.workload === name);
-    const rows = order
-      .filter((system) => mine.some((run) => run.system === system.name))
-      .map((system) =>
-        summarize(
-          system.name,
-          mine.filter((run) => run.system === system.name),
-        ),
-      );
+    const rows = order.flatMap((system): Row[] => {
+      if (mine.some((run) => run.system === system.name)) {
+        return [
+          summarize(
+            system.name,
+            mine.filter((run) => run.system === system.name),
+          ),
+        ];
+      }
+      if (pending.includes(system) && system.workloads.includes(name)) {
+        const row = summarize(system.name, []);
+        return [{ ...row, pending: true }];
+      }
+      return [];
+    });
     if (name === 'idle-memory') {
       const bare = mine.flatMap((run) => {
         const value = run.outcome.result?.extras.bareMb;
@@ -118,7 +128,12 @@ function columns(report: WorkloadReport): Column[] {
     { header: 'system', cell: (row) => row.system, left: true },
     {
       header: `${spec.unit} (median)`,
-      cell: (row) => (row.samples.length > 0 ? formatValue(row.median, spec.unit) : 'failed'),
+      cell: (row) =>
+        row.pending
+          ? 'pending'
+          : row.samples.length > 0
+            ? formatValue(row.median, spec.unit)
+            : 'failed',
     },
     {
       header: 'min–max',
