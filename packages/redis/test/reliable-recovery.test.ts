@@ -6,7 +6,7 @@
  * backoff and maxAttempts apply to handler failures and to dead workers alike.
  */
 import { JobFailedError } from '@taskpool/protocol';
-import { createQueue, type Queue } from '@taskpool/redis';
+import { createQueue, type Queue, type QueueOptions } from '@taskpool/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildWorker, startChildWorker } from './helpers/child-worker.js';
@@ -29,7 +29,7 @@ afterEach(async () => {
   await Promise.all(prefixes.splice(0).map((prefix) => deleteUnder(redis.url, prefix)));
 });
 
-function setup(extra: Record<string, unknown> = {}) {
+function setup(extra: Partial<QueueOptions> & { leaseTime?: number } = {}) {
   const prefix = uniquePrefix();
   prefixes.push(prefix);
   const settings = {
