@@ -1,7 +1,7 @@
 /**
- * The queue's own Redis connections. They wait out outages (no per-command retry limit,
- * offline queueing, commands in flight resent after a reconnect), and every caller bounds
- * its wait with its own deadline instead.
+ * The queue's own Redis connections. They connect on first use and wait out outages (no
+ * per-command retry limit, offline queueing, commands in flight resent after a
+ * reconnect); every caller bounds its wait with its own deadline instead.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { RedisInput } from './options.js';
 import { settlesWithin } from './time.js';
 
 const OURS: RedisOptions = {
+  lazyConnect: true,
   maxRetriesPerRequest: null,
   enableOfflineQueue: true,
   autoResendUnfulfilledCommands: true,

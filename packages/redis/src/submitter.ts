@@ -244,7 +244,10 @@ export class Submitter {
       await subscriber.listen(this.#context.keys.done(this.#context.options.clientId), (text) =>
         this.#receive(text),
       );
-    })();
+    })().catch((error: unknown) => {
+      this.#listening = undefined;
+      throw error;
+    });
     return this.#listening;
   }
 

@@ -97,6 +97,8 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
   readonly #loop: Promise<void>;
   #stopped: Promise<void> | undefined;
   #loopEnded = false;
+  /** Set once stop() has finished. */
+  #closed = false;
   #unlistenCancel: (() => void) | undefined;
 
   readonly #onStopped: () => void;
@@ -171,6 +173,12 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
   }
 
   #admit(claimed: Claimed): void {
+    if (this.#closed) {
+      // A take that was stuck while Redis was unreachable returned after the worker
+      // stopped: hand the job straight back.
+      this.#side.release([claimed]).catch(this.#context.report);
+      return;
+    }
     const job = new WorkerJob<TData, TResult>(claimed, (j, s) => this.#settle(j, s));
     this.#owned.set(job.id, job);
     this.#slots.hold();
@@ -331,6 +339,7 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
     }
     await this.#side.close(CLEANUP_MS / 2).catch(report);
     this.#loopEnded = true;
+    this.#closed = true;
     this.#wake();
     this.#onStopped();
   }
