@@ -9,7 +9,7 @@ import { JobFailedError } from '@taskpool/protocol';
 import { createQueue, type Queue, type QueueOptions } from '@taskpool/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildWorker, startChildWorker } from './helpers/child-worker.js';
+import { type ChildWorker, cleanupChildWorkers, startChildWorker } from './helpers/child-worker.js';
 import { deleteUnder, keysUnder, uniquePrefix } from './helpers/keys.js';
 import { useRedis } from './helpers/redis-server.js';
 import { delay } from './helpers/wait.js';
@@ -18,7 +18,10 @@ let redis: { url: string; close(): Promise<void> };
 beforeAll(async () => {
   redis = await useRedis();
 });
-afterAll(() => redis.close());
+afterAll(async () => {
+  await cleanupChildWorkers();
+  await redis.close();
+});
 
 const open: Queue<unknown, unknown>[] = [];
 const prefixes: string[] = [];

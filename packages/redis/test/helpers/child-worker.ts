@@ -12,15 +12,32 @@ import { build } from 'esbuild';
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 let bundled: Promise<string> | undefined;
-const dir = mkdtempSync(join(tmpdir(), 'taskpool-child-'));
+let dir: string | undefined;
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
 });
+
+/** Kills every child still running and deletes the bundle; call in afterAll. */
+export async function cleanupChildWorkers(): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+          setTimeout(resolve, 5_000).unref();
+        }),
+    ),
+  );
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+  bundled = undefined;
+}
 
 function bundle(): Promise<string> {
   bundled ??= (async () => {
+    dir = mkdtempSync(join(tmpdir(), 'taskpool-child-'));
     const outfile = join(dir, 'reliable-worker.mjs');
     await build({
       entryPoints: [source('../fixtures/reliable-worker.ts')],
