@@ -3,9 +3,6 @@
  * orchestrator (main.ts) from the bundle .build/child.mjs with the job as JSON in argv[2];
  * sends one `ChildReply` over IPC and exits.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type RunResult, runners } from './measure.js';
 import { findSystem } from './systems/index.js';
 import { prepareTaskpool } from './systems/taskpool.js';
@@ -17,6 +14,8 @@ export interface ChildJob {
   params: WorkloadParams;
   rep: number;
   bcryptExpected: string[];
+  /** A private directory for sockets, made and removed by the orchestrator. */
+  socketDir: string;
 }
 
 export type ChildReply = { ok: true; result: RunResult } | { ok: false; error: string };
@@ -25,16 +24,11 @@ async function run(job: ChildJob): Promise<RunResult> {
   const system = findSystem(job.system);
   if (!system) throw new Error(`unknown system ${job.system}`);
   if (system.family === 'taskpool') await prepareTaskpool();
-  const socketDir = mkdtempSync(join(tmpdir(), 'tpbench-'));
-  try {
-    return await runners[job.workload](system, job.params, {
-      socketDir,
-      rep: job.rep,
-      bcryptExpected: job.bcryptExpected,
-    });
-  } finally {
-    rmSync(socketDir, { recursive: true, force: true });
-  }
+  return runners[job.workload](system, job.params, {
+    socketDir: job.socketDir,
+    rep: job.rep,
+    bcryptExpected: job.bcryptExpected,
+  });
 }
 
 function reply(message: ChildReply): void {

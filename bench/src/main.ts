@@ -111,7 +111,7 @@ async function runSystems(): Promise<void> {
     ? bcryptExpected(workloads.bcrypt[mode].calls, bcryptCost)
     : [];
 
-  const jobs: ChildJob[] = [];
+  const jobs: Omit<ChildJob, 'socketDir'>[] = [];
   for (let rep = 0; rep < reps; rep++) {
     for (const workload of selected) {
       const order = systems.filter((system) => system.workloads.includes(workload));

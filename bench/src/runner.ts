@@ -4,6 +4,9 @@
  * processes behind after close() is reported, and nothing outlives the bench.
  */
 import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildJob, ChildReply } from './child.js';
 import type { RunResult } from './measure.js';
@@ -51,8 +54,14 @@ export function killAllGroups(): void {
   for (const pgid of running) killGroup(pgid);
 }
 
-export async function runJob(job: ChildJob, options: JobOptions): Promise<JobOutcome> {
+export async function runJob(
+  spec: Omit<ChildJob, 'socketDir'>,
+  options: JobOptions,
+): Promise<JobOutcome> {
   const { timeoutMs } = options;
+  // Made here, not in the child, so that it goes even when the child crashes.
+  const socketDir = mkdtempSync(join(tmpdir(), 'tpbench-'));
+  const job: ChildJob = { ...spec, socketDir };
   const child = fork(bundles.child, [JSON.stringify(job)], {
     execArgv: options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],
     env: childEnv,
@@ -91,6 +100,7 @@ export async function runJob(job: ChildJob, options: JobOptions): Promise<JobOut
   }
   killGroup(pgid);
   running.delete(pgid);
+  rmSync(socketDir, { recursive: true, force: true });
 
   const tail = output.trim() ? `\n${output.trim()}` : '';
   const outcome: JobOutcome = { leftovers: leftovers.map((p) => `${p.pid} ${p.command}`) };
