@@ -1,6 +1,5 @@
 /**
- * Process helpers for the server's tests: start real servers, and look at processes
- * through /proc.
+ * Process helpers for tests: start real servers, and look at processes through /proc.
  *
  * Server processes run the JavaScript build that the test setup makes of the sources at
  * the start of every run (see test/build-for-children.ts), so they start as fast as a
@@ -11,25 +10,24 @@ import type * as Server from '@taskpool/server';
 
 /** `@taskpool/server` as built for child processes. */
 export const builtServer = (await import(
-  new URL('../../dist/index.js', import.meta.url).href
+  new URL('../../packages/server/dist/index.js', import.meta.url).href
 )) as typeof Server;
 
-/** A test fixture as bundled for child processes by the test setup. */
-export function fixture(name: string): URL {
-  return new URL(`../fixtures/.built/${name.replace(/\.ts$/, '')}.mjs`, import.meta.url);
+/**
+ * A package's test fixture as bundled for child processes by the test setup.
+ * @example fixtureOf('client', 'scenario-worker.ts')
+ */
+export function fixtureOf(pkg: string, name: string): URL {
+  const file = `${name.replace(/\.ts$/, '')}.mjs`;
+  return new URL(`../../packages/${pkg}/test/fixtures/.built/${file}`, import.meta.url);
 }
 
-/** Starts a real server process on a fresh Unix socket, serving a fixture. */
-export function startServer(
-  module: string,
+/** Starts a real server process on a fresh Unix socket, serving a worker module. */
+export function startServerWith(
+  module: URL,
   options: Omit<Server.ForkServerOptions, 'module'> = {},
 ): Promise<Server.ForkedServer> {
-  return builtServer.forkTaskServer({
-    execArgv: [],
-    spares: 1,
-    ...options,
-    module: fixture(module),
-  });
+  return builtServer.forkTaskServer({ execArgv: [], spares: 1, ...options, module });
 }
 
 /** Child pids of a process, with their state letter (Z = zombie). */

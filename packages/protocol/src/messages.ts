@@ -45,6 +45,12 @@ export const callSchema = z.object({
   deadline: z.number().optional(),
   /** Values of the caller's error scope (request id, trace context, …). */
   scope: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * How many failed calls the client had seen on this connection when it made this call.
+   * A worker that has failed more calls than that answers `PRECEDING_CALL_FAILED` without
+   * running it: a call pipelined behind a failure never runs.
+   */
+  epoch: z.number().int().nonnegative().optional(),
 });
 
 export const resultSchema = z.object({
@@ -59,6 +65,8 @@ export const errorSchema = z.object({
   id: callId,
   error: wireErrorSchema,
   log: logRecordSchema.optional(),
+  /** The worker's count of failed calls after this one (see `call.epoch`). */
+  epoch: z.number().int().nonnegative().optional(),
 });
 
 /** Asks the worker to abort call `id`: its handler's `ctx.signal` fires. */

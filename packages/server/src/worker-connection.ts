@@ -15,6 +15,7 @@ import {
   type HelloMessage,
   type Message,
   PROTOCOL_VERSION,
+  PrecedingCallFailedError,
   ProtocolError,
   parseMessage,
   toWire,
@@ -55,7 +56,9 @@ export class WorkerConnection {
   readonly #decoder: FrameDecoder;
   readonly #writer: FrameWriter;
   readonly #queue: Item[] = [];
-  #running: { id: number; ctx: CallContext } | 'done' | null = null;
+  #running: { id: number; ctx: CallContext; cancelled: boolean } | 'done' | null = null;
+  /** Calls that failed on this connection (cancelled ones aside): see `call.epoch`. */
+  #failures = 0;
   #requests = 0;
   #retired = false;
   #retireWanted: string | null = null;
@@ -147,6 +150,7 @@ export class WorkerConnection {
   #cancel(id: number): void {
     const running = this.#running;
     if (running !== null && running !== 'done' && running.id === id) {
+      running.cancelled = true;
       running.ctx.abort(new CancelledError('the client cancelled the call'));
       return;
     }
@@ -157,6 +161,7 @@ export class WorkerConnection {
         type: 'error',
         id,
         error: toWire(new CancelledError('the client cancelled the call before it ran')),
+        epoch: this.#failures,
       });
     }
   }
@@ -171,6 +176,15 @@ export class WorkerConnection {
     if (item.type === 'done') {
       this.#running = 'done';
       void this.#runDone();
+    } else if ((item.epoch ?? 0) < this.#failures) {
+      // Sent before the client saw an earlier failure: it must not run.
+      this.#writer.send({
+        type: 'error',
+        id: item.id,
+        error: toWire(new PrecedingCallFailedError()),
+        epoch: this.#failures,
+      });
+      this.#pump();
     } else {
       const ctx = new CallContext({
         method: item.method,
@@ -180,7 +194,7 @@ export class WorkerConnection {
         log: this.#options.setup.takeLog(),
         call: this.#cascade,
       });
-      this.#running = { id: item.id, ctx };
+      this.#running = { id: item.id, ctx, cancelled: false };
       this.#runCall(item, ctx);
     }
   }
@@ -242,6 +256,11 @@ export class WorkerConnection {
 
   #reply(ctx: CallContext, reply: Message & { type: 'result' | 'error' }): void {
     ctx.dispose();
+    if (reply.type === 'error') {
+      const running = this.#running;
+      if (running !== null && running !== 'done' && !running.cancelled) this.#failures++;
+      reply.epoch = this.#failures;
+    }
     const log = ctx.usedLog;
     if (log) reply.log = log.finish();
     this.#send(reply);

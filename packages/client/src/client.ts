@@ -1,0 +1,160 @@
+/**
+ * `createClient`: the pool, checkouts, one-shot calls and lifecycle.
+ *
+ * @module
+ */
+import {
+  type ClientMethods,
+  ClosedError,
+  type Endpoint,
+  type EndpointInput,
+  type Interface,
+  type InterfaceSchema,
+  parseEndpoint,
+} from '@taskpool/protocol';
+import { CheckoutCore } from './checkout.js';
+import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
+import { channels } from './diagnostics.js';
+import type { ArgsOf, RemoteMethods, ResultOf, UntypedMethods } from './method-types.js';
+import {
+  type CallOptions,
+  type CheckoutOptions,
+  type ClientOptions,
+  checkTimeout,
+  resolveClientOptions,
+} from './options.js';
+import { Pool, type PoolStats } from './pool.js';
+
+/** Options of a one-shot `client.call()`: the checkout's and the call's. */
+export interface OneShotOptions extends CallOptions {}
+
+/** A taskpool client. */
+export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends AsyncDisposable {
+  /** Waits for a worker (FIFO) and gives exclusive use of it until released. */
+  checkout(options?: CheckoutOptions): Promise<Checkout<TMethods>>;
+  /** One call on its own checkout. */
+  call<K extends keyof TMethods & string>(
+    method: K,
+    args: ArgsOf<TMethods, K>,
+    options?: OneShotOptions,
+  ): Promise<ResultOf<TMethods, K>>;
+  /** Runs `fn` with a checkout, released when `fn` settles. */
+  withCheckout<T>(
+    fn: (checkout: Checkout<TMethods>) => T | Promise<T>,
+    options?: CheckoutOptions,
+  ): Promise<T>;
+  /** Counts of workers and waiting checkouts. */
+  stats(): PoolStats & { checkouts: number };
+  /**
+   * Refuses new checkouts, rejects waiting ones, lets held checkouts finish until
+   * `timeout`, then closes every connection.
+   */
+  close(options?: { timeout?: number }): Promise<void>;
+  /** Closes every connection now; held checkouts become fatal (`CLOSED`). */
+  destroy(): void;
+}
+
+function endpointsOf(connect: EndpointInput | EndpointInput[]): Endpoint[] {
+  const list = Array.isArray(connect) && !('kind' in connect) ? connect : [connect];
+  return (list as EndpointInput[]).map((input) => parseEndpoint(input));
+}
+
+/**
+ * Creates a client and starts connecting (`minWorkers` connections).
+ *
+ * @example
+ * await using client = createClient({ connect: 'unix:/tmp/taskpool.sock', interface: hasher });
+ * await using co = await client.checkout({ timeout: 5_000 });
+ * const crypted = await co.hash('secret');
+ */
+export function createClient<TSchema extends InterfaceSchema>(
+  options: ClientOptions<TSchema> & { interface: Interface<TSchema> },
+): Client<ClientMethods<TSchema>>;
+/**
+ * Creates a client without a runtime interface. Give the methods' types as a type
+ * argument (for example `MethodsOf<typeof handlers>`), or get untyped methods.
+ */
+export function createClient<TMethods extends RemoteMethods = UntypedMethods>(
+  options: ClientOptions & { interface?: undefined },
+): Client<TMethods>;
+export function createClient(options: ClientOptions): Client<RemoteMethods> {
+  const resolved = resolveClientOptions(options);
+  const endpoints = endpointsOf(options.connect);
+  const pool = new Pool(resolved, endpoints);
+  const iface = options.interface as Interface | undefined;
+  const held = new Set<CheckoutCore>();
+  let closing: Promise<void> | undefined;
+
+  const checkout = async (
+    checkoutOptions: CheckoutOptions = {},
+  ): Promise<Checkout<RemoteMethods>> => {
+    checkTimeout('checkout', checkoutOptions.timeout);
+    if (closing) throw new ClosedError('client');
+    const timeout =
+      checkoutOptions.timeout !== undefined ? checkoutOptions.timeout : resolved.timeout;
+    const connection = await pool.acquire(timeout, checkoutOptions.signal);
+    const core = new CheckoutCore(connection, pool, {
+      timeout,
+      log: checkoutOptions.log,
+      interface: iface,
+      clientName: resolved.name,
+      cancelGrace: resolved.cancelGrace,
+      dontReforkAfterError: resolved.dontReforkAfterError,
+      leaseTimeout: resolved.leaseTimeout,
+    });
+    held.add(core);
+    const release = core.release.bind(core);
+    core.release = () => release().finally(() => held.delete(core));
+    if (channels.checkoutAssigned.hasSubscribers) {
+      channels.checkoutAssigned.publish({ pid: connection.pid, waiting: pool.stats().waiting });
+    }
+    return createCheckoutProxy<RemoteMethods>(core, iface);
+  };
+
+  const withCheckout = async <T>(
+    fn: (co: Checkout<RemoteMethods>) => T | Promise<T>,
+    checkoutOptions?: CheckoutOptions,
+  ): Promise<T> => {
+    const co = await checkout(checkoutOptions);
+    try {
+      return await fn(co);
+    } finally {
+      await co.release();
+    }
+  };
+
+  const close = ({ timeout = 10_000 }: { timeout?: number } = {}): Promise<void> => {
+    closing ??= (async () => {
+      pool.close();
+      const released = Promise.all([...held].map((core) => core.release()));
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeout).unref());
+      await Promise.race([released, deadline]);
+      pool.destroy();
+      await pool.whenEmpty(1_000);
+    })();
+    return closing;
+  };
+
+  return {
+    checkout,
+    call: (method, args, callOptions = {}) => {
+      const { signal, timeout } = callOptions;
+      const wait: CheckoutOptions = {
+        ...(signal ? { signal } : {}),
+        ...(timeout !== undefined ? { timeout } : {}),
+      };
+      return withCheckout(
+        (co) => co.call(method, args as readonly unknown[], callOptions),
+        wait,
+      ) as Promise<never>;
+    },
+    withCheckout,
+    stats: () => ({ ...pool.stats(), checkouts: held.size }),
+    close,
+    destroy: () => {
+      closing ??= Promise.resolve();
+      pool.destroy();
+    },
+    [Symbol.asyncDispose]: () => close(),
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * One connection to one worker, from the client's side: connect, wait for hello, send
+ * calls and route each reply to its call by id, honour `retire`, and report the end of
+ * the connection exactly once.
+ *
+ * @module
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import {
+  type CallMessage,
+  type Endpoint,
+  type ErrorMessage,
+  FrameDecoder,
+  FrameWriter,
+  fromWire,
+  type HelloMessage,
+  type Message,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  parseMessage,
+  type ResultMessage,
+  type TaskpoolError,
+  TimeoutError,
+  WorkerLostError,
+} from '@taskpool/protocol';
+
+/** Receives the reply to one call, or the error that ended the connection first. */
+export type ReplyHandler = (reply: ResultMessage | ErrorMessage | TaskpoolError) => void;
+
+export type ConnectionState = 'connecting' | 'idle' | 'assigned' | 'closed';
+
+export interface ConnectionEvents {
+  /** The connection ended (for any reason), with the error to give in-flight calls. */
+  onClosed: (connection: Connection, error: TaskpoolError) => void;
+  /** The worker said it will not serve another checkout. */
+  onRetire: (connection: Connection) => void;
+}
+
+let nextConnectionId = 1;
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  readonly endpoint: Endpoint;
+  state: ConnectionState = 'connecting';
+  hello: HelloMessage | undefined;
+  /** Checkouts this worker has served. */
+  checkouts = 0;
+  /** The worker sent `retire`: it serves the current checkout, then is closed. */
+  retiring = false;
+  /** Failed calls seen on this connection (see the protocol's `epoch`). */
+  epoch = 0;
+  readonly #socket: Socket;
+  readonly #writer: FrameWriter;
+  readonly #decoder: FrameDecoder;
+  readonly #pending = new Map<number, ReplyHandler>();
+  readonly #events: ConnectionEvents;
+  #nextCallId = 1;
+  #closeError: TaskpoolError | undefined;
+
+  private constructor(endpoint: Endpoint, maxFrameBytes: number, events: ConnectionEvents) {
+    this.endpoint = endpoint;
+    this.#events = events;
+    this.#decoder = new FrameDecoder({ maxFrameBytes });
+    this.#socket =
+      endpoint.kind === 'unix'
+        ? netConnect(endpoint.path)
+        : netConnect(endpoint.port, endpoint.host);
+    this.#socket.setNoDelay?.(true);
+    this.#writer = new FrameWriter(this.#socket, maxFrameBytes);
+  }
+
+  /**
+   * Connects and waits for hello. Rejects (and leaves nothing open) when the server does
+   * not answer, refuses, or says nothing within `timeout` ms.
+   */
+  static open(
+    endpoint: Endpoint,
+    options: { maxFrameBytes: number; timeout: number },
+    events: ConnectionEvents,
+  ): Promise<Connection> {
+    const connection = new Connection(endpoint, options.maxFrameBytes, events);
+    return connection.#handshake(options.timeout);
+  }
+
+  #handshake(timeout: number): Promise<Connection> {
+    const socket = this.#socket;
+    return new Promise((resolve, reject) => {
+      const fail = (error: TaskpoolError) => {
+        clearTimeout(timer);
+        this.state = 'closed';
+        socket.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new TimeoutError(timeout, { cause: 'no hello from the worker' })),
+        timeout,
+      );
+      const onError = (error: Error) => fail(new WorkerLostError(error.message, { cause: error }));
+      const onClose = () => fail(new WorkerLostError('closed before hello'));
+      socket.once('error', onError);
+      socket.once('close', onClose);
+      const onFirst = (chunk: Buffer) => {
+        let messages: unknown[];
+        try {
+          messages = this.#decoder.push(chunk);
+        } catch (error) {
+          fail(error as TaskpoolError);
+          return;
+        }
+        if (messages.length === 0) return;
+        socket.off('data', onFirst);
+        let first: Message;
+        try {
+          first = parseMessage(messages[0]);
+        } catch (error) {
+          fail(error as TaskpoolError);
+          return;
+        }
+        if (first.type === 'error') {
+          fail(fromWire(first.error));
+          return;
+        }
+        if (first.type !== 'hello') {
+          fail(new ProtocolError(`expected hello, received ${first.type}`));
+          return;
+        }
+        if (first.protocol !== PROTOCOL_VERSION) {
+          fail(
+            new ProtocolError(
+              `the worker speaks protocol ${first.protocol}, this client ${PROTOCOL_VERSION}`,
+              {
+                code: 'INCOMPATIBLE_PROTOCOL',
+              },
+            ),
+          );
+          return;
+        }
+        clearTimeout(timer);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        this.hello = first;
+        this.state = 'idle';
+        socket.on('data', (data: Buffer) => this.#onData(data));
+        socket.on('error', (error) =>
+          this.#end(new WorkerLostError(error.message, { cause: error })),
+        );
+        socket.on('close', () => this.#end(new WorkerLostError()));
+        for (const rest of messages.slice(1)) this.#onMessage(rest);
+        resolve(this);
+      };
+      socket.on('data', onFirst);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.hello?.pid;
+  }
+
+  get isOpen(): boolean {
+    return this.state !== 'closed';
+  }
+
+  /** Sends a call; `onReply` gets its reply. Throws (sending nothing) if it cannot be encoded. */
+  call(message: Omit<CallMessage, 'type' | 'id'>, onReply: ReplyHandler): number {
+    const id = this.#nextCallId++;
+    this.#writer.send({ type: 'call', id, ...message });
+    this.#pending.set(id, onReply);
+    return id;
+  }
+
+  /** Stops waiting for a call's reply (it is read and dropped when it comes). */
+  forget(id: number): void {
+    if (this.#pending.has(id)) this.#pending.set(id, () => {});
+  }
+
+  cancel(id: number): void {
+    if (this.isOpen) this.#writer.send({ type: 'cancel', id });
+  }
+
+  /** Returns the worker to the client's pool: it runs `checkoutDone`. */
+  done(): void {
+    this.#writer.send({ type: 'done' });
+  }
+
+  /** Closes the connection; the worker exits (at once if idle, else when its call returns). */
+  close(error: TaskpoolError = new WorkerLostError('closed by the client')): void {
+    this.#end(error);
+  }
+
+  #onData(chunk: Buffer): void {
+    let values: unknown[];
+    try {
+      values = this.#decoder.push(chunk);
+    } catch (error) {
+      this.#end(error as TaskpoolError);
+      return;
+    }
+    for (const value of values) {
+      if (this.state === 'closed') return;
+      this.#onMessage(value);
+    }
+  }
+
+  #onMessage(value: unknown): void {
+    let message: Message;
+    try {
+      message = parseMessage(value);
+    } catch (error) {
+      this.#end(error as TaskpoolError);
+      return;
+    }
+    switch (message.type) {
+      case 'result':
+      case 'error': {
+        if (message.type === 'error' && message.id === 0) {
+          this.#end(fromWire(message.error));
+          return;
+        }
+        if (message.type === 'error' && message.epoch !== undefined && message.epoch > this.epoch) {
+          this.epoch = message.epoch;
+        }
+        const handler = this.#pending.get(message.id);
+        if (!handler) {
+          this.#end(new ProtocolError(`reply to unknown call ${message.id}`));
+          return;
+        }
+        this.#pending.delete(message.id);
+        handler(message);
+        return;
+      }
+      case 'retire':
+        if (!this.retiring) {
+          this.retiring = true;
+          this.#events.onRetire(this);
+        }
+        return;
+      case 'hello':
+      case 'call':
+      case 'cancel':
+      case 'done':
+        this.#end(new ProtocolError(`a worker may not send ${message.type} after hello`));
+        return;
+    }
+  }
+
+  #end(error: TaskpoolError): void {
+    if (this.#closeError) return;
+    this.#closeError = error;
+    this.state = 'closed';
+    this.#socket.destroy();
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    this.#events.onClosed(this, error);
+    for (const handler of pending) handler(error);
+  }
+
+  /** Whether calls are waiting for replies. */
+  get busy(): boolean {
+    return this.#pending.size > 0;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `@taskpool/client`: a pool of worker connections giving out typed, disposable
+ * checkouts, with deadlines, aborts, scoped error handling and log merging.
+ *
+ * @module
+ */
+
+export {
+  CancelledError,
+  CheckoutReleasedError,
+  ClosedError,
+  DeferredLog,
+  defineInterface,
+  FatalError,
+  isTaskpoolError,
+  LeaseExpiredError,
+  PrecedingCallFailedError,
+  ProtocolError,
+  QueueFullError,
+  RemoteError,
+  ServerBusyError,
+  SetupError,
+  TaskpoolError,
+  TimeoutError,
+  UnknownMethodError,
+  ValidationError,
+  WorkerLostError,
+} from '@taskpool/protocol';
+export type { Checkout, CheckoutBase } from './checkout-proxy.js';
+export { type Client, createClient, type OneShotOptions } from './client.js';
+export { CHANNELS } from './diagnostics.js';
+export { type ErrorScopeOptions, errorScope } from './error-scope.js';
+export type { MethodsOf, RemoteMethods, UntypedMethods } from './method-types.js';
+export type { CallOptions, CheckoutOptions, ClientOptions } from './options.js';
+export type { PoolStats } from './pool.js';

@@ -1,0 +1,191 @@
+/**
+ * Options of `createClient` and of `client.checkout()`, with defaults and validation.
+ *
+ * @module
+ */
+import {
+  type EndpointInput,
+  type Interface,
+  type InterfaceSchema,
+  parseOptions,
+} from '@taskpool/protocol';
+import { z } from 'zod';
+
+/** Options of {@link createClient}. */
+export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema> {
+  /**
+   * The server to connect to (`unix:/path`, `tcp://host:port`, `{ path }`, `{ host, port }`),
+   * or several: connections are spread across them and a server that refuses is skipped
+   * until it answers again.
+   * @example connect: 'unix:/tmp/taskpool.sock'
+   * @example connect: ['tcp://10.0.0.1:7000', 'tcp://10.0.0.2:7000']
+   */
+  connect: EndpointInput | EndpointInput[];
+  /**
+   * The interface (from `defineInterface`): checkouts get typed methods, and arguments and
+   * results are validated on this side too. Without it, methods of any name return
+   * `Promise<unknown>`.
+   * @default none
+   * @example interface: hasher
+   */
+  interface?: Interface<TSchema>;
+  /**
+   * A name for traces, timers and debug output.
+   * @default null
+   * @example name: 'web-frontend'
+   */
+  name?: string;
+  /**
+   * Connections opened at start and kept open (clamped to `maxWorkers`).
+   * @default 2
+   * @example minWorkers: 0
+   */
+  minWorkers?: number;
+  /**
+   * The most connections (workers) this client holds at once; more checkouts wait.
+   * @default 20
+   * @example maxWorkers: 4
+   */
+  maxWorkers?: number;
+  /**
+   * The default deadline of each call (and of waiting for a worker), in ms. `null` = none.
+   * @default 30_000
+   * @example timeout: 5_000
+   */
+  timeout?: number | null;
+  /**
+   * Retire a worker after it has served this many checkouts (for code that leaks).
+   * `null` = never.
+   * @default null
+   * @example maxCheckouts: 100
+   */
+  maxCheckouts?: number | null;
+  /**
+   * Return a worker whose handler threw (a non-fatal error) to the pool instead of
+   * replacing it. Fatal errors always replace it.
+   * @default false
+   * @example dontReforkAfterError: true
+   */
+  dontReforkAfterError?: boolean;
+  /**
+   * The most checkouts that may wait for a worker; one more is refused with `QUEUE_FULL`.
+   * @default 10_000
+   * @example maxQueue: 100
+   */
+  maxQueue?: number;
+  /**
+   * A checkout with no call in flight for this long is taken back: its worker returns to
+   * the pool and its next use fails with `LEASE_EXPIRED`. `null` = never.
+   * @default 300_000
+   * @example leaseTimeout: 60_000
+   */
+  leaseTimeout?: number | null;
+  /**
+   * Delays between connection attempts while a server does not answer: the first retry,
+   * then every next one.
+   * @default { first: 200, every: 1_000 }
+   * @example reconnect: { first: 50, every: 500 }
+   */
+  reconnect?: { first?: number; every?: number };
+  /**
+   * How long a cancelled call may run on after its cancel frame before the worker is
+   * dropped (the connection closed) and the checkout becomes fatal.
+   * @default 1_000
+   * @example cancelGrace: 250
+   */
+  cancelGrace?: number;
+  /**
+   * How long a new connection may take to say hello.
+   * @default 10_000
+   * @example connectTimeout: 2_000
+   */
+  connectTimeout?: number;
+  /**
+   * The largest frame sent or accepted, in bytes.
+   * @default 16 MiB
+   * @example maxFrameBytes: 1024 * 1024
+   */
+  maxFrameBytes?: number;
+}
+
+/** Options of `client.checkout()`. */
+export interface CheckoutOptions {
+  /**
+   * The deadline of waiting for a worker and of each call on this checkout, in ms. `null` =
+   * none.
+   * @default the client's `timeout`
+   * @example await client.checkout({ timeout: 5_000 })
+   */
+  timeout?: number | null;
+  /**
+   * Aborts waiting for a worker.
+   * @example await client.checkout({ signal: AbortSignal.timeout(100) })
+   */
+  signal?: AbortSignal;
+  /**
+   * A deferred log: worker logs are merged into it, and each call adds a timer named
+   * after its method.
+   * @example await client.checkout({ log: new DeferredLog() })
+   */
+  log?: import('@taskpool/protocol').DeferredLog;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /**
+   * Cancels the call: before it is sent it is dropped; in flight, the worker gets a cancel
+   * frame. The promise rejects at once with `signal.reason`.
+   * @example await co.call('hash', ['x'], { signal: AbortSignal.timeout(100) })
+   */
+  signal?: AbortSignal;
+  /**
+   * This call's deadline in ms, instead of the checkout's.
+   * @default the checkout's `timeout`
+   * @example await co.call('slow', [], { timeout: 60_000 })
+   */
+  timeout?: number | null;
+}
+
+const endpoint = z.union([z.string(), z.object({}).passthrough()]);
+const ms = z.number().int().nonnegative();
+
+const schema = z.object({
+  connect: z.union([endpoint, z.array(endpoint).min(1)]),
+  interface: z.unknown().optional(),
+  name: z.string().optional(),
+  minWorkers: z.number().int().nonnegative().default(2),
+  maxWorkers: z.number().int().positive().default(20),
+  timeout: z.number().positive().nullable().default(30_000),
+  maxCheckouts: z.number().int().positive().nullable().default(null),
+  dontReforkAfterError: z.boolean().default(false),
+  maxQueue: z.number().int().nonnegative().default(10_000),
+  leaseTimeout: z.number().positive().nullable().default(300_000),
+  reconnect: z
+    .object({ first: ms.default(200), every: z.number().int().positive().default(1_000) })
+    .default({ first: 200, every: 1_000 }),
+  cancelGrace: ms.default(1_000),
+  connectTimeout: z.number().int().positive().default(10_000),
+  maxFrameBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
+});
+
+export type ResolvedClientOptions = z.output<typeof schema>;
+
+/** Validates client options and fills in defaults; `minWorkers` is clamped to `maxWorkers`. */
+export function resolveClientOptions(
+  options: ClientOptions<InterfaceSchema>,
+): ResolvedClientOptions {
+  const resolved = parseOptions('createClient', schema, options);
+  resolved.minWorkers = Math.min(resolved.minWorkers, resolved.maxWorkers);
+  return resolved;
+}
+
+const timeoutSchema = z.object({ timeout: z.number().positive().nullable().optional() });
+
+/** Validates a per-checkout or per-call timeout. */
+export function checkTimeout(what: string, timeout: unknown): void {
+  if (timeout !== undefined) parseOptions(what, timeoutSchema, { timeout });
+}

@@ -1,0 +1,29 @@
+// timeout-connect.t: with no server, a checkout times out; one made before the server
+// starts succeeds once it is up.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, TimeoutError } from '@taskpool/client';
+import { expect, it } from 'vitest';
+import { pause, serve } from './helpers/harness.js';
+
+it('times out waiting for a server that does not exist', async () => {
+  await using client = createClient({ connect: 'unix:/nonexistent/taskpool.sock' });
+  const error = await client.checkout({ timeout: 200 }).catch((caught: unknown) => caught);
+  expect(error).toBeInstanceOf(TimeoutError);
+  expect((error as Error).message).toBe('timed out after 0.2 seconds');
+});
+
+it('succeeds when the server comes up before the deadline', async () => {
+  const path = join(tmpdir(), `taskpool-late-${process.pid}-${Date.now()}.sock`);
+  await using client = createClient({
+    connect: `unix:${path}`,
+    reconnect: { first: 50, every: 100 },
+  });
+  const checkout = client.checkout({ timeout: 10_000 });
+  await pause(300);
+  await using server = await serve('scenario-worker.ts', { listen: `unix:${path}` });
+  await using co = await checkout;
+  expect(typeof (await co.call('get_pid'))).toBe('number');
+  expect(client.stats().connectFailures).toBeGreaterThan(0);
+  void server;
+});
