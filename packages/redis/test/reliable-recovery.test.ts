@@ -107,17 +107,17 @@ describe('reliable mode recovery', () => {
   });
 
   it('a live slow worker keeps its job while it renews its lease, however long it runs', async () => {
-    const { make } = setup({ leaseTime: 300 });
+    const { make } = setup({ leaseTime: 600 });
     const submitter = make<string, string>();
     const calls: string[] = [];
     make<string, string>().process(async (job) => {
       calls.push(`slow:${job.attempt}`);
-      await delay(2_000);
+      await delay(2_400);
       return 'slow';
     });
     const handle = await submitter.submit('long job');
     await delay(100);
-    // A second worker, whose reaper runs every 150 ms all along.
+    // A second worker, whose reaper runs every 300 ms all along.
     make<string, string>().process(() => {
       calls.push('other');
       return 'other';

@@ -114,11 +114,12 @@ describe.each(['recoverable', 'reliable'] as const)('collecting in %s mode', (mo
     expect(await after.getJob(handle.id)).toBeNull();
   });
 
-  it('collect() waits for a job still running, and rejects for an unknown id', async () => {
+  it('another client collect()s a job handed over to it, and an unknown id is rejected', async () => {
     const settings = options(mode);
     const submitter = queue<number, number>(settings);
     const other = queue<number, number>(settings);
     const handle = await submitter.submit(5, { timeout: null });
+    await submitter.close();
     const collected = other.collect(handle.id, { timeout: 5_000 });
     const worker = queue<number, number>(settings);
     worker.process((job) => job.data + 1);
