@@ -91,8 +91,8 @@ export class CheckoutCore {
   }
 
   #call(method: string | null, args: readonly unknown[], options: CallOptions): Promise<unknown> {
-    if (this.#released) return Promise.reject(new CheckoutReleasedError());
     if (this.#fatal) return Promise.reject(this.#fatal);
+    if (this.#released) return Promise.reject(new CheckoutReleasedError());
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const iface = this.#settings.interface;

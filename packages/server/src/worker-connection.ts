@@ -104,7 +104,11 @@ export class WorkerConnection {
       for (const value of values) this.#onMessage(parseMessage(value));
     } catch (error) {
       this.#protocolFailure(error);
+      return;
     }
+    // Calls start only once the whole read is taken in, so that a cancel that came in the
+    // same read as its call (behind a blocking one) is seen before the call runs.
+    this.#pump();
   }
 
   #protocolFailure(error: unknown): void {
@@ -129,12 +133,8 @@ export class WorkerConnection {
   #onMessage(message: Message): void {
     switch (message.type) {
       case 'call':
-        this.#queue.push(message);
-        this.#pump();
-        return;
       case 'done':
         this.#queue.push(message);
-        this.#pump();
         return;
       case 'cancel':
         this.#cancel(message.id);

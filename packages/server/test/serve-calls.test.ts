@@ -50,6 +50,7 @@ describe('a worker serving calls', () => {
     await using server = await startServer('echo-worker.ts');
     await using client = await RawClient.connect(server.endpoint);
     const running = client.sendCall('waitForAbort', []);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // running, not just queued
     const queued = client.sendCall('count', []);
     client.send({ type: 'cancel', id: queued });
     client.send({ type: 'cancel', id: running });
@@ -90,5 +91,20 @@ describe('a worker serving calls', () => {
     await using server = await startServer('echo-worker.ts');
     await using client = await RawClient.connect(server.endpoint);
     expect(await client.value('cascade', [21])).toBe(42);
+  });
+});
+
+describe('cancel in the same read as its call', () => {
+  it('drops the call before it runs, even behind a handler that blocks', async () => {
+    await using server = await startServer('echo-worker.ts');
+    await using client = await RawClient.connect(server.endpoint);
+    const blocking = client.sendCall('block', [100]);
+    const dropped = client.sendCall('count', []);
+    client.send({ type: 'cancel', id: dropped });
+    const replies = [await client.next(), await client.next()];
+    const byId = new Map(replies.map((reply) => [(reply as { id: number }).id, reply]));
+    expect(byId.get(blocking)).toMatchObject({ type: 'result', value: 100 });
+    expect(byId.get(dropped)).toMatchObject({ type: 'error', error: { code: 'CANCELLED' } });
+    expect(await client.value('count')).toBe(1);
   });
 });

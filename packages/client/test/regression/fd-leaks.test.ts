@@ -1,0 +1,24 @@
+// Original bug 7: the server leaked a descriptor per worker and never reaped. Here: neither
+// the client nor the server keeps anything after many workers come and go.
+import { readdirSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { childrenOf, clientOf, eventually, serve, warm } from '../helpers/harness.js';
+
+const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+
+it('returns to its descriptor and process counts after 100 replaced workers', async () => {
+  await using server = await serve('scenario-worker.ts', { spares: 2 });
+  await using client = await warm(
+    clientOf(server, { minWorkers: 1, maxWorkers: 1, maxCheckouts: 1 }),
+  );
+  await client.call('get_pid', []);
+  await eventually(() => client.stats().idle === 1, 5_000, 'warm');
+  const clientBefore = fds(process.pid);
+  const serverBefore = fds(server.pid);
+  for (let i = 0; i < 100; i++) await client.call('get_pid', []);
+  await eventually(() => client.stats().idle === 1, 5_000, 'refilled');
+  await eventually(() => fds(process.pid) <= clientBefore, 5_000, 'client descriptors back');
+  await eventually(() => fds(server.pid) <= serverBefore, 5_000, 'server descriptors back');
+  expect(childrenOf(server.pid).filter((child) => child.state === 'Z')).toEqual([]);
+  expect(client.stats().retired).toBeGreaterThanOrEqual(100);
+});
