@@ -120,7 +120,8 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
         leaseLost: () => this.#leaseLost(),
       },
     );
-    options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    if (options.signal?.aborted) void this.stop();
+    else options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
     this.#loop = this.#run().finally(() => {
       this.#loopEnded = true;
       this.#wake();
