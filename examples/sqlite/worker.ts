@@ -1,0 +1,42 @@
+/**
+ * The DBI synopsis on better-sqlite3: one function serves every call, receiving the
+ * method name and its arguments, so the client calls `co.do(sql, ...params)` or
+ * `co.selectrow(sql, ...params)` as if it held the database handle. A checkout released
+ * in the middle of a transaction is rolled back by `checkoutDone`.
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineWorker } from '@taskpool/server';
+import Database from 'better-sqlite3';
+
+let db: Database.Database;
+
+/** What the client may call, DBI style. */
+const methods = {
+  /** Runs a statement; returns the number of rows it changed. */
+  do: (sql: string, ...params: unknown[]) => db.prepare(sql).run(...params).changes,
+  /** The first row of a query, or null. */
+  selectrow: (sql: string, ...params: unknown[]) => db.prepare(sql).get(...params) ?? null,
+  /** Every row of a query. */
+  selectall: (sql: string, ...params: unknown[]) => db.prepare(sql).all(...params),
+  /** True while a transaction is open on this worker's connection. */
+  inTransaction: () => db.inTransaction,
+};
+
+export type SqliteMethods = typeof methods;
+
+export default defineWorker({
+  setup: () => {
+    db = new Database(process.env.SQLITE_PATH ?? join(tmpdir(), 'taskpool-example.sqlite3'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+  },
+  checkoutDone: () => {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  },
+  interface: (method: string | null, ...args: unknown[]) => {
+    if (method === null || !Object.hasOwn(methods, method))
+      throw new Error(`no such method: ${method}`);
+    return (methods[method as keyof typeof methods] as (...a: unknown[]) => unknown)(...args);
+  },
+});
