@@ -42,6 +42,9 @@ export interface WorkerConnectionOptions {
 
 type Item = CallMessage | { type: 'done' };
 
+/** How long a call whose client left may run on before the worker exits anyway. */
+const ABANDONED_CALL_GRACE_MS = 1_000;
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' &&
@@ -331,6 +334,10 @@ export class WorkerConnection {
       return;
     }
     if (running !== 'done') running.ctx.abort(new WorkerLostError('the client went away'));
-    // The worker exits as soon as the running handler returns (see #afterItem).
+    // The worker exits as soon as the running handler returns (see #afterItem), or after
+    // a grace for handlers that ignore their signal: nobody waits for their result, and a
+    // client that timed out expects the work to stop. (A handler that blocks the event
+    // loop is stopped by the server's hung-worker watchdog instead.)
+    setTimeout(() => this.#options.onFinished(1), ABANDONED_CALL_GRACE_MS).unref();
   }
 }

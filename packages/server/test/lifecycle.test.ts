@@ -308,3 +308,15 @@ describe('lifecycle', () => {
 function fileURLToPathSafe(url: URL): string {
   return decodeURIComponent(url.pathname);
 }
+
+describe('abandoned calls', () => {
+  it('a worker whose client left exits within a second even if its handler ignores the signal', async () => {
+    await using server = await startServer('echo-worker.ts');
+    const client = await RawClient.connect(server.endpoint);
+    const pid = client.hello.pid;
+    client.sendCall('sleep', [10_000]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    client.socket.destroy();
+    await eventually(() => !isAlive(pid), 5_000, 'worker exit');
+  });
+});
