@@ -3,11 +3,14 @@
  * calls on the server's worker processes; a job past its deadline, handler errors and
  * malformed jobs reach the submitter typed, and the bridge keeps serving.
  */
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from '@taskpool/client';
 import { JobFailedError, RemoteError, TimeoutError } from '@taskpool/protocol';
 import { type CallJob, createQueue, serveQueue } from '@taskpool/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerWith } from '../../../test/helpers/processes.js';
+import { eventually, isAlive, startServerWith } from '../../../test/helpers/processes.js';
 import { deleteUnder, uniquePrefix } from './helpers/keys.js';
 import { useRedis } from './helpers/redis-server.js';
 
@@ -55,6 +58,33 @@ describe('serveQueue onto a taskpool server', () => {
 
       // The bridge still serves after all that.
       expect(await submitter.run({ method: 'double', args: [21] })).toBe(42);
+    } finally {
+      await submitter.close({ timeout: 2_000 });
+      await bridge.close({ timeout: 2_000 });
+      await client.close({ timeout: 2_000 });
+      await deleteUnder(redis.url, prefix);
+    }
+  });
+
+  it('stops the worker process running a job that overran its deadline', async () => {
+    const prefix = uniquePrefix();
+    const settings = { redis: redis.url, name: 'bridge-kill', prefix, mode: 'reliable' as const };
+    await using server = await startServerWith(
+      new URL('./fixtures/bridge-worker.mjs', import.meta.url),
+    );
+    const client = createClient({ connect: server.endpoint, minWorkers: 0, maxWorkers: 1 });
+    const submitter = createQueue<CallJob, unknown>({ ...settings, maxAttempts: 1 });
+    const bridge = createQueue<CallJob, unknown>(settings);
+    const pidFile = join(tmpdir(), `taskpool-bridge-${process.pid}-${Date.now()}.pid`);
+    try {
+      serveQueue(bridge, client, { concurrency: 1 });
+      const overrun = await submitter
+        .run({ method: 'sleepAt', args: [pidFile, 30_000] }, { timeout: 1_000 })
+        .catch((e: unknown) => e);
+      expect(overrun).toBeInstanceOf(TimeoutError);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      await eventually(() => !isAlive(pid), 5_000, 'the overrunning worker to stop');
+      expect(await submitter.run({ method: 'double', args: [4] })).toBe(8);
     } finally {
       await submitter.close({ timeout: 2_000 });
       await bridge.close({ timeout: 2_000 });
