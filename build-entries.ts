@@ -6,6 +6,7 @@ export const PACKAGE_ENTRIES: Record<string, Record<string, string>> = {
   protocol: { index: 'packages/protocol/src/index.ts' },
   client: { index: 'packages/client/src/index.ts' },
   redis: { index: 'packages/redis/src/index.ts' },
+  cli: { bin: 'packages/cli/src/bin.ts' },
   server: {
     index: 'packages/server/src/index.ts',
     'worker-main': 'packages/server/src/worker-main.ts',

@@ -12,7 +12,9 @@ const packageBuild = (name: string, entry: Record<string, string>): Options => (
   format: ['esm'],
   target: 'node20',
   platform: 'node',
-  dts: { entry: { index: entry.index as string }, compilerOptions: { paths: {} } },
+  // Declarations only for the library entry; sibling packages' types are read from their
+  // sources (tsconfig paths) and stay imports, so no package waits for another's build.
+  dts: entry.index === undefined ? false : { entry: { index: entry.index } },
   sourcemap: true,
   // Entries of one package share one copy of each module (one AsyncLocalStorage, …).
   splitting: true,

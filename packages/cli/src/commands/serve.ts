@@ -1,0 +1,56 @@
+/** `taskpool serve <worker-module>`: runs a server until SIGTERM or SIGINT. */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatEndpoint } from '@taskpool/protocol';
+import { createServer } from '@taskpool/server';
+import { integerOption, UsageError } from '../usage.js';
+
+export async function runServe(args: string[]): Promise<number> {
+  const { values, positionals } = parseServeArgs(args);
+  const module = positionals[0];
+  if (module === undefined || positionals.length > 1) {
+    throw new UsageError('serve takes one worker module');
+  }
+  const server = createServer({
+    listen: values.listen ?? 'unix:/tmp/taskpool.sock',
+    workerModule: pathToFileURL(resolve(module)),
+    handleSignals: true,
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...optional('spares', integerOption('spares', values.spares)),
+    ...optional('maxWorkers', integerOption('max-workers', values['max-workers'])),
+    ...optional(
+      'hungWorkerTimeout',
+      integerOption('hung-worker-timeout', values['hung-worker-timeout']),
+    ),
+  });
+  const endpoint = await server.listen();
+  console.log(`taskpool: serving ${module} on ${formatEndpoint(endpoint)} (pid ${process.pid})`);
+  return new Promise<number>((done) => {
+    const stop = () => void server.close().then(() => done(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+function parseServeArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        listen: { type: 'string' },
+        name: { type: 'string' },
+        spares: { type: 'string' },
+        'max-workers': { type: 'string' },
+        'hung-worker-timeout': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}

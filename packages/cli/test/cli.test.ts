@@ -1,0 +1,94 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/greeter.ts', import.meta.url));
+const node = ['--conditions=taskpool-source', '--import', 'tsx', bin];
+
+async function taskpool(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...node, ...args], {
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} in ${seen}`)), 20_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = pattern.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[0]);
+      }
+    });
+  });
+}
+
+describe('taskpool command line', () => {
+  it('prints usage and exits 2 without a command, or with an unknown one', async () => {
+    expect(await taskpool()).toMatchObject({ code: 2, stdout: expect.stringContaining('usage:') });
+    const unknown = await taskpool('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    expect((await taskpool('call', 'unix:/tmp/x.sock')).code).toBe(2);
+    expect((await taskpool('serve', fixture, '--spares', 'many')).stderr).toContain(
+      '--spares: expected a whole number, received "many"',
+    );
+  });
+
+  it('serves a worker module, calls and describes it, and stops on SIGTERM', async () => {
+    const socket = join(tmpdir(), `taskpool-cli-${process.pid}-${Date.now()}.sock`);
+    const server = spawn(
+      process.execPath,
+      [
+        ...node,
+        'serve',
+        fixture,
+        '--listen',
+        `unix:${socket}`,
+        '--name',
+        'greeter',
+        '--spares',
+        '1',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => server.once('close', resolve));
+    try {
+      expect(await waitForLine(server, /serving .* on unix:\S+/)).toContain(socket);
+      const greeting = await taskpool('call', `unix:${socket}`, 'greet', 'world');
+      expect(greeting).toMatchObject({ code: 0 });
+      expect(JSON.parse(greeting.stdout)).toBe('hello, world');
+      expect(JSON.parse((await taskpool('call', `unix:${socket}`, 'add', '2', '40')).stdout)).toBe(
+        42,
+      );
+      const bad = await taskpool('call', `unix:${socket}`, 'add', '"two"', '40');
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('INVALID_ARGS');
+      const described = JSON.parse((await taskpool('describe', `unix:${socket}`)).stdout);
+      expect(described).toMatchObject({ type: 'hello', server: 'greeter', protocol: 1 });
+      expect(Object.keys(described.interface.methods)).toEqual(['greet', 'add']);
+    } finally {
+      server.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+    expect(existsSync(socket)).toBe(false);
+  }, 60_000);
+});
