@@ -6,9 +6,12 @@
  * On every hop the sender checks a value against its schema and sends it as it is; the
  * receiver parses it and uses the parsed output. So a transform runs once, on receipt.
  *
+ * zod is imported for its types only: everything here goes through the methods of the
+ * schemas the caller made, so a process that never defines an interface never loads zod.
+ *
  * @module
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { UnknownMethodError, ValidationError } from './errors.js';
 import type { HandlerContext } from './handler-context.js';
 
@@ -115,9 +118,20 @@ function describeIssue(error: z.ZodError): string {
   return `${path}${issue.message}`;
 }
 
+/** A zod (classic) schema: what `instanceof z.ZodType` says, without importing zod. */
+function isZodSchema(value: unknown): value is z.ZodType {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { safeParse?: unknown }).safeParse === 'function' &&
+    typeof (value as { _zod?: unknown })._zod === 'object'
+  );
+}
+
+/** `schema.toJSONSchema()` is `z.toJSONSchema(schema)` as a method of the schema. */
 function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
   try {
-    return z.toJSONSchema(schema, { unrepresentable: 'any', io });
+    return schema.toJSONSchema({ unrepresentable: 'any', io });
   } catch {
     return {};
   }
@@ -138,7 +152,7 @@ export function defineInterface<const TSchema extends InterfaceSchema>(
   const methods = Object.keys(schema) as (keyof TSchema & string)[];
   for (const name of methods) {
     const entry = schema[name] as Partial<MethodSchema> | undefined;
-    if (!(entry?.args instanceof z.ZodType) || !(entry.result instanceof z.ZodType)) {
+    if (!isZodSchema(entry?.args) || !isZodSchema(entry.result)) {
       throw new TypeError(
         `defineInterface: method ${JSON.stringify(name)} needs { args: z.tuple([...]), result: schema }`,
       );

@@ -65,6 +65,14 @@ describe('defineInterface', () => {
     });
     expect(description.methods.verify?.result).toMatchObject({ type: 'boolean' });
     expect(JSON.parse(JSON.stringify(description))).toEqual(description);
+    // The schemas' own toJSONSchema() (no zod import here) says what z.toJSONSchema says.
+    for (const name of hasher.methods) {
+      const schema = hasher.schema[name];
+      expect(description.methods[name]).toEqual({
+        args: z.toJSONSchema(schema.args, { unrepresentable: 'any', io: 'input' }),
+        result: z.toJSONSchema(schema.result, { unrepresentable: 'any', io: 'output' }),
+      });
+    }
   });
 
   it('implements with a handler per method, and refuses a missing one', () => {

@@ -2,6 +2,7 @@ import {
   encodeFrame,
   FrameDecoder,
   type Message,
+  messageSchema,
   ProtocolError,
   parseMessage,
 } from '@taskpool/protocol';
@@ -95,5 +96,174 @@ describe('parseMessage', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+/**
+ * The hand-written gate against the zod schemas it stands for: on every value JSON.parse
+ * can return, the same verdict, the same parsed message and the same path to the first
+ * problem.
+ */
+describe('parseMessage matches messageSchema', () => {
+  const json = fc.jsonValue({ maxDepth: 2 });
+  const num = fc.oneof(
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.constantFrom(0, 1, -1, 0.5, 2 ** 53, 2 ** 53 - 1, -(2 ** 53), -(2 ** 53) + 1, 1e308),
+  );
+  const key = fc.oneof(
+    { weight: 5, arbitrary: fc.string({ maxLength: 6 }) },
+    { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'type') },
+  );
+  const dict = fc.dictionary(key, json, { maxKeys: 4 });
+  /** A field: usually of the right kind, sometimes anything. */
+  const field = <T>(valid: fc.Arbitrary<T>) =>
+    fc.oneof(
+      { weight: 6, arbitrary: valid as fc.Arbitrary<unknown> },
+      { weight: 1, arbitrary: json },
+      { weight: 1, arbitrary: num },
+      { weight: 1, arbitrary: fc.constantFrom(null, '', 'x', true, [], {}) },
+    );
+  const id = field(fc.oneof(fc.nat(), num));
+  const logRecord = fc.record(
+    {
+      start: field(num),
+      end: field(num),
+      logs: field(
+        fc.array(
+          fc.oneof(
+            fc.tuple(num, num),
+            fc.tuple(num, num, json),
+            fc.tuple(num),
+            fc.array(json, { maxLength: 3 }),
+          ),
+          { maxLength: 3 },
+        ),
+      ),
+      timers: field(
+        fc.array(
+          fc.oneof(
+            fc.tuple(fc.string(), num),
+            fc.tuple(fc.string(), num, num),
+            fc.tuple(fc.string(), num, num, num),
+            fc.tuple(fc.string()),
+            fc.array(json, { maxLength: 4 }),
+          ),
+          { maxLength: 3 },
+        ),
+      ),
+      data: field(dict),
+      extra: json,
+    },
+    { requiredKeys: [] },
+  );
+  const wireError = fc.record(
+    {
+      code: field(fc.string()),
+      name: field(fc.string()),
+      message: field(fc.string()),
+      stack: field(fc.string()),
+      data: json,
+      remoteCode: field(fc.oneof(fc.string(), num)),
+      extra: json,
+    },
+    { requiredKeys: ['code', 'name', 'message'] },
+  );
+  const typeOf = (type: string) =>
+    fc.oneof({ weight: 9, arbitrary: fc.constant(type) }, { weight: 1, arbitrary: json });
+  const messages = fc.oneof(
+    fc.record(
+      {
+        type: typeOf('hello'),
+        protocol: field(fc.oneof(fc.nat(), num)),
+        pid: field(fc.oneof(fc.nat(), num)),
+        server: field(fc.oneof(fc.string(), fc.constant(null))),
+        worker: field(fc.oneof(fc.nat(), num)),
+        interface: field(fc.oneof(dict, fc.constant(null))),
+        extra: json,
+      },
+      { requiredKeys: ['type'] },
+    ),
+    fc.record(
+      {
+        type: typeOf('call'),
+        id,
+        method: field(fc.oneof(fc.string(), fc.constant(null))),
+        args: field(fc.array(json, { maxLength: 3 })),
+        deadline: field(num),
+        scope: field(dict),
+        epoch: field(fc.oneof(fc.nat(), num)),
+        extra: json,
+      },
+      { requiredKeys: ['type'] },
+    ),
+    fc.record(
+      { type: typeOf('result'), id, value: json, log: field(logRecord), extra: json },
+      { requiredKeys: ['type'] },
+    ),
+    fc.record(
+      {
+        type: typeOf('error'),
+        id,
+        error: field(wireError),
+        log: field(logRecord),
+        epoch: field(fc.oneof(fc.nat(), num)),
+        extra: json,
+      },
+      { requiredKeys: ['type'] },
+    ),
+    fc.record({ type: typeOf('cancel'), id, extra: json }, { requiredKeys: ['type'] }),
+    fc.record({ type: typeOf('done'), extra: json }, { requiredKeys: ['type'] }),
+    fc.record(
+      { type: typeOf('retire'), reason: field(fc.string()), extra: json },
+      { requiredKeys: ['type'] },
+    ),
+  );
+
+  const compare = (value: unknown) => {
+    const decoded: unknown = JSON.parse(JSON.stringify(value) ?? 'null');
+    const expected = messageSchema.safeParse(decoded);
+    let parsed: Message | undefined;
+    let failure: ProtocolError | undefined;
+    try {
+      parsed = parseMessage(decoded);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ProtocolError);
+      failure = error as ProtocolError;
+    }
+    if (expected.success) {
+      expect(failure).toBeUndefined();
+      expect(parsed).toStrictEqual(expected.data);
+    } else {
+      expect(parsed).toBeUndefined();
+      expect((failure?.data as { path: unknown }).path).toEqual(expected.error.issues[0]?.path);
+    }
+  };
+
+  it('on arbitrary JSON', () => {
+    fc.assert(fc.property(json, compare), { numRuns: 2_000 });
+  });
+
+  it('on messages of every type, right and wrong in every field', () => {
+    fc.assert(fc.property(messages, compare), { numRuns: 20_000 });
+  });
+
+  it('on the valid examples and the edge cases', () => {
+    for (const value of [
+      ...valid,
+      { type: 'cancel', id: -0 },
+      { type: 'cancel', id: 2 ** 53 },
+      { type: 'result', id: 1 },
+      { type: 'call', id: 1, method: null, args: [], scope: { __proto__: { a: 1 }, b: 2 } },
+      JSON.parse('{"type":"call","id":1,"method":"x","args":[],"scope":{"__proto__":{"a":1}}}'),
+      JSON.parse(
+        '{"type":"hello","protocol":1,"pid":-5,"server":null,"worker":0,"interface":{"__proto__":1}}',
+      ),
+      JSON.parse('{"type":"done","__proto__":{"type":"call"}}'),
+      { type: 'error', id: 1, error: { code: 'x', name: 'y', message: 'z', remoteCode: 1.5 } },
+      { type: 'result', id: 1, value: 1, log: { start: 1, logs: [[1, 2, 3, 4]], timers: [] } },
+    ]) {
+      compare(value);
+    }
   });
 });
