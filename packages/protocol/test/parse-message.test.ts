@@ -236,7 +236,7 @@ describe('parseMessage matches messageSchema', () => {
       expect(parsed).toStrictEqual(expected.data);
     } else {
       expect(parsed).toBeUndefined();
-      expect((failure?.data as { path: unknown }).path).toEqual(expected.error.issues[0]?.path);
+      expect(failure?.data).toEqual({ path: expected.error.issues[0]?.path });
     }
   };
 
