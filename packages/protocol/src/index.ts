@@ -94,5 +94,5 @@ export {
   retireSchema,
   wireErrorSchema,
 } from './messages.js';
-export { parseOptions } from './options.js';
+export { invalidOption, parseOptions } from './options.js';
 export { parseMessage } from './parse-message.js';
