@@ -108,3 +108,30 @@ describe('cancel in the same read as its call', () => {
     expect(await client.value('count')).toBe(1);
   });
 });
+
+describe('error epochs', () => {
+  it('refuses calls sent before the client saw a failure, and runs those sent after', async () => {
+    await using server = await startServer('echo-worker.ts');
+    await using client = await RawClient.connect(server.endpoint);
+    const failing = client.sendCall('throwError', ['first']);
+    const behind = client.sendCall('count', []);
+    const first = await client.next();
+    const second = await client.next();
+    expect(first).toMatchObject({
+      id: failing,
+      type: 'error',
+      epoch: 1,
+      error: { code: 'REMOTE_ERROR' },
+    });
+    expect(second).toMatchObject({
+      id: behind,
+      type: 'error',
+      epoch: 1,
+      error: { code: 'PRECEDING_CALL_FAILED' },
+    });
+    expect(await client.value('count')).toBe(1); // the refused call never ran
+    expect(await client.call('count', [], { epoch: 0 })).toMatchObject({
+      error: { code: 'PRECEDING_CALL_FAILED' },
+    });
+  });
+});

@@ -26,13 +26,22 @@ export class RawClient implements AsyncDisposable {
   readonly closed: Promise<void>;
   #isClosed = false;
   #nextId = 1;
+  /** The highest failure count the worker has reported. */
+  epoch = 0;
   hello!: HelloMessage;
 
   private constructor(socket: Socket) {
     this.socket = socket;
     this.#writer = new FrameWriter(socket);
     socket.on('data', (chunk: Buffer) => {
-      for (const value of this.#decoder.push(chunk)) this.#messages.push(parseMessage(value));
+      for (const value of this.#decoder.push(chunk)) {
+        const message = parseMessage(value);
+        // Like the real client: remember the worker's failure count (see the protocol's epoch).
+        if (message.type === 'error' && message.epoch !== undefined) {
+          this.epoch = Math.max(this.epoch, message.epoch);
+        }
+        this.#messages.push(message);
+      }
       this.#wake();
     });
     this.closed = new Promise((resolve) => {
@@ -97,7 +106,7 @@ export class RawClient implements AsyncDisposable {
   /** Sends a call and returns its id. */
   sendCall(method: string | null, args: unknown[], extra: Partial<CallMessage> = {}): number {
     const id = this.#nextId++;
-    this.send({ type: 'call', id, method, args, ...extra });
+    this.send({ type: 'call', id, method, args, epoch: this.epoch, ...extra });
     return id;
   }
 
