@@ -25,7 +25,7 @@ const common = {
 } as const;
 
 export default async function setup(): Promise<void> {
-  const builds = Object.entries(PACKAGE_ENTRIES).map(([name, entryPoints]) =>
+  const builds: Promise<unknown>[] = Object.entries(PACKAGE_ENTRIES).map(([name, entryPoints]) =>
     // Splitting keeps one copy of each module shared by a package's entries.
     build({ ...common, entryPoints, outdir: `packages/${name}/dist`, splitting: true }),
   );
