@@ -51,16 +51,22 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-async function handoff(built: Built, connections: number): Promise<number[]> {
-  const path = join(tmpdir(), `taskpool-bench-handoff-${process.pid}.sock`);
+/** A server of trivial workers on a fresh Unix socket, in this process. */
+async function benchServer(built: Built, spares: number) {
+  const path = join(tmpdir(), `taskpool-bench-${spares}-${process.pid}.sock`);
   const server = built.createServer({
     listen: `unix:${path}`,
     workerModule: new URL('./workers/handoff-worker.mjs', import.meta.url),
-    spares: 4,
+    spares,
     execArgv: [],
     handleSignals: false,
   });
   await server.listen();
+  return { server, path };
+}
+
+async function handoff(built: Built, connections: number): Promise<number[]> {
+  const { server, path } = await benchServer(built, 4);
   const samples: number[] = [];
   try {
     for (let i = 0; i < connections; i++) {
@@ -77,15 +83,7 @@ async function handoff(built: Built, connections: number): Promise<number[]> {
 }
 
 async function spawnToReady(built: Built, spawns: number): Promise<number[]> {
-  const path = join(tmpdir(), `taskpool-bench-spawn-${process.pid}.sock`);
-  const server = built.createServer({
-    listen: `unix:${path}`,
-    workerModule: new URL('./workers/handoff-worker.mjs', import.meta.url),
-    spares: 0,
-    execArgv: [],
-    handleSignals: false,
-  });
-  await server.listen();
+  const { server, path } = await benchServer(built, 0);
   const samples: number[] = [];
   try {
     for (let i = 0; i < spawns; i++) {
