@@ -66,6 +66,9 @@ export class Supervisor {
   readonly #workers = new Set<WorkerHandle>();
   readonly #waiting: WaitingConnection[] = [];
   #listener: Server | undefined;
+  #listening: Promise<Endpoint> | undefined;
+  /** listen() was called (and has not failed): spares are kept. */
+  #started = false;
   #nextWorkerId = 1;
   #generation = 0;
   #spawned = 0;
@@ -111,16 +114,37 @@ export class Supervisor {
     };
   }
 
-  async listen(): Promise<Endpoint> {
-    if (this.#listener) return this.endpoint;
-    if (this.#closing) throw new ClosedError('server');
-    const listener = await openListener(this.#endpoint, this.#options.socketMode);
+  listen(): Promise<Endpoint> {
+    if (this.#closing) return Promise.reject(new ClosedError('server'));
+    this.#listening ??= this.#listen();
+    return this.#listening;
+  }
+
+  async #listen(): Promise<Endpoint> {
+    // Spares start while the socket is opened, not after: a worker takes longer to start
+    // than the listener, and the first connection waits for one.
+    this.#started = true;
+    this.#fill();
+    let listener: Server;
+    try {
+      listener = await openListener(this.#endpoint, this.#options.socketMode);
+    } catch (error) {
+      this.#started = false;
+      this.#listening = undefined;
+      clearTimeout(this.#spawnTimer);
+      this.#spawnTimer = undefined;
+      for (const worker of this.#workers) worker.kill('SIGTERM');
+      throw error;
+    }
+    if (this.#closing) {
+      listener.close();
+      throw new ClosedError('server');
+    }
     this.#listener = listener;
     listener.on('connection', (socket) => this.#accept(socket));
     listener.on('error', (error) => {
       process.stderr.write(`taskpool server: listener error: ${error.message}\n`);
     });
-    this.#fill();
     this.#startWatchdog();
     if (this.#options.handleSignals) this.#installSignals();
     return this.endpoint;
@@ -261,7 +285,7 @@ export class Supervisor {
 
   /** Spawns workers until there are enough spares and every waiting connection is covered. */
   #fill(): void {
-    if (this.#closing || !this.#listener || this.#spawnTimer) return;
+    if (this.#closing || !this.#started || this.#spawnTimer) return;
     const stats = this.stats();
     const live = this.#workers.size;
     const wanted = Math.max(this.#options.spares, this.#waiting.length);

@@ -248,6 +248,7 @@ describe('lifecycle', () => {
       parent.once('message', (m: { pid: number }) => resolve(m.pid)),
     );
     expect(existsSync(path)).toBe(true);
+    parent.send('exit');
     await new Promise((resolve) => parent.once('close', resolve));
     await eventually(() => !isAlive(serverPid), 10_000, 'server exit');
     expect(existsSync(path)).toBe(false);
