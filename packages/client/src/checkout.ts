@@ -39,6 +39,8 @@ export interface CheckoutSettings {
   cancelGrace: number;
   dontReforkAfterError: boolean;
   leaseTimeout: number | null;
+  /** Called once the checkout has given its worker back. */
+  onReleased?: () => void;
 }
 
 /** Merges a worker's log into the checkout's, correcting for a worker clock that differs. */
@@ -276,6 +278,7 @@ export class CheckoutCore {
       (!fatal || fatal.code === 'LEASE_EXPIRED') &&
       (!this.#errorOccurred || this.#settings.dontReforkAfterError);
     this.#pool.release(this.#connection, healthy ? 'pool' : 'destroy');
+    this.#settings.onReleased?.();
     if (channels.checkoutReleased.hasSubscribers) {
       channels.checkoutReleased.publish({ pid: this.pid, healthy });
     }

@@ -83,6 +83,7 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
   const pool = new Pool(resolved, endpoints);
   const iface = options.interface as Interface | undefined;
   const held = new Set<CheckoutCore>();
+  const drained: (() => void)[] = [];
   let closing: Promise<void> | undefined;
 
   const checkout = async (
@@ -101,10 +102,12 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
       cancelGrace: resolved.cancelGrace,
       dontReforkAfterError: resolved.dontReforkAfterError,
       leaseTimeout: resolved.leaseTimeout,
+      onReleased: () => {
+        held.delete(core);
+        if (held.size === 0) for (const wake of drained.splice(0)) wake();
+      },
     });
     held.add(core);
-    const release = core.release.bind(core);
-    core.release = () => release().finally(() => held.delete(core));
     if (channels.checkoutAssigned.hasSubscribers) {
       channels.checkoutAssigned.publish({ pid: connection.pid, waiting: pool.stats().waiting });
     }
@@ -126,13 +129,27 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
   const close = ({ timeout = 10_000 }: { timeout?: number } = {}): Promise<void> => {
     closing ??= (async () => {
       pool.close();
-      const released = Promise.all([...held].map((core) => core.release()));
-      const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeout).unref());
-      await Promise.race([released, deadline]);
-      pool.destroy();
+      if (held.size > 0) {
+        // Held checkouts finish as their owners release them, until the deadline.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => drained.push(resolve)),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, timeout);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      endHeld();
       await pool.whenEmpty(1_000);
     })();
     return closing;
+  };
+
+  /** Poisons every checkout still held with CLOSED, and closes every connection. */
+  const endHeld = () => {
+    for (const core of held) core.throwFatalError(new ClosedError('client'));
+    pool.destroy();
   };
 
   return {
@@ -153,7 +170,7 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
     close,
     destroy: () => {
       closing ??= Promise.resolve();
-      pool.destroy();
+      endHeld();
     },
     [Symbol.asyncDispose]: () => close(),
   };
