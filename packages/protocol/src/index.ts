@@ -72,7 +72,7 @@ export {
   type MethodResult,
   type MethodSchema,
 } from './interface.js';
-export { findNonJson, MAX_JSON_DEPTH } from './json-value.js';
+export { findNonJson, isJsonValue, MAX_JSON_DEPTH } from './json-value.js';
 export { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, PROTOCOL_VERSION } from './limits.js';
 export {
   type CallMessage,

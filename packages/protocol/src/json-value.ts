@@ -19,10 +19,53 @@ function describe(path: string): string {
 }
 
 /**
+ * True when `value` can be carried by JSON: `findNonJson(value) === undefined`, checked
+ * without building paths or a set of visited objects. A cycle shows as nesting too deep,
+ * so on a false answer `findNonJson` says which it is.
+ */
+export function isJsonValue(value: unknown, depth = 0): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > MAX_JSON_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!isJsonValue(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  if (value instanceof Date) return true;
+  if (!isPlain(value)) return false;
+  for (const key in value) {
+    if (
+      Object.hasOwn(value, key) &&
+      !isJsonValue((value as Record<string, unknown>)[key], depth + 1)
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
  * Returns why `value` cannot be carried by JSON, or undefined when it can. `undefined`
  * is accepted where JSON accepts it (it becomes null or drops a key).
  */
 export function findNonJson(value: unknown): string | undefined {
+  return isJsonValue(value) ? undefined : describeNonJson(value);
+}
+
+function describeNonJson(value: unknown): string | undefined {
   const seen = new Set<object>();
   const visit = (item: unknown, path: string, depth: number): string | undefined => {
     switch (typeof item) {

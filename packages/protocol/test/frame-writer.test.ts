@@ -1,6 +1,9 @@
 import { FrameDecoder, FrameWriter, type Message, ProtocolError } from '@taskpool/protocol';
 import { describe, expect, it } from 'vitest';
 
+/** Lets the writer's flush run (it comes after every promise job of this turn). */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 function sink() {
   const writes: Buffer[] = [];
   return { writes, destroyed: false, write: (chunk: Buffer) => writes.push(chunk) > 0 };
@@ -16,9 +19,14 @@ describe('FrameWriter', () => {
       method: 'echo',
       args: [id],
     }));
-    for (const message of messages) writer.send(message);
-    expect(target.writes).toHaveLength(0);
+    for (const message of messages.slice(0, 20)) writer.send(message);
+    // Messages sent by promise jobs of the same turn go in the same write.
     await Promise.resolve();
+    for (const message of messages.slice(20, 40)) writer.send(message);
+    await Promise.resolve().then(() => {});
+    for (const message of messages.slice(40)) writer.send(message);
+    expect(target.writes).toHaveLength(0);
+    await turn();
     expect(target.writes).toHaveLength(1);
     expect(new FrameDecoder().push(target.writes[0] as Buffer)).toEqual(messages);
   });
@@ -30,14 +38,14 @@ describe('FrameWriter', () => {
     expect(() =>
       writer.send({ type: 'call', id: 1, method: 'x', args: ['y'.repeat(100)] }),
     ).toThrow(ProtocolError);
-    await Promise.resolve();
+    await turn();
     expect(new FrameDecoder().push(target.writes[0] as Buffer)).toEqual([{ type: 'done' }]);
   });
 
   it('writes nothing to a destroyed sink', async () => {
     const target = { ...sink(), destroyed: true };
     new FrameWriter(target).send({ type: 'done' });
-    await Promise.resolve();
+    await turn();
     expect(target.writes).toHaveLength(0);
   });
 });

@@ -1,4 +1,4 @@
-import { findNonJson } from '@taskpool/protocol';
+import { findNonJson, isJsonValue, MAX_JSON_DEPTH } from '@taskpool/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -39,5 +39,79 @@ describe('findNonJson', () => {
   it('accepts the same object twice when it is not a cycle', () => {
     const shared = { x: 1 };
     expect(findNonJson([shared, shared])).toBeUndefined();
+  });
+});
+
+/** The check as it was first written (paths and a set of visited objects), as an oracle. */
+function reference(value: unknown): boolean {
+  const seen = new Set<object>();
+  const visit = (item: unknown, depth: number): boolean => {
+    switch (typeof item) {
+      case 'string':
+      case 'boolean':
+      case 'undefined':
+        return true;
+      case 'number':
+        return Number.isFinite(item);
+      case 'bigint':
+      case 'function':
+      case 'symbol':
+        return false;
+    }
+    if (item === null) return true;
+    const object = item as object;
+    if (depth > MAX_JSON_DEPTH) return false;
+    if (object instanceof Date) return true;
+    if (seen.has(object)) return false;
+    seen.add(object);
+    let ok = true;
+    if (Array.isArray(object)) {
+      for (let i = 0; ok && i < object.length; i++) ok = visit(object[i], depth + 1);
+    } else {
+      const proto = Object.getPrototypeOf(object);
+      ok = proto === Object.prototype || proto === null;
+      for (const key of ok ? Object.keys(object) : []) {
+        ok &&= visit((object as Record<string, unknown>)[key], depth + 1);
+      }
+    }
+    seen.delete(object);
+    return ok;
+  };
+  return visit(value, 0);
+}
+
+describe('isJsonValue', () => {
+  it('says what findNonJson says, without its paths', () => {
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withDate: true,
+          withMap: true,
+          withNullPrototype: true,
+          withSparseArray: true,
+          withBigInt: true,
+          withBoxedValues: true,
+          withTypedArray: true,
+        }),
+        (value) => {
+          expect(isJsonValue(value)).toBe(reference(value));
+          expect(findNonJson(value) === undefined).toBe(reference(value));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('refuses cycles and deep nesting, which findNonJson tells apart', () => {
+    const cycle: unknown[] = [];
+    cycle.push({ again: cycle });
+    let deep: unknown = 1;
+    for (let i = 0; i <= MAX_JSON_DEPTH + 1; i++) deep = { deep };
+    const shared = { x: 1 };
+    expect(isJsonValue(cycle)).toBe(false);
+    expect(findNonJson(cycle)).toMatch(/cycle/);
+    expect(isJsonValue(deep)).toBe(false);
+    expect(findNonJson(deep)).toMatch(/deeper/);
+    expect(isJsonValue([shared, shared, { shared }])).toBe(true);
   });
 });
