@@ -10,22 +10,27 @@
 import {
   CheckoutReleasedError,
   type DeferredLog,
+  type ErrorMessage,
   epochSeconds,
   FatalError,
   findNonJson,
   fromWire,
   type HelloMessage,
   type Interface,
+  isJsonValue,
   isTaskpoolError,
   LeaseExpiredError,
   type LogRecord,
+  type LogTimer,
+  type ResultMessage,
   type TaskpoolError,
   TimeoutError,
   UnknownMethodError,
   ValidationError,
   WorkerLostError,
 } from '@taskpool/protocol';
-import type { Connection } from './connection.js';
+import type { Connection, PendingCall } from './connection.js';
+import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import { scopeValues, watchInScope } from './error-scope.js';
 import type { CallOptions } from './options.js';
@@ -51,6 +56,46 @@ function mergeLog(into: DeferredLog, record: LogRecord, sentAt: number, received
   into.merge(record, record.start - clamped);
 }
 
+/**
+ * One call in flight. A record rather than closures: the connection hands it its reply,
+ * and its deadline queue calls `expire()`.
+ */
+class Call implements PendingCall {
+  /** Settled (resolved or rejected); a late reply is read and dropped. */
+  done = false;
+  id = 0;
+  graceTimer: NodeJS.Timeout | undefined;
+  onAbort: (() => void) | undefined;
+  logTimer: LogTimer | undefined;
+  /** Epoch seconds when sent, for merging the worker's log (only with a log). */
+  sentAt = 0;
+  /** `performance.now()` when made, for diagnostics (only with subscribers). */
+  started = 0;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+
+  constructor(
+    readonly owner: CheckoutCore,
+    readonly method: string | null,
+    readonly timeout: number | null,
+    /** `performance.now()` milliseconds, or Infinity. */
+    readonly deadline: number,
+    readonly signal: AbortSignal | undefined,
+    settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
+  ) {
+    this.resolve = settle.resolve;
+    this.reject = settle.reject;
+  }
+
+  reply(reply: ResultMessage | ErrorMessage | TaskpoolError): void {
+    this.owner.onReply(this, reply);
+  }
+
+  expire(): void {
+    this.owner.onDeadline(this);
+  }
+}
+
 export class CheckoutCore {
   readonly #connection: Connection;
   readonly #pool: Pool;
@@ -62,12 +107,14 @@ export class CheckoutCore {
   #errorOccurred = false;
   #released: Promise<void> | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
+  /** `performance.now()` when the last call in flight settled (or the checkout began). */
+  #idleSince = performance.now();
 
   constructor(connection: Connection, pool: Pool, settings: CheckoutSettings) {
     this.#connection = connection;
     this.#pool = pool;
     this.#settings = settings;
-    this.#armLease();
+    if (settings.leaseTimeout !== null) this.#armLease(settings.leaseTimeout);
   }
 
   get pid(): number | undefined {
@@ -83,19 +130,14 @@ export class CheckoutCore {
     return this.#fatal;
   }
 
-  call(
-    method: string | null,
-    args: readonly unknown[],
-    options: CallOptions = {},
-  ): Promise<unknown> {
-    const label = `${this.#settings.clientName ?? 'ANONYMOUS CLIENT'} -> ${method ?? '->()'}`;
-    return watchInScope(this.#call(method, args, options), label);
+  call(method: string | null, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
+    return watchInScope(this.#call(method, args, options), this.#settings.clientName, method);
   }
 
-  #call(method: string | null, args: readonly unknown[], options: CallOptions): Promise<unknown> {
+  #call(method: string | null, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
     if (this.#fatal) return Promise.reject(this.#fatal);
     if (this.#released) return Promise.reject(new CheckoutReleasedError());
-    const { signal } = options;
+    const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const iface = this.#settings.interface;
     try {
@@ -109,112 +151,132 @@ export class CheckoutCore {
         if (!iface.has(method)) throw new UnknownMethodError(method);
         iface.parseArgs(method, args);
       }
-      const reason = findNonJson(args);
-      if (reason)
-        throw new ValidationError('INVALID_ARGS', `arguments of ${method ?? '->()'}: ${reason}`);
+      if (!isJsonValue(args)) {
+        throw new ValidationError(
+          'INVALID_ARGS',
+          `arguments of ${method ?? '->()'}: ${findNonJson(args)}`,
+        );
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeout = options.timeout !== undefined ? options.timeout : this.#settings.timeout;
-    const log = this.#settings.log;
-    const logTimer = log?.timer(method ?? '->()');
-    const sentAt = epochSeconds();
-    const started =
-      channels.callStart.hasSubscribers || channels.callFinish.hasSubscribers
-        ? performance.now()
-        : 0;
-    if (channels.callStart.hasSubscribers) channels.callStart.publish({ method, pid: this.pid });
-    this.#touch();
-
-    return new Promise<unknown>((resolve, reject) => {
-      let settled = false;
-      let graceTimer: NodeJS.Timeout | undefined;
-      let deadlineTimer: NodeJS.Timeout | undefined;
-      const finish = () => {
-        clearTimeout(deadlineTimer);
-        clearTimeout(graceTimer);
-        signal?.removeEventListener('abort', onAbort);
-        logTimer?.end();
-      };
-      const settle = (error: unknown, value?: unknown) => {
-        if (settled) return;
-        settled = true;
-        finish();
-        if (error === undefined) {
-          if (channels.callFinish.hasSubscribers) {
-            channels.callFinish.publish({ method, pid: this.pid, ms: performance.now() - started });
-          }
-          resolve(value);
-        } else {
-          if (channels.callError.hasSubscribers)
-            channels.callError.publish({ method, pid: this.pid, error });
-          reject(error);
-        }
-      };
-      let id = -1;
-      const onAbort = () => {
-        if (settled) return;
-        settle(signal?.reason);
-        // In flight: ask the worker to stop, and drop it if it does not within the grace.
-        this.#connection.cancel(id);
-        graceTimer = setTimeout(() => {
-          this.#poison(
-            new WorkerLostError(
-              `the cancelled call did not finish within cancelGrace (${this.#settings.cancelGrace} ms)`,
-            ),
-          );
-        }, this.#settings.cancelGrace);
-      };
-      try {
-        id = this.#connection.call(
-          {
-            method,
-            args: args as unknown[],
-            ...(timeout === null ? {} : { deadline: Date.now() + timeout }),
-            ...(scopeValues() ? { scope: scopeValues() } : {}),
-            epoch: this.#connection.epoch,
-          },
-          (reply) => {
-            this.#settleOne();
-            clearTimeout(graceTimer);
-            if (settled) return; // aborted or timed out: a late reply is dropped
-            if (isTaskpoolError(reply)) {
-              settle(this.#fatal ?? this.#poison(reply));
-              return;
-            }
-            if (reply.log && log) mergeLog(log, reply.log, sentAt, epochSeconds());
-            if (reply.type === 'error') {
-              const error = fromWire(reply.error);
-              if (error.code !== 'PRECEDING_CALL_FAILED') this.#errorOccurred = true;
-              settle(error);
-              return;
-            }
-            if (iface && method !== null) {
-              try {
-                settle(undefined, iface.parseResult(method, reply.value));
-              } catch (error) {
-                this.#errorOccurred = true;
-                settle(error);
-              }
-              return;
-            }
-            settle(undefined, reply.value);
-          },
-        );
-      } catch (error) {
-        // Not sent: it could not be encoded (too large for a frame).
-        finish();
-        reject(new ValidationError('INVALID_ARGS', (error as Error).message, { cause: error }));
-        return;
-      }
-      this.#outstanding++;
-      if (timeout !== null) {
-        deadlineTimer = setTimeout(() => {
-          if (!settled) settle(this.#poison(new TimeoutError(timeout)));
-        }, timeout);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
+    const given = options?.timeout;
+    const timeout = given !== undefined ? given : this.#settings.timeout;
+    let call: Call | undefined;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      call = new Call(
+        this,
+        method,
+        timeout,
+        timeout === null ? Number.POSITIVE_INFINITY : performance.now() + timerDelay(timeout),
+        signal,
+        { resolve, reject },
+      );
     });
+    const made = call as Call;
+    const log = this.#settings.log;
+    if (log) {
+      made.logTimer = log.timer(method ?? '->()');
+      made.sentAt = epochSeconds();
+    }
+    if (channels.callStart.hasSubscribers || channels.callFinish.hasSubscribers) {
+      made.started = performance.now();
+    }
+    if (channels.callStart.hasSubscribers) channels.callStart.publish({ method, pid: this.pid });
+    try {
+      made.id = this.#connection.call(
+        made,
+        method,
+        args as unknown[],
+        timeout === null ? undefined : Date.now() + timeout,
+        scopeValues(),
+      );
+    } catch (error) {
+      // Not sent: it could not be encoded (too large for a frame).
+      made.done = true;
+      made.logTimer?.end();
+      made.reject(new ValidationError('INVALID_ARGS', (error as Error).message, { cause: error }));
+      return promise;
+    }
+    this.#outstanding++;
+    if (signal) {
+      made.onAbort = () => this.#abort(made);
+      signal.addEventListener('abort', made.onAbort, { once: true });
+    }
+    return promise;
+  }
+
+  /** The reply to `call`, or the error that ended the connection first. */
+  onReply(call: Call, reply: ResultMessage | ErrorMessage | TaskpoolError): void {
+    this.#settleOne();
+    clearTimeout(call.graceTimer);
+    if (call.done) return; // aborted or timed out: a late reply is dropped
+    if (isTaskpoolError(reply)) {
+      this.#settle(call, this.#fatal ?? this.#poison(reply));
+      return;
+    }
+    const log = this.#settings.log;
+    if (reply.log && log) mergeLog(log, reply.log, call.sentAt, epochSeconds());
+    if (reply.type === 'error') {
+      const error = fromWire(reply.error);
+      if (error.code !== 'PRECEDING_CALL_FAILED') this.#errorOccurred = true;
+      this.#settle(call, error);
+      return;
+    }
+    const iface = this.#settings.interface;
+    if (iface && call.method !== null) {
+      try {
+        this.#settle(call, undefined, iface.parseResult(call.method, reply.value));
+      } catch (error) {
+        this.#errorOccurred = true;
+        this.#settle(call, error);
+      }
+      return;
+    }
+    this.#settle(call, undefined, reply.value);
+  }
+
+  /** `call`'s deadline passed before its reply. */
+  onDeadline(call: Call): void {
+    if (!call.done) this.#settle(call, this.#poison(new TimeoutError(call.timeout as number)));
+  }
+
+  #abort(call: Call): void {
+    if (call.done) return;
+    this.#settle(call, call.signal?.reason);
+    // In flight: ask the worker to stop, and drop it if it does not within the grace.
+    this.#connection.cancel(call.id);
+    call.graceTimer = setTimeout(() => {
+      this.#poison(
+        new WorkerLostError(
+          `the cancelled call did not finish within cancelGrace (${this.#settings.cancelGrace} ms)`,
+        ),
+      );
+    }, this.#settings.cancelGrace);
+  }
+
+  #settle(call: Call, error: unknown, value?: unknown): void {
+    if (call.done) return;
+    call.done = true;
+    clearTimeout(call.graceTimer);
+    if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
+    call.logTimer?.end();
+    this.#connection.settled(call);
+    if (error === undefined) {
+      if (channels.callFinish.hasSubscribers) {
+        channels.callFinish.publish({
+          method: call.method,
+          pid: this.pid,
+          ms: performance.now() - call.started,
+        });
+      }
+      call.resolve(value);
+    } else {
+      if (channels.callError.hasSubscribers) {
+        channels.callError.publish({ method: call.method, pid: this.pid, error });
+      }
+      call.reject(error);
+    }
   }
 
   /** Stores the first fatal error, drops the worker (late replies are discarded). */
@@ -229,26 +291,34 @@ export class CheckoutCore {
   #settleOne(): void {
     this.#outstanding--;
     if (this.#outstanding === 0) {
+      this.#idleSince = performance.now();
       for (const wake of this.#idleWaiters.splice(0)) wake();
-      this.#armLease();
     }
   }
 
-  #touch(): void {
-    clearTimeout(this.#leaseTimer);
-    this.#leaseTimer = undefined;
+  /**
+   * One timer for the lease, set again when it fires rather than on every call: it expires
+   * the checkout once no call has been in flight for `lease` ms.
+   */
+  #armLease(ms: number): void {
+    this.#leaseTimer = setTimeout(() => this.#checkLease(), timerDelay(ms));
+    this.#leaseTimer.unref();
   }
 
-  #armLease(): void {
+  #checkLease(): void {
     const lease = this.#settings.leaseTimeout;
     if (lease === null || this.#released) return;
-    clearTimeout(this.#leaseTimer);
-    this.#leaseTimer = setTimeout(() => {
-      if (this.#outstanding > 0 || this.#released) return;
-      this.#fatal ??= new LeaseExpiredError(lease);
-      void this.release();
-    }, lease);
-    this.#leaseTimer.unref();
+    if (this.#outstanding > 0) {
+      this.#armLease(lease);
+      return;
+    }
+    const left = this.#idleSince + lease - performance.now();
+    if (left > 0) {
+      this.#armLease(Math.ceil(left));
+      return;
+    }
+    this.#fatal ??= new LeaseExpiredError(lease);
+    void this.release();
   }
 
   /** Poisons the checkout: calls in flight and every later call reject with this error. */

@@ -23,9 +23,21 @@ import {
   TimeoutError,
   WorkerLostError,
 } from '@taskpool/protocol';
+import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 
-/** Receives the reply to one call, or the error that ended the connection first. */
-export type ReplyHandler = (reply: ResultMessage | ErrorMessage | TaskpoolError) => void;
+/** A call waiting for its reply. */
+export interface PendingCall extends Deadline {
+  /** Receives the reply, or the error that ended the connection first. */
+  reply(reply: ResultMessage | ErrorMessage | TaskpoolError): void;
+}
+
+/** Reads a reply and drops it (see `forget`). */
+const IGNORED: PendingCall = {
+  deadline: Number.POSITIVE_INFINITY,
+  done: true,
+  reply: () => {},
+  expire: () => {},
+};
 
 export type ConnectionState = 'connecting' | 'idle' | 'assigned' | 'closed';
 
@@ -52,7 +64,9 @@ export class Connection {
   readonly #socket: Socket;
   readonly #writer: FrameWriter;
   readonly #decoder: FrameDecoder;
-  readonly #pending = new Map<number, ReplyHandler>();
+  readonly #pending = new Map<number, PendingCall>();
+  /** The deadlines of the calls in #pending, under one timer. */
+  readonly #deadlines = new DeadlineQueue();
   readonly #events: ConnectionEvents;
   #nextCallId = 1;
   #closeError: TaskpoolError | undefined;
@@ -160,17 +174,37 @@ export class Connection {
     return this.state !== 'closed';
   }
 
-  /** Sends a call; `onReply` gets its reply. Throws (sending nothing) if it cannot be encoded. */
-  call(message: Omit<CallMessage, 'type' | 'id'>, onReply: ReplyHandler): number {
+  /**
+   * Sends a call and returns its id; `pending` gets its reply, and `expire()` when its
+   * `deadline` passes first. `expiresAt` (epoch ms) tells the worker when the caller gives
+   * up. Throws (sending nothing) if the call cannot be encoded.
+   */
+  call(
+    pending: PendingCall,
+    method: string | null,
+    args: unknown[],
+    expiresAt: number | undefined,
+    scope: Record<string, unknown> | undefined,
+  ): number {
     const id = this.#nextCallId++;
-    this.#writer.send({ type: 'call', id, ...message });
-    this.#pending.set(id, onReply);
+    const message: CallMessage = { type: 'call', id, method, args };
+    if (expiresAt !== undefined) message.deadline = expiresAt;
+    if (scope !== undefined) message.scope = scope;
+    message.epoch = this.epoch;
+    this.#writer.send(message);
+    this.#pending.set(id, pending);
+    if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(pending);
     return id;
+  }
+
+  /** `pending` settled before its reply came (it was aborted): its deadline no longer counts. */
+  settled(pending: PendingCall): void {
+    if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.settled(pending);
   }
 
   /** Stops waiting for a call's reply (it is read and dropped when it comes). */
   forget(id: number): void {
-    if (this.#pending.has(id)) this.#pending.set(id, () => {});
+    if (this.#pending.has(id)) this.#pending.set(id, IGNORED);
   }
 
   cancel(id: number): void {
@@ -219,13 +253,13 @@ export class Connection {
         if (message.type === 'error' && message.epoch !== undefined && message.epoch > this.epoch) {
           this.epoch = message.epoch;
         }
-        const handler = this.#pending.get(message.id);
-        if (!handler) {
+        const pending = this.#pending.get(message.id);
+        if (!pending) {
           this.#end(new ProtocolError(`reply to unknown call ${message.id}`));
           return;
         }
         this.#pending.delete(message.id);
-        handler(message);
+        pending.reply(message);
         return;
       }
       case 'retire':
@@ -250,8 +284,9 @@ export class Connection {
     this.#socket.destroy();
     const pending = [...this.#pending.values()];
     this.#pending.clear();
+    this.#deadlines.clear();
     this.#events.onClosed(this, error);
-    for (const handler of pending) handler(error);
+    for (const call of pending) call.reply(error);
   }
 
   /** Whether calls are waiting for replies. */

@@ -132,9 +132,14 @@ function callSite(): string {
  * Rejections with `PRECEDING_CALL_FAILED` follow a failure already delivered, and are not
  * delivered again.
  */
-export function watchInScope<T>(promise: Promise<T>, label: string): Promise<T> {
+export function watchInScope<T>(
+  promise: Promise<T>,
+  clientName: string | undefined,
+  method: string | null,
+): Promise<T> {
   const frame = storage.getStore();
   if (!frame) return promise;
+  const label = `${clientName ?? 'ANONYMOUS CLIENT'} -> ${method ?? '->()'}`;
   const site = callSite();
   let rejectWatched!: (reason: unknown) => void;
   let resolveWatched!: (value: T) => void;
