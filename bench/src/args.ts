@@ -16,7 +16,7 @@ export interface BenchArgs {
 export const usage = `usage: npm run bench -- [workload ...] [options]
 
   workloads: echo-seq echo-pipelined checkout-churn echo-10k bcrypt cold-start
-             idle-memory codec (default: all)
+             idle-memory codec queue (default: all)
   --workloads a,b     the same, as an option
   --only a,b          systems by name or family (raw, raw-pipelined, piscina, tinypool,
                       workerpool, taskpool, taskpool-per-call, taskpool-call)

@@ -2,7 +2,7 @@
  * `npm run bench [-- workload ...] [--only ...] [--json FILE] [--quick]`: every selected
  * system on every selected workload, each repetition of each (system, workload) in a fresh
  * child process, the order of systems reversed on every other repetition; then medians,
- * min–max spread and ratios. `codec` runs in this process, after the rest.
+ * min–max spread and ratios. `codec` runs in this process, after the rest; `queue` last.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
@@ -12,6 +12,7 @@ import { buildCore, buildTaskpool } from './build.js';
 import type { ChildJob } from './child.js';
 import { printCodec, runCodec } from './codec.js';
 import { Progress } from './progress.js';
+import { runQueueBench } from './queue/run.js';
 import {
   aggregate,
   checkTargets,
@@ -38,7 +39,7 @@ if (args.help) {
   process.exit(0);
 }
 
-const known = [...workloadNames, 'codec'];
+const known = [...workloadNames, 'codec', 'queue'];
 // codec measures no system, so `--only` alone leaves it out.
 const asked =
   args.workloads.length > 0 ? args.workloads : args.only.length > 0 ? [...workloadNames] : known;
@@ -217,5 +218,9 @@ if (selected.length > 0 && systems.length > 0) await runSystems();
 if (asked.includes('codec')) {
   console.log('');
   printCodec(runCodec(args.quick ? 100_000 : 500_000));
+}
+if (asked.includes('queue')) {
+  console.log('');
+  if (!(await runQueueBench(args))) failed++;
 }
 process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,69 @@
+/**
+ * @taskpool/redis in one mode, used as docs/redis.md shows: `queue.run()` for
+ * submit-and-await, `Promise.all` over `submit()` for the bulk enqueue (the command
+ * connection pipelines what is issued in one tick), and `queue.process()` with
+ * `concurrency` for the consumer. Default options otherwise (30 s job deadline; reliable
+ * mode: 3 attempts, 30 s lease).
+ */
+import { createQueue, type QueueMode, type Worker } from '@taskpool/redis';
+import {
+  type Consumer,
+  consumerConcurrency,
+  type JobData,
+  type Producer,
+  type QueueTarget,
+} from './spec.js';
+
+function open(mode: QueueMode, target: QueueTarget) {
+  return createQueue<JobData, number>({
+    redis: target.url,
+    name: target.name,
+    prefix: target.prefix,
+    mode,
+    onError: (error) => console.error(`taskpool ${mode}: ${String(error)}`),
+  });
+}
+
+export function taskpoolProducer(mode: QueueMode, target: QueueTarget): Producer {
+  const queue = open(mode, target);
+  return {
+    run: (n) => queue.run({ n }),
+    async enqueue(inputs) {
+      const handles = await Promise.all(inputs.map((n) => queue.submit({ n })));
+      return { results: Promise.all(handles.map((handle) => handle.result)) };
+    },
+    waiting: async () => (await queue.stats()).queued,
+    close: () => queue.close(),
+  };
+}
+
+export async function taskpoolConsumer(mode: QueueMode, target: QueueTarget): Promise<Consumer> {
+  const queue = open(mode, target);
+  await queue.stats(); // connects the command connection before the first figure needs it
+  let worker: Worker | undefined;
+  let processed = 0;
+  const stop = async () => {
+    const running = worker;
+    worker = undefined;
+    await running?.stop();
+  };
+  return {
+    get processed() {
+      return processed;
+    },
+    async start() {
+      worker = queue.process(
+        (job) => {
+          processed++;
+          return job.data.n + 1;
+        },
+        { concurrency: consumerConcurrency },
+      );
+    },
+    stop,
+    async close() {
+      await stop();
+      await queue.close();
+    },
+  };
+}
