@@ -21,6 +21,7 @@ export class FrameWriter {
   readonly #sink: FrameSink;
   readonly #batch: FrameBatch;
   #scheduled = false;
+  #corked = 0;
   readonly #flush = () => this.flush();
   /**
    * A promise job, then a tick: the tick queued from a promise job runs once every promise
@@ -41,10 +42,23 @@ export class FrameWriter {
    */
   send(message: Message): void {
     this.#batch.add(message);
-    if (!this.#scheduled) {
+    if (!this.#scheduled && this.#corked === 0) {
       this.#scheduled = true;
       void resolved.then(this.#defer);
     }
+  }
+
+  /**
+   * Holds what is sent until the matching `uncork()`, which writes it at once: for a caller
+   * that knows when a burst of sends ends (a worker answering what one read brought), one
+   * write without waiting for the tick.
+   */
+  cork(): void {
+    this.#corked++;
+  }
+
+  uncork(): void {
+    if (this.#corked > 0 && --this.#corked === 0 && this.#batch.length > 0) this.flush();
   }
 
   /** Writes whatever is waiting now. */

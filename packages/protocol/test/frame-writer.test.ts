@@ -49,3 +49,37 @@ describe('FrameWriter', () => {
     expect(target.writes).toHaveLength(0);
   });
 });
+
+describe('FrameWriter.cork', () => {
+  it('holds frames until uncork, then writes them at once in one write', () => {
+    const target = sink();
+    const writer = new FrameWriter(target);
+    writer.cork();
+    writer.send({ type: 'cancel', id: 1 });
+    writer.cork();
+    writer.send({ type: 'cancel', id: 2 });
+    writer.uncork();
+    expect(target.writes).toHaveLength(0);
+    writer.uncork();
+    expect(target.writes).toHaveLength(1);
+    expect(new FrameDecoder().push(target.writes[0] as Buffer)).toEqual([
+      { type: 'cancel', id: 1 },
+      { type: 'cancel', id: 2 },
+    ]);
+  });
+
+  it('writes what was sent before cork with the rest, and nothing twice', async () => {
+    const target = sink();
+    const writer = new FrameWriter(target);
+    writer.send({ type: 'done' });
+    writer.cork();
+    writer.send({ type: 'cancel', id: 1 });
+    writer.uncork();
+    await turn();
+    expect(target.writes).toHaveLength(1);
+    expect(new FrameDecoder().push(target.writes[0] as Buffer)).toEqual([
+      { type: 'done' },
+      { type: 'cancel', id: 1 },
+    ]);
+  });
+});

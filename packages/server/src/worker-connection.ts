@@ -101,17 +101,24 @@ export class WorkerConnection {
   }
 
   #onData(chunk: Buffer): void {
-    let values: unknown[];
+    // The replies of synchronous handlers go out in one write as soon as this read is
+    // served, without waiting for the tick.
+    this.#writer.cork();
     try {
-      values = this.#decoder.push(chunk);
-      for (const value of values) this.#onMessage(parseMessage(value));
-    } catch (error) {
-      this.#protocolFailure(error);
-      return;
+      let values: unknown[];
+      try {
+        values = this.#decoder.push(chunk);
+        for (const value of values) this.#onMessage(parseMessage(value));
+      } catch (error) {
+        this.#protocolFailure(error);
+        return;
+      }
+      // Calls start only once the whole read is taken in, so that a cancel that came in the
+      // same read as its call (behind a blocking one) is seen before the call runs.
+      this.#pump();
+    } finally {
+      this.#writer.uncork();
     }
-    // Calls start only once the whole read is taken in, so that a cancel that came in the
-    // same read as its call (behind a blocking one) is seen before the call runs.
-    this.#pump();
   }
 
   #protocolFailure(error: unknown): void {
@@ -178,7 +185,7 @@ export class WorkerConnection {
     }
     if (item.type === 'done') {
       this.#running = 'done';
-      void this.#runDone();
+      this.#runDone();
     } else if ((item.epoch ?? 0) < this.#failures) {
       // Sent before the client saw an earlier failure: it must not run.
       this.#writer.send({
@@ -234,27 +241,36 @@ export class WorkerConnection {
   /** Runs the handler; a synchronous one is answered without a promise in between. */
   #invoke(call: CallMessage, ctx: CallContext): void {
     const { dispatcher } = this.#options;
-    const succeed = (value: unknown) => {
-      let reply: Message & { type: 'result' | 'error' };
-      try {
-        const checked = dispatcher.checkResult(call.method, value);
-        reply = { type: 'result', id: call.id, value: checked === undefined ? null : checked };
-      } catch (error) {
-        reply = { type: 'error', id: call.id, error: toWire(error) };
-      }
-      this.#reply(ctx, reply);
-    };
-    const fail = (error: unknown) =>
-      this.#reply(ctx, { type: 'error', id: call.id, error: toWire(error) });
     let value: unknown;
     try {
       value = runInContext(ctx, () => dispatcher.invoke(call.method, call.args, ctx));
     } catch (error) {
-      fail(error);
+      this.#fail(call, ctx, error);
       return;
     }
-    if (isThenable(value)) value.then(succeed, fail);
-    else succeed(value);
+    if (isThenable(value)) {
+      value.then(
+        (resolved) => this.#succeed(call, ctx, resolved),
+        (error: unknown) => this.#fail(call, ctx, error),
+      );
+    } else {
+      this.#succeed(call, ctx, value);
+    }
+  }
+
+  #succeed(call: CallMessage, ctx: CallContext, value: unknown): void {
+    let reply: Message & { type: 'result' | 'error' };
+    try {
+      const checked = this.#options.dispatcher.checkResult(call.method, value);
+      reply = { type: 'result', id: call.id, value: checked === undefined ? null : checked };
+    } catch (error) {
+      reply = { type: 'error', id: call.id, error: toWire(error) };
+    }
+    this.#reply(ctx, reply);
+  }
+
+  #fail(call: CallMessage, ctx: CallContext, error: unknown): void {
+    this.#reply(ctx, { type: 'error', id: call.id, error: toWire(error) });
   }
 
   #reply(ctx: CallContext, reply: Message & { type: 'result' | 'error' }): void {
@@ -296,18 +312,35 @@ export class WorkerConnection {
     }
   }
 
-  async #runDone(): Promise<void> {
+  /** Runs `checkoutDone`; without one, or with a synchronous one, the next item runs at once. */
+  #runDone(): void {
+    let result: unknown;
     try {
-      await this.#options.checkoutDone?.();
+      result = this.#options.checkoutDone?.();
     } catch (error) {
-      process.stderr.write(
-        `taskpool worker ${this.#options.workerId} (pid ${process.pid}): checkoutDone threw, exiting: ${(error as Error)?.stack ?? String(error)}\n`,
-      );
-      this.#closed = true;
-      this.#socket.destroy();
-      this.#options.onFinished(1);
+      this.#doneFailed(error);
       return;
     }
+    if (isThenable(result)) {
+      result.then(
+        () => this.#doneFinished(),
+        (error: unknown) => this.#doneFailed(error),
+      );
+    } else {
+      this.#doneFinished();
+    }
+  }
+
+  #doneFailed(error: unknown): void {
+    process.stderr.write(
+      `taskpool worker ${this.#options.workerId} (pid ${process.pid}): checkoutDone threw, exiting: ${(error as Error)?.stack ?? String(error)}\n`,
+    );
+    this.#closed = true;
+    this.#socket.destroy();
+    this.#options.onFinished(1);
+  }
+
+  #doneFinished(): void {
     const max = this.#options.maxRequestsPerWorker;
     if (max !== null && this.#requests >= max && this.#retireWanted === null) {
       this.#retireWanted = 'maxRequestsPerWorker';
