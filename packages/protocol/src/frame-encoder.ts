@@ -31,8 +31,8 @@ const MAX_UTF8_PER_UNIT = 3;
 export class FrameBatch {
   readonly #maxFrameBytes: number;
   #bodies: string[] = [];
-  /** An upper bound of the bytes the waiting frames need. */
-  #bound = 0;
+  /** UTF-16 code units in the waiting bodies. */
+  #chars = 0;
 
   constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
     this.#maxFrameBytes = maxFrameBytes;
@@ -43,6 +43,11 @@ export class FrameBatch {
     return this.#bodies.length;
   }
 
+  /** UTF-16 code units of the waiting frames' bodies (their size for ASCII JSON). */
+  get chars(): number {
+    return this.#chars;
+  }
+
   /** Serialises one value as a frame. Throws a ProtocolError if JSON cannot carry it or it is too large. */
   add(value: unknown): void {
     const json = serialise(value);
@@ -51,21 +56,35 @@ export class FrameBatch {
       checkSize(Buffer.byteLength(json), this.#maxFrameBytes);
     }
     this.#bodies.push(json);
-    this.#bound += FRAME_HEADER_BYTES + json.length * MAX_UTF8_PER_UNIT;
+    this.#chars += json.length;
   }
 
   /** Returns every waiting frame in one buffer and empties the batch. */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.#bound);
+    const bodies = this.#bodies;
+    // Sized for one byte per code unit, which JSON of ASCII text is; grown to the exact size
+    // of what is left when a body that is not ASCII does not fit.
+    let out = Buffer.allocUnsafe(this.#chars + FRAME_HEADER_BYTES * bodies.length);
     let offset = 0;
-    for (const body of this.#bodies) {
+    for (let i = 0; i < bodies.length; i++) {
+      const body = bodies[i] as string;
+      const room = out.length - offset - FRAME_HEADER_BYTES;
+      if (room < body.length * MAX_UTF8_PER_UNIT && room < Buffer.byteLength(body)) {
+        let rest = 0;
+        for (let j = i; j < bodies.length; j++) {
+          rest += FRAME_HEADER_BYTES + Buffer.byteLength(bodies[j] as string);
+        }
+        const bigger = Buffer.allocUnsafe(offset + rest);
+        out.copy(bigger, 0, 0, offset);
+        out = bigger;
+      }
       const size = out.write(body, offset + FRAME_HEADER_BYTES);
       out.writeUInt32BE(size, offset);
       offset += FRAME_HEADER_BYTES + size;
     }
     this.#bodies = [];
-    this.#bound = 0;
-    return out.subarray(0, offset);
+    this.#chars = 0;
+    return offset === out.length ? out : out.subarray(0, offset);
   }
 }
 

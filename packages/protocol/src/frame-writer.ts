@@ -17,6 +17,14 @@ export interface FrameSink {
 
 const resolved = Promise.resolve();
 
+/**
+ * A batch this large is written at once instead of at the end of the tick, so that the peer
+ * starts on it while the rest is produced: the two processes then work at the same time
+ * instead of in turns. 16 frames or 16 KiB of JSON keep the writes few.
+ */
+const FLUSH_FRAMES = 16;
+const FLUSH_CHARS = 16 * 1024;
+
 export class FrameWriter {
   readonly #sink: FrameSink;
   readonly #batch: FrameBatch;
@@ -38,10 +46,16 @@ export class FrameWriter {
 
   /**
    * Serialises `message` now (an unencodable or oversized one throws a ProtocolError here,
-   * to the caller) and writes it with the others of this tick.
+   * to the caller) and writes it with the others of this tick, or at once with those before
+   * it when they make a large batch.
    */
   send(message: Message): void {
-    this.#batch.add(message);
+    const batch = this.#batch;
+    batch.add(message);
+    if (batch.length >= FLUSH_FRAMES || batch.chars >= FLUSH_CHARS) {
+      this.flush();
+      return;
+    }
     if (!this.#scheduled && this.#corked === 0) {
       this.#scheduled = true;
       void resolved.then(this.#defer);

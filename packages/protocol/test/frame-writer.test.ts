@@ -13,21 +13,48 @@ describe('FrameWriter', () => {
   it('sends everything of one tick in one write', async () => {
     const target = sink();
     const writer = new FrameWriter(target);
-    const messages: Message[] = Array.from({ length: 50 }, (_, id) => ({
+    const messages: Message[] = Array.from({ length: 15 }, (_, id) => ({
       type: 'call',
       id,
       method: 'echo',
       args: [id],
     }));
-    for (const message of messages.slice(0, 20)) writer.send(message);
+    for (const message of messages.slice(0, 5)) writer.send(message);
     // Messages sent by promise jobs of the same turn go in the same write.
     await Promise.resolve();
-    for (const message of messages.slice(20, 40)) writer.send(message);
+    for (const message of messages.slice(5, 10)) writer.send(message);
     await Promise.resolve().then(() => {});
-    for (const message of messages.slice(40)) writer.send(message);
+    for (const message of messages.slice(10)) writer.send(message);
     expect(target.writes).toHaveLength(0);
     await turn();
     expect(target.writes).toHaveLength(1);
+    expect(new FrameDecoder().push(target.writes[0] as Buffer)).toEqual(messages);
+  });
+
+  it('writes a large batch at once, so the peer can start on it', async () => {
+    const target = sink();
+    const writer = new FrameWriter(target);
+    const messages: Message[] = Array.from({ length: 40 }, (_, id) => ({ type: 'cancel', id }));
+    for (const message of messages) writer.send(message);
+    // 16 frames make a batch large enough to write without waiting for the tick.
+    expect(target.writes).toHaveLength(2);
+    await turn();
+    expect(target.writes).toHaveLength(3);
+    const decoder = new FrameDecoder();
+    expect(target.writes.flatMap((chunk) => decoder.push(chunk))).toEqual(messages);
+    // And 16 KiB of JSON does too.
+    writer.send({ type: 'result', id: 1, value: 'x'.repeat(20_000) });
+    expect(target.writes).toHaveLength(4);
+  });
+
+  it('encodes text that is not ASCII at its UTF-8 length', async () => {
+    const target = sink();
+    const writer = new FrameWriter(target);
+    const messages: Message[] = ['plain', 'déjà vu', '日本語', '😀 emoji', 'x'.repeat(100)].map(
+      (value, id) => ({ type: 'result', id, value }),
+    );
+    for (const message of messages) writer.send(message);
+    await turn();
     expect(new FrameDecoder().push(target.writes[0] as Buffer)).toEqual(messages);
   });
 
