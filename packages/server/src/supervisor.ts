@@ -265,7 +265,9 @@ export class Supervisor {
 
   #handOff(worker: WorkerHandle, socket: Socket): void {
     if (!worker.handOff(socket)) socket.destroy();
-    this.#fill();
+    // The replacement spare is forked on the next turn: fork() blocks this process for
+    // milliseconds, and the handle must be on its way first.
+    setImmediate(() => this.#fill());
   }
 
   #dropWaiting(waiting: WaitingConnection): void {

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { createDispatcher } from './dispatcher.js';
 import type { SupervisorMessage, WorkerConfig, WorkerMessage } from './ipc.js';
 import { SetupRunner } from './setup-runner.js';
+import { warmUpConnectionPath } from './warm-up.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
@@ -67,6 +68,9 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
     if (!connection) finish(0);
   });
 
-  void setup.warm().then(() => send({ t: 'ready' }));
+  void setup
+    .warm()
+    .then(warmUpConnectionPath)
+    .then(() => send({ t: 'ready' }));
   return new Promise<never>(() => {});
 }
