@@ -32,7 +32,8 @@ export function timerDelay(ms: number): number {
 }
 
 export class DeadlineQueue {
-  #items: Deadline[] = [];
+  /** Slots before #head are emptied, so that settled calls are not kept alive. */
+  #items: (Deadline | undefined)[] = [];
   /** Index of the first item still in the queue. */
   #head = 0;
   /** Settled items behind the head, dropped when the queue is compacted. */
@@ -69,13 +70,14 @@ export class DeadlineQueue {
   /** Call once `item` has settled: drops settled items from the front. */
   settled(item: Deadline): void {
     const items = this.#items;
-    if (items[this.#head] !== item) {
+    let head = this.#head;
+    if (items[head] !== item) {
       // Behind a pending call (an abort, a shorter per-call timeout): left for later.
       if (++this.#stale > 1_024 && this.#stale * 2 > this.size) this.#compact();
       return;
     }
-    let head = this.#head + 1;
-    while (head < items.length && (items[head] as Deadline).done) head++;
+    items[head++] = undefined;
+    while (head < items.length && (items[head] as Deadline).done) items[head++] = undefined;
     if (head === items.length) {
       this.#items = [];
       this.#head = 0;
@@ -99,7 +101,7 @@ export class DeadlineQueue {
   }
 
   #compact(): void {
-    this.#items = this.#items.slice(this.#head).filter((item) => !item.done);
+    this.#items = this.#items.slice(this.#head).filter((item) => item !== undefined && !item.done);
     this.#head = 0;
     this.#stale = 0;
   }
@@ -119,18 +121,15 @@ export class DeadlineQueue {
     const now = performance.now();
     for (;;) {
       // Re-read every time: expiring a call can close the connection and clear the queue.
-      const item = this.#items[this.#head];
+      const items = this.#items;
+      const item = items[this.#head];
       if (item === undefined) break;
-      if (item.done) {
-        this.#head++;
-        continue;
-      }
-      if (item.deadline > now) {
+      if (!item.done && item.deadline > now) {
         this.#arm(item.deadline);
         break;
       }
-      this.#head++;
-      item.expire();
+      items[this.#head++] = undefined;
+      if (!item.done) item.expire();
     }
     if (this.#head >= this.#items.length) {
       this.#items = [];
