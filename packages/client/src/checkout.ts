@@ -71,8 +71,6 @@ class Call implements PendingCall {
   sentAt = 0;
   /** `performance.now()` when made, for diagnostics (only with subscribers). */
   started = 0;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
 
   constructor(
     readonly owner: CheckoutCore,
@@ -81,11 +79,9 @@ class Call implements PendingCall {
     /** `performance.now()` milliseconds, or Infinity. */
     readonly deadline: number,
     readonly signal: AbortSignal | undefined,
-    settle: { resolve: (value: unknown) => void; reject: (error: unknown) => void },
-  ) {
-    this.resolve = settle.resolve;
-    this.reject = settle.reject;
-  }
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
 
   reply(reply: ResultMessage | ErrorMessage | TaskpoolError): void {
     this.owner.onReply(this, reply);
@@ -170,7 +166,8 @@ export class CheckoutCore {
         timeout,
         timeout === null ? Number.POSITIVE_INFINITY : performance.now() + timerDelay(timeout),
         signal,
-        { resolve, reject },
+        resolve,
+        reject,
       );
     });
     const made = call as Call;
