@@ -75,7 +75,7 @@ export function runCodec(frames = 500_000): CodecFigures[] {
     measure('JSON.stringify + JSON.parse', frames, baseline),
     measure('encodeFrame + FrameDecoder (1 frame/write)', frames, oneFramePerWrite),
     measure('FrameBatch + FrameDecoder (64 frames/write)', frames, batched),
-    measure('1 frame/write + parseMessage (zod gate)', frames, withParseGate),
+    measure('1 frame/write + parseMessage (the gate)', frames, withParseGate),
   ];
 }
 
