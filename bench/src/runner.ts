@@ -28,7 +28,7 @@ const running = new Set<number>();
  * empty environment and never pay it, so keeping it would time the environment, not the
  * pools.
  */
-const childEnv = Object.fromEntries(
+export const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => name !== 'NODE_EXTRA_CA_CERTS'),
 );
 
@@ -49,20 +49,36 @@ function killGroup(pgid: number): void {
   }
 }
 
-/** Kills every child group still running (on SIGINT/SIGTERM of the bench). */
+/** Kills every child group still running (on SIGINT/SIGTERM of the bench, and at exit). */
 export function killAllGroups(): void {
   for (const pgid of running) killGroup(pgid);
 }
+process.once('exit', killAllGroups);
 
-export async function runJob(
-  spec: Omit<ChildJob, 'socketDir'>,
+/** What became of a child run in its own process group. */
+export interface GroupRun<TReply> {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last message the child sent over IPC, if any. */
+  reply: TReply | undefined;
+  timedOut: boolean;
+  /** The end of the child's stdout and stderr, prefixed by a newline, or ''. */
+  tail: string;
+  /** Processes of the child's group still alive a second after it exited (then killed). */
+  leftovers: string[];
+}
+
+/**
+ * Forks `script` with `args` in a process group of its own, with a deadline; keeps the end
+ * of its output and its last IPC message; afterwards reports and kills whatever is left in
+ * its group.
+ */
+export async function runInGroup<TReply>(
+  script: string,
+  args: string[],
   options: JobOptions,
-): Promise<JobOutcome> {
-  const { timeoutMs } = options;
-  // Made here, not in the child, so that it goes even when the child crashes.
-  const socketDir = mkdtempSync(join(tmpdir(), 'tpbench-'));
-  const job: ChildJob = { ...spec, socketDir };
-  const child = fork(bundles.child, [JSON.stringify(job)], {
+): Promise<GroupRun<TReply>> {
+  const child = fork(script, args, {
     execArgv: options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],
     env: childEnv,
     detached: true,
@@ -76,16 +92,15 @@ export async function runJob(
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-
-  let reply: ChildReply | undefined;
+  let reply: TReply | undefined;
   child.on('message', (message) => {
-    reply = message as ChildReply;
+    reply = message as TReply;
   });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup(pgid);
-  }, timeoutMs);
+  }, options.timeoutMs);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
     child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
     child.once('error', () => resolve([null, null]));
@@ -100,12 +115,30 @@ export async function runJob(
   }
   killGroup(pgid);
   running.delete(pgid);
-  rmSync(socketDir, { recursive: true, force: true });
+  return {
+    code,
+    signal,
+    reply,
+    timedOut,
+    tail: output.trim() ? `\n${output.trim()}` : '',
+    leftovers: leftovers.map((p) => `${p.pid} ${p.command}`),
+  };
+}
 
-  const tail = output.trim() ? `\n${output.trim()}` : '';
-  const outcome: JobOutcome = { leftovers: leftovers.map((p) => `${p.pid} ${p.command}`) };
-  if (timedOut) outcome.error = `no result within ${timeoutMs / 1_000} s${tail}`;
-  else if (!reply) outcome.error = `child exited (${code ?? signal}) without a result${tail}`;
+export async function runJob(
+  spec: Omit<ChildJob, 'socketDir'>,
+  options: JobOptions,
+): Promise<JobOutcome> {
+  // Made here, not in the child, so that it goes even when the child crashes.
+  const socketDir = mkdtempSync(join(tmpdir(), 'tpbench-'));
+  const job: ChildJob = { ...spec, socketDir };
+  const run = await runInGroup<ChildReply>(bundles.child, [JSON.stringify(job)], options);
+  rmSync(socketDir, { recursive: true, force: true });
+  const { reply, tail } = run;
+  const outcome: JobOutcome = { leftovers: run.leftovers };
+  if (run.timedOut) outcome.error = `no result within ${options.timeoutMs / 1_000} s${tail}`;
+  else if (!reply)
+    outcome.error = `child exited (${run.code ?? run.signal}) without a result${tail}`;
   else if (!reply.ok) outcome.error = reply.error;
   else outcome.result = reply.result;
   return outcome;

@@ -9,17 +9,15 @@
  * and what it left in Redis is counted and deleted. Prints medians and ratios to BullMQ,
  * and adds them to the --json and --markdown files.
  */
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from 'esbuild';
 import type { BenchArgs } from '../args.js';
 import { benchRoot, buildDir } from '../paths.js';
-import { groupMembers } from '../proc.js';
 import { Progress } from '../progress.js';
+import { runInGroup } from '../runner.js';
 import { deleteKeys, openRedis } from './redis.js';
 import {
   aggregateQueue,
@@ -38,24 +36,6 @@ import {
 
 const bundle = join(buildDir, 'queue-child.mjs');
 const FIGURE_TIMEOUT_MS = 90_000;
-
-const groups = new Set<number>();
-process.once('exit', () => {
-  for (const pgid of groups) killGroup(pgid);
-});
-
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-/** Without NODE_EXTRA_CA_CERTS, as in the rest of the bench (runner.ts says why). */
-const childEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => name !== 'NODE_EXTRA_CA_CERTS'),
-);
 
 async function buildChild(): Promise<void> {
   await build({
@@ -85,46 +65,15 @@ interface FigureOutcome {
  * With `cpuProfDir`, both write a .cpuprofile there (the consumer inherits execArgv).
  */
 async function runFigure(job: FigureJob, cpuProfDir: string | undefined): Promise<FigureOutcome> {
-  const child = fork(bundle, ['figure', JSON.stringify(job)], {
-    execArgv: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
-    env: childEnv,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  const run = await runInGroup<FigureReply>(bundle, ['figure', JSON.stringify(job)], {
+    timeoutMs: FIGURE_TIMEOUT_MS,
+    cpuProfDir,
   });
-  const pgid = child.pid ?? -1;
-  groups.add(pgid);
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  let reply: FigureReply | undefined;
-  child.on('message', (message) => {
-    reply = message as FigureReply;
-  });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(pgid);
-  }, FIGURE_TIMEOUT_MS);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal]));
-    child.once('error', () => resolve([null, null]));
-  });
-  clearTimeout(timer);
-  let leftovers = groupMembers(pgid);
-  for (let waited = 0; leftovers.length > 0 && waited < 1_000; waited += 50) {
-    await sleep(50);
-    leftovers = groupMembers(pgid);
-  }
-  killGroup(pgid);
-  groups.delete(pgid);
-  const tail = output.trim() ? `\n${output.trim()}` : '';
-  const outcome: FigureOutcome = { leftovers: leftovers.map((p) => `${p.pid} ${p.command}`) };
-  if (timedOut) outcome.error = `no result within ${FIGURE_TIMEOUT_MS / 1_000} s${tail}`;
-  else if (!reply) outcome.error = `producer exited (${code ?? signal}) without a result${tail}`;
-  else outcome.reply = reply;
+  const outcome: FigureOutcome = { leftovers: run.leftovers };
+  if (run.timedOut) outcome.error = `no result within ${FIGURE_TIMEOUT_MS / 1_000} s${run.tail}`;
+  else if (!run.reply) {
+    outcome.error = `producer exited (${run.code ?? run.signal}) without a result${run.tail}`;
+  } else outcome.reply = run.reply;
   return outcome;
 }
 
