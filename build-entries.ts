@@ -3,7 +3,10 @@
  * setup (which builds the same entries, JavaScript only, for the processes tests start).
  */
 export const PACKAGE_ENTRIES: Record<string, Record<string, string>> = {
-  protocol: { index: 'packages/protocol/src/index.ts' },
+  protocol: {
+    index: 'packages/protocol/src/index.ts',
+    runtime: 'packages/protocol/src/runtime.ts',
+  },
   client: { index: 'packages/client/src/index.ts' },
   redis: { index: 'packages/redis/src/index.ts' },
   cli: { bin: 'packages/cli/src/bin.ts' },

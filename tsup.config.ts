@@ -1,6 +1,14 @@
 import { defineConfig, type Options } from 'tsup';
 import { PACKAGE_ENTRIES } from './build-entries.js';
 
+/** The entries that are libraries (declarations are made for them), not programs. */
+function libraryEntries(entry: Record<string, string>): false | { entry: Record<string, string> } {
+  const libraries = Object.fromEntries(
+    Object.entries(entry).filter(([name]) => name === 'index' || name === 'runtime'),
+  );
+  return Object.keys(libraries).length === 0 ? false : { entry: libraries };
+}
+
 /**
  * One build per published package: ESM with declarations. Nothing from node_modules or a
  * sibling package is bundled: every bare import stays an import.
@@ -14,7 +22,7 @@ const packageBuild = (name: string, entry: Record<string, string>): Options => (
   platform: 'node',
   // Declarations only for the library entry; sibling packages' types are read from their
   // sources (tsconfig paths) and stay imports, so no package waits for another's build.
-  dts: entry.index === undefined ? false : { entry: { index: entry.index } },
+  dts: libraryEntries(entry),
   sourcemap: true,
   // Entries of one package share one copy of each module (one AsyncLocalStorage, …).
   splitting: true,

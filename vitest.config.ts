@@ -1,17 +1,19 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const source = (name: string) =>
-  fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+const source = (name: string, entry = 'index') =>
+  fileURLToPath(new URL(`./packages/${name}/src/${entry}.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@taskpool/protocol': source('protocol'),
-      '@taskpool/server': source('server'),
-      '@taskpool/client': source('client'),
-      '@taskpool/redis': source('redis'),
-    },
+    // Exact matches: a bare '@taskpool/protocol' key would also rewrite its subpaths.
+    alias: [
+      { find: /^@taskpool\/protocol$/, replacement: source('protocol') },
+      { find: /^@taskpool\/protocol\/runtime$/, replacement: source('protocol', 'runtime') },
+      { find: /^@taskpool\/server$/, replacement: source('server') },
+      { find: /^@taskpool\/client$/, replacement: source('client') },
+      { find: /^@taskpool\/redis$/, replacement: source('redis') },
+    ],
   },
   test: {
     globalSetup: ['./test/build-for-children.ts'],

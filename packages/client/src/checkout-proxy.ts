@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type HelloMessage, UnknownMethodError } from '@taskpool/protocol';
+import { type HelloMessage, UnknownMethodError } from '@taskpool/protocol/runtime';
 import type { CheckoutCore } from './checkout.js';
 import type { RemoteMethods, UntypedMethods } from './method-types.js';
 import type { CallOptions } from './options.js';

@@ -28,7 +28,7 @@ import {
   UnknownMethodError,
   ValidationError,
   WorkerLostError,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import type { Connection, PendingCall } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';

@@ -11,7 +11,7 @@ import {
   type Interface,
   type InterfaceSchema,
   parseEndpoint,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import { CheckoutCore } from './checkout.js';
 import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
 import { channels } from './diagnostics.js';

@@ -22,7 +22,7 @@ import {
   type TaskpoolError,
   TimeoutError,
   WorkerLostError,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 
 /** A call waiting for its reply. */

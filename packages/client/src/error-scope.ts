@@ -8,7 +8,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isTaskpoolError } from '@taskpool/protocol';
+import { isTaskpoolError } from '@taskpool/protocol/runtime';
 
 /** Options of {@link errorScope}. */
 export interface ErrorScopeOptions {

@@ -8,7 +8,7 @@ import {
   type Interface,
   type InterfaceSchema,
   parseOptions,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import { z } from 'zod';
 
 /** Options of {@link createClient}. */

@@ -12,7 +12,7 @@ import {
   QueueFullError,
   type TaskpoolError,
   TimeoutError,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import { Connection } from './connection.js';
 import { channels, debug } from './diagnostics.js';
 import type { ResolvedClientOptions } from './options.js';

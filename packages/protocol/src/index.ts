@@ -2,97 +2,21 @@
  * `@taskpool/protocol`: framing, messages, the parse gate, error codes and classes,
  * `defineInterface`, and the deferred log record. Shared by every other package.
  *
+ * This entry adds the zod schemas of the messages and of the log record (the documented
+ * contract) to the zod-free `@taskpool/protocol/runtime`, whose explicit list it re-exports.
+ *
  * @module
  */
-export { ERROR_CODES, type ErrorCode, isErrorCode } from './codes.js';
+export { logRecordSchema } from './deferred-log-record.js';
 export {
-  DeferredLog,
-  type DeferredLogOptions,
-  epochSeconds,
-  LOG_LEVELS,
-  type LogTimer,
-} from './deferred-log.js';
-export {
-  type LogEntry,
-  type LogRecord,
-  logRecordSchema,
-  type TimerEntry,
-} from './deferred-log-record.js';
-export {
-  type Endpoint,
-  type EndpointInput,
-  formatEndpoint,
-  parseEndpoint,
-  type TcpEndpoint,
-  type UnixEndpoint,
-} from './endpoint.js';
-export {
-  CancelledError,
-  CheckoutReleasedError,
-  ClosedError,
-  FatalError,
-  fromWire,
-  InvalidOptionError,
-  isTaskpoolError,
-  JobFailedError,
-  LeaseExpiredError,
-  PrecedingCallFailedError,
-  ProtocolError,
-  QueueFullError,
-  RemoteError,
-  ServerBusyError,
-  SetupError,
-  TaskpoolError,
-  type TaskpoolErrorOptions,
-  TimeoutError,
-  toWire,
-  UnknownMethodError,
-  ValidationError,
-  type WireError,
-  WorkerLostError,
-} from './errors.js';
-export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
-export { encodeFrame, encodeFrames, FrameBatch } from './frame-encoder.js';
-export { type FrameSink, FrameWriter } from './frame-writer.js';
-export type { HandlerContext } from './handler-context.js';
-export {
-  type AnyImplementation,
-  type CascadeCall,
-  type ClientMethods,
-  defineInterface,
-  type Handler,
-  type Handlers,
-  type Implementation,
-  type Interface,
-  type InterfaceDescription,
-  type InterfaceSchema,
-  isImplementation,
-  isInterface,
-  type MethodArgs,
-  type MethodResult,
-  type MethodSchema,
-} from './interface.js';
-export { findNonJson, isJsonValue, MAX_JSON_DEPTH } from './json-value.js';
-export { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, PROTOCOL_VERSION } from './limits.js';
-export {
-  type CallMessage,
-  type CancelMessage,
   callSchema,
   cancelSchema,
-  type DoneMessage,
   doneSchema,
-  type ErrorMessage,
   errorSchema,
-  type HelloMessage,
   helloSchema,
-  type Message,
-  type MessageType,
   messageSchema,
-  type ResultMessage,
-  type RetireMessage,
   resultSchema,
   retireSchema,
   wireErrorSchema,
 } from './messages.js';
-export { invalidOption, parseOptions } from './options.js';
-export { parseMessage } from './parse-message.js';
+export * from './runtime.js';

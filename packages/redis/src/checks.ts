@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidOptionError } from '@taskpool/protocol';
+import { InvalidOptionError } from '@taskpool/protocol/runtime';
 
 /** Describes a received value for an error message: `"fast" (string)`, `-1 (number)`. */
 export function received(value: unknown): string {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { findNonJson, TimeoutError, ValidationError } from '@taskpool/protocol';
+import { findNonJson, TimeoutError, ValidationError } from '@taskpool/protocol/runtime';
 import type { Claimed } from './modes/mode.js';
 
 /** Options of {@link Job.fail}. */

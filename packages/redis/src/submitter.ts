@@ -16,7 +16,7 @@ import {
   JobFailedError,
   TimeoutError,
   ValidationError,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import { duration, integer, invalid } from './checks.js';
 import type { QueueContext } from './context.js';
 import type { CancelReason, Mode, NewJob, SubmitSide } from './modes/mode.js';

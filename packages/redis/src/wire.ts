@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { WireError } from '@taskpool/protocol';
+import type { WireError } from '@taskpool/protocol/runtime';
 import type { CancelReason } from './modes/mode.js';
 
 /** A job's final outcome. */

@@ -14,7 +14,7 @@ import {
   toWire,
   ValidationError,
   WorkerLostError,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import { backoffDelay } from './backoff.js';
 import type { QueueContext } from './context.js';
 import { type Job, type Settlement, WorkerJob } from './job.js';

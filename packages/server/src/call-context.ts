@@ -5,7 +5,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DeferredLog, type HandlerContext } from '@taskpool/protocol';
+import { DeferredLog, type HandlerContext } from '@taskpool/protocol/runtime';
 
 const storage = new AsyncLocalStorage<HandlerContext>();
 

@@ -12,7 +12,7 @@ import {
   isImplementation,
   UnknownMethodError,
   ValidationError,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import type { ServerInterface } from './worker-definition.js';
 
 /** Runs one call: returns the result (or a promise of it), or throws. */

@@ -7,7 +7,7 @@
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
-import { type Endpoint, InvalidOptionError } from '@taskpool/protocol';
+import { type Endpoint, InvalidOptionError } from '@taskpool/protocol/runtime';
 
 function isAnswering(path: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -8,7 +8,7 @@ import {
   type EndpointInput,
   InvalidOptionError,
   invalidOption,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import type { WorkerDefinition } from './worker-definition.js';
 
 /** Options of {@link createServer}. */

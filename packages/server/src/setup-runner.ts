@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DeferredLog, SetupError } from '@taskpool/protocol';
+import { DeferredLog, SetupError } from '@taskpool/protocol/runtime';
 import type { WorkerDefinition } from './worker-definition.js';
 
 export class SetupRunner {

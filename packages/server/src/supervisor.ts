@@ -18,7 +18,7 @@ import {
   parseEndpoint,
   ServerBusyError,
   toWire,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import type { WorkerConfig } from './ipc.js';
 import { openListener } from './listener.js';
 import type { ResolvedServerOptions } from './options.js';

@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameDecoder, FrameWriter } from '@taskpool/protocol';
+import { FrameDecoder, FrameWriter } from '@taskpool/protocol/runtime';
 
 /** Resolves once a frame has gone each way, or after 1 s; never rejects. */
 export function warmUpConnectionPath(): Promise<void> {

@@ -21,7 +21,7 @@ import {
   toWire,
   ValidationError,
   WorkerLostError,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/runtime';
 import { CallContext, runInContext } from './call-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { SetupRunner } from './setup-runner.js';

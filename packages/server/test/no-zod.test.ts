@@ -35,4 +35,33 @@ describe('the worker runtime', () => {
     expect(imports).toContain('node:net');
     expect(imports.filter((path) => path === 'zod' || path.startsWith('zod/'))).toEqual([]);
   });
+
+  it('does not import zod from the published build either (no bundler, every import runs)', async () => {
+    // The build the test setup made of packages/*/dist, resolved as Node resolves a user's
+    // import (package exports, default conditions), keeping every module as Node would.
+    const result = await build({
+      stdin: {
+        contents: "import '@taskpool/server'; import './packages/server/dist/worker-main.js';",
+        resolveDir: root,
+        sourcefile: 'entry.mjs',
+      },
+      absWorkingDir: root,
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'esm',
+      external: ['zod', 'zod/*', 'ioredis', 'node:*'],
+      tsconfigRaw: {},
+      treeShaking: false,
+      ignoreAnnotations: true,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((path) => path.includes('packages/protocol/dist/'))).toBe(true);
+    const imports = Object.values(result.metafile.outputs).flatMap((output) =>
+      output.imports.map((imported) => imported.path),
+    );
+    expect(imports.filter((path) => path === 'zod' || path.startsWith('zod/'))).toEqual([]);
+  });
 });

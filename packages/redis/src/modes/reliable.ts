@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { toWire, WorkerLostError } from '@taskpool/protocol';
+import { toWire, WorkerLostError } from '@taskpool/protocol/runtime';
 import { BlockingConnection } from '../blocking.js';
 import { onReconnect } from '../connection.js';
 import type { QueueContext } from '../context.js';
