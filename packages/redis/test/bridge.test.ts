@@ -11,8 +11,8 @@ import { JobFailedError, RemoteError, TimeoutError } from '@taskpool/protocol';
 import { type CallJob, createQueue, serveQueue } from '@taskpool/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, isAlive, startServerWith } from '../../../test/helpers/processes.js';
+import { useRedis } from '../../../test/helpers/redis-server.js';
 import { deleteUnder, uniquePrefix } from './helpers/keys.js';
-import { useRedis } from './helpers/redis-server.js';
 
 let redis: { url: string; close(): Promise<void> };
 beforeAll(async () => {

@@ -5,8 +5,8 @@
  */
 import { createQueue, QUEUE_MODES } from '@taskpool/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useRedis } from '../../../test/helpers/redis-server.js';
 import { keysUnder, uniquePrefix } from './helpers/keys.js';
-import { useRedis } from './helpers/redis-server.js';
 
 type Sum = { first: number; second: number };
 

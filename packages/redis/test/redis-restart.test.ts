@@ -8,8 +8,8 @@
 import { TimeoutError } from '@taskpool/protocol';
 import { createQueue, QUEUE_MODES } from '@taskpool/redis';
 import { describe, expect, it } from 'vitest';
+import { startRedisServer } from '../../../test/helpers/redis-server.js';
 import { uniquePrefix } from './helpers/keys.js';
-import { startRedisServer } from './helpers/redis-server.js';
 import { delay, eventually } from './helpers/wait.js';
 
 describe.each(QUEUE_MODES)('Redis restarted mid-run in %s mode', (mode) => {

@@ -9,9 +9,9 @@ import { JobFailedError } from '@taskpool/protocol';
 import { createQueue, type Queue, type QueueOptions } from '@taskpool/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useRedis } from '../../../test/helpers/redis-server.js';
 import { type ChildWorker, cleanupChildWorkers, startChildWorker } from './helpers/child-worker.js';
 import { deleteUnder, keysUnder, uniquePrefix } from './helpers/keys.js';
-import { useRedis } from './helpers/redis-server.js';
 import { delay } from './helpers/wait.js';
 
 let redis: { url: string; close(): Promise<void> };

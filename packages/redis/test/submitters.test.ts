@@ -5,8 +5,8 @@
  */
 import { createQueue, QUEUE_MODES, type Queue, type QueueMode } from '@taskpool/redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useRedis } from '../../../test/helpers/redis-server.js';
 import { deleteUnder, uniquePrefix } from './helpers/keys.js';
-import { useRedis } from './helpers/redis-server.js';
 
 let redis: { url: string; close(): Promise<void> };
 beforeAll(async () => {

@@ -5,8 +5,8 @@
  */
 import { createQueue, QUEUE_MODES, type Queue, type QueueMode } from '@taskpool/redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useRedis } from '../../../test/helpers/redis-server.js';
 import { deleteUnder, keysUnder, uniquePrefix } from './helpers/keys.js';
-import { useRedis } from './helpers/redis-server.js';
 import { delay, eventually } from './helpers/wait.js';
 
 let redis: { url: string; close(): Promise<void> };

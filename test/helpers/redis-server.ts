@@ -1,6 +1,6 @@
 /**
- * A private redis-server for tests: started on a free port, killed and restarted on the
- * same port on demand, and always reaped.
+ * A private redis-server, for the Redis tests and the queue bench: started on a free port
+ * without persistence, killed and restarted on the same port on demand, and always reaped.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -87,7 +87,18 @@ export async function startRedisServer(): Promise<RedisServer> {
     child = proc;
     running.add(proc);
     proc.once('exit', () => running.delete(proc));
-    await waitUntil(() => ping(port), 10_000, 'redis-server start');
+    let failed: Error | undefined;
+    proc.once('error', (error) => {
+      failed = error; // for example, no redis-server on the PATH
+    });
+    await waitUntil(
+      async () => {
+        if (failed) throw new Error(`redis-server did not start: ${failed.message}`);
+        return ping(port);
+      },
+      10_000,
+      'redis-server start',
+    );
   };
   const kill = async () => {
     if (!child) return;
