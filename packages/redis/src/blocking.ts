@@ -32,6 +32,23 @@ export class BlockingConnection {
     return this.#connection.call(name, ...args);
   }
 
+  /**
+   * Pops up to `max` entries from the right of the first non-empty list, in the order the
+   * lists are given (BLMPOP), waiting up to `ms`; an empty array when none came.
+   */
+  async popFrom(lists: readonly string[], max: number, ms: number): Promise<string[]> {
+    const popped = (await this.block(ms, (seconds) => [
+      'BLMPOP',
+      seconds,
+      lists.length,
+      ...lists,
+      'RIGHT',
+      'COUNT',
+      max,
+    ])) as [string, string[]] | null;
+    return popped ? popped[1] : [];
+  }
+
   /** Makes a pending {@link block} return now, as if it timed out. */
   async unblock(): Promise<void> {
     if (this.#clientId === undefined || this.#commands.status !== 'ready') return;

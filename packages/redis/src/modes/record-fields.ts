@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { Claimed } from './mode.js';
 
 /** Parses a job's data JSON; unreadable data becomes a reason instead of a crash. */
 export function readData(json: unknown): { data: unknown; unreadable?: string } {
@@ -21,4 +22,26 @@ export function redisDeadline(deadline: unknown, redisNow: number): number | nul
   const value = Number(deadline);
   if (!Number.isFinite(value) || value <= 0) return null;
   return Date.now() + (value - redisNow);
+}
+
+/**
+ * Reads the five fields every job-starting script returns, from `reply[at]` on: id, data,
+ * priority, queued-at and deadline (on Redis's clock, `now`).
+ */
+export function readStartedJob(
+  reply: readonly (string | number)[],
+  at: number,
+  now: number,
+): Pick<
+  Claimed,
+  'id' | 'data' | 'unreadable' | 'priority' | 'queuedAt' | 'startedAt' | 'deadline'
+> {
+  return {
+    id: String(reply[at]),
+    ...readData(reply[at + 1]),
+    priority: String(reply[at + 2]),
+    queuedAt: Number(reply[at + 3]),
+    startedAt: now,
+    deadline: redisDeadline(reply[at + 4], now),
+  };
 }

@@ -12,7 +12,7 @@ import { requeueScript } from '../scripts/requeue-0.js';
 import { runScript } from '../scripts/script.js';
 import { startScript } from '../scripts/start-0.js';
 import type { Claimed, Mode, WorkSide } from './mode.js';
-import { readData, redisDeadline } from './record-fields.js';
+import { readStartedJob } from './record-fields.js';
 import { recordSubmitSide } from './record-submit.js';
 
 function workSide(
@@ -26,35 +26,18 @@ function workSide(
     retries: false,
     start: async () => {},
     async take(max) {
-      const popped = (await blocking.block(options.blockTimeout, (seconds) => [
-        'BLMPOP',
-        seconds,
-        lists.length,
-        ...lists,
-        'RIGHT',
-        'COUNT',
-        max,
-      ])) as [string, string[]] | null;
-      if (!popped) return [];
+      const ids = await blocking.popFrom(lists, max, options.blockTimeout);
+      if (ids.length === 0) return [];
       const reply = (await runScript(
         commands,
         startScript,
         [],
-        [keys.jobPrefix, worker.id, ...popped[1]],
+        [keys.jobPrefix, worker.id, ...ids],
       )) as (string | number)[];
       const now = Number(reply[0]);
       const jobs: Claimed[] = [];
       for (let i = 1; i + 4 < reply.length; i += 5) {
-        jobs.push({
-          id: String(reply[i]),
-          ...readData(reply[i + 1]),
-          priority: String(reply[i + 2]),
-          queuedAt: Number(reply[i + 3]),
-          startedAt: now,
-          deadline: redisDeadline(reply[i + 4], now),
-          attempt: 1,
-          maxAttempts: 1,
-        });
+        jobs.push({ ...readStartedJob(reply, i, now), attempt: 1, maxAttempts: 1 });
       }
       return jobs;
     },

@@ -21,7 +21,7 @@ import { retryScript } from '../scripts/retry-3.js';
 import { runScript } from '../scripts/script.js';
 import { every, settlesWithin } from '../time.js';
 import type { Claimed, Mode, WorkerHooks, WorkSide } from './mode.js';
-import { readData, redisDeadline } from './record-fields.js';
+import { readStartedJob } from './record-fields.js';
 import { recordSubmitSide } from './record-submit.js';
 
 const LOST = JSON.stringify(
@@ -36,12 +36,7 @@ function readClaim(reply: (string | number)[]): { jobs: Claimed[]; wait: number 
   const jobs: Claimed[] = [];
   for (let i = 2; i + 6 < reply.length; i += 7) {
     jobs.push({
-      id: String(reply[i]),
-      ...readData(reply[i + 1]),
-      priority: String(reply[i + 2]),
-      queuedAt: Number(reply[i + 3]),
-      startedAt: now,
-      deadline: redisDeadline(reply[i + 4], now),
+      ...readStartedJob(reply, i, now),
       attempt: Number(reply[i + 5]),
       maxAttempts: Number(reply[i + 6]),
     });

@@ -66,17 +66,8 @@ function workSide(
     retries: false,
     start: async () => {},
     async take(max) {
-      const reply = (await blocking.block(options.blockTimeout, (seconds) => [
-        'BLMPOP',
-        seconds,
-        lists.length,
-        ...lists,
-        'RIGHT',
-        'COUNT',
-        max,
-      ])) as [string, string[]] | null;
-      if (!reply) return [];
-      return reply[1].flatMap((raw) => toClaimed(raw, report) ?? []);
+      const popped = await blocking.popFrom(lists, max, options.blockTimeout);
+      return popped.flatMap((raw) => toClaimed(raw, report) ?? []);
     },
     async finish(job, outcome) {
       await commands.publish(keys.done(job.replyTo ?? ''), JSON.stringify(outcome));
