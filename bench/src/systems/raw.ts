@@ -13,6 +13,7 @@ import { connect, type Socket } from 'node:net';
 import { bundles } from '../paths.js';
 import { socketPath, stopChild, waitForReady } from '../proc.js';
 import { encodeRaw, RawReader, type RawReply } from '../raw-frames.js';
+import { workloadNames } from '../workloads.js';
 import type { Lease, RunningSystem, StartOptions, System } from './system.js';
 
 interface Pending {
@@ -175,15 +176,7 @@ export const rawSystems: System[] = [
     shape:
       'net + JSON echo processes; one connection per in-flight call, leases = FIFO pool of one connection per process',
     isolation: 'process',
-    workloads: [
-      'echo-seq',
-      'echo-pipelined',
-      'checkout-churn',
-      'echo-10k',
-      'bcrypt',
-      'cold-start',
-      'idle-memory',
-    ],
+    workloads: workloadNames,
     start: (options) => startRaw(options, false),
   },
   {

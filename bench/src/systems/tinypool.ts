@@ -2,6 +2,7 @@
 import Tinypool from 'tinypool';
 import { workersDir } from '../paths.js';
 import { childPids } from '../proc.js';
+import { workloadNames } from '../workloads.js';
 import type { System } from './system.js';
 
 export const tinypoolSystem: System = {
@@ -9,15 +10,7 @@ export const tinypoolSystem: System = {
   family: 'tinypool',
   shape: "child processes (runtime: 'child_process'); pool.run(task, { name })",
   isolation: 'process',
-  workloads: [
-    'echo-seq',
-    'echo-pipelined',
-    'checkout-churn',
-    'echo-10k',
-    'bcrypt',
-    'cold-start',
-    'idle-memory',
-  ],
+  workloads: workloadNames,
   async start({ workers }) {
     const pool = new Tinypool({
       filename: `${workersDir}tinypool-worker.mjs`,

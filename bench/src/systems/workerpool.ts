@@ -2,6 +2,7 @@
 import workerpool from 'workerpool';
 import { workersDir } from '../paths.js';
 import { childPids } from '../proc.js';
+import { workloadNames } from '../workloads.js';
 import type { System } from './system.js';
 
 export const workerpoolSystem: System = {
@@ -9,15 +10,7 @@ export const workerpoolSystem: System = {
   family: 'workerpool',
   shape: "child processes (workerType: 'process'); pool.exec(name, args)",
   isolation: 'process',
-  workloads: [
-    'echo-seq',
-    'echo-pipelined',
-    'checkout-churn',
-    'echo-10k',
-    'bcrypt',
-    'cold-start',
-    'idle-memory',
-  ],
+  workloads: workloadNames,
   async start({ workers }) {
     const pool = workerpool.pool(`${workersDir}workerpool-worker.mjs`, {
       workerType: 'process',
