@@ -357,7 +357,10 @@ export class Supervisor {
     signal: NodeJS.Signals | null,
     previous: WorkerState,
   ): void {
-    const diedStarting = previous === 'starting' && signal === null && code !== 0;
+    // A worker stopped on purpose (closing, or replaced by a restart) did not crash.
+    const stoppedOnPurpose = this.#closing !== undefined || worker.generation < this.#generation;
+    const diedStarting =
+      previous === 'starting' && signal === null && code !== 0 && !stoppedOnPurpose;
     this.#workers.delete(worker);
     if (diedStarting) {
       this.#crashes++;
