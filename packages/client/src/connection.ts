@@ -59,8 +59,8 @@ export class Connection {
   checkouts = 0;
   /** The worker sent `retire`: it serves the current checkout, then is closed. */
   retiring = false;
-  /** Failed calls seen on this connection (see the protocol's `epoch`). */
-  epoch = 0;
+  /** Failed calls seen on this connection (see the protocol's `failures`). */
+  failures = 0;
   readonly #socket: Socket;
   readonly #writer: FrameWriter;
   readonly #decoder: FrameDecoder;
@@ -190,7 +190,7 @@ export class Connection {
     const message: CallMessage = { type: 'call', id, method, args };
     if (expiresAt !== undefined) message.deadline = expiresAt;
     if (scope !== undefined) message.scope = scope;
-    message.epoch = this.epoch;
+    message.failures = this.failures;
     this.#writer.send(message);
     this.#pending.set(id, pending);
     if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(pending);
@@ -250,8 +250,8 @@ export class Connection {
           this.#end(fromWire(message.error));
           return;
         }
-        if (message.type === 'error' && message.epoch !== undefined && message.epoch > this.epoch) {
-          this.epoch = message.epoch;
+        if (message.type === 'error' && message.failures !== undefined && message.failures > this.failures) {
+          this.failures = message.failures;
         }
         const pending = this.#pending.get(message.id);
         if (!pending) {

@@ -20,7 +20,7 @@ export const ERROR_CODES = {
   INVALID_RESULT: { fatal: false, summary: 'a result did not match its schema or is not JSON' },
   /** The method is not an own property of the interface (unknown, or a prototype name). */
   UNKNOWN_METHOD: { fatal: false, summary: 'the interface has no such method' },
-  /** A call queued behind a failed call on the same checkout; it was never sent. */
+  /** A call pipelined behind a failed call on the same checkout; it never ran. */
   PRECEDING_CALL_FAILED: {
     fatal: false,
     summary: 'an earlier call on the same checkout failed, so this one never ran',

@@ -97,10 +97,10 @@ export class UnknownMethodError extends TaskpoolError {
   }
 }
 
-/** A call that waited behind a failed call on the same checkout and was never sent. */
+/** A call pipelined behind a failed call on the same checkout: the worker did not run it. */
 export class PrecedingCallFailedError extends TaskpoolError {
   constructor(options?: TaskpoolErrorOptions) {
-    super('PRECEDING_CALL_FAILED', 'an earlier call on this checkout failed; not sent', options);
+    super('PRECEDING_CALL_FAILED', 'an earlier call on this checkout failed; this one did not run', options);
     this.name = 'PrecedingCallFailedError';
   }
 }

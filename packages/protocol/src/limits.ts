@@ -12,3 +12,10 @@ export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 /** Bytes in a frame's length prefix (a big-endian unsigned 32-bit integer). */
 export const FRAME_HEADER_BYTES = 4;
+
+/**
+ * The longest delay, in ms, a Node.js timer can wait (2^31 - 1, about 24.8 days). Node
+ * fires a longer `setTimeout` after 1 ms instead, so every timeout option is bounded by it
+ * (use `null` for no limit).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

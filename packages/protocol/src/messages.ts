@@ -50,7 +50,7 @@ export const callSchema = z.object({
    * A worker that has failed more calls than that answers `PRECEDING_CALL_FAILED` without
    * running it: a call pipelined behind a failure never runs.
    */
-  epoch: z.number().int().nonnegative().optional(),
+  failures: z.number().int().nonnegative().optional(),
 });
 
 export const resultSchema = z.object({
@@ -65,8 +65,8 @@ export const errorSchema = z.object({
   id: callId,
   error: wireErrorSchema,
   log: logRecordSchema.optional(),
-  /** The worker's count of failed calls after this one (see `call.epoch`). */
-  epoch: z.number().int().nonnegative().optional(),
+  /** The worker's count of failed calls after this one (see `call.failures`). */
+  failures: z.number().int().nonnegative().optional(),
 });
 
 /** Asks the worker to abort call `id`: its handler's `ctx.signal` fires. */

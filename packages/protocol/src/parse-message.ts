@@ -203,11 +203,11 @@ function logRecord(value: unknown, path: Path): NonNullable<ResultMessage['log']
   return out;
 }
 
-/** An optional non-negative integer field (`epoch`). */
-function epochOf(input: Record<string, unknown>, out: { epoch?: number | undefined }): void {
-  const epoch = input.epoch;
-  if (epoch !== undefined) out.epoch = int(epoch, ['epoch'], 0);
-  else if ('epoch' in input) out.epoch = undefined;
+/** An optional non-negative integer field (`failures`). */
+function failuresOf(input: Record<string, unknown>, out: { failures?: number | undefined }): void {
+  const failures = input.failures;
+  if (failures !== undefined) out.failures = int(failures, ['failures'], 0);
+  else if ('failures' in input) out.failures = undefined;
 }
 
 function call(input: Record<string, unknown>): CallMessage {
@@ -223,7 +223,7 @@ function call(input: Record<string, unknown>): CallMessage {
   const scope = input.scope;
   if (scope !== undefined) out.scope = record(scope, ['scope']);
   else if ('scope' in input) out.scope = undefined;
-  epochOf(input, out);
+  failuresOf(input, out);
   return out;
 }
 
@@ -246,7 +246,7 @@ function error(input: Record<string, unknown>): ErrorMessage {
   const log = input.log;
   if (log !== undefined) out.log = logRecord(log, ['log']);
   else if ('log' in input) out.log = undefined;
-  epochOf(input, out);
+  failuresOf(input, out);
   return out;
 }
 

@@ -71,7 +71,12 @@ export {
   type MethodSchema,
 } from './interface.js';
 export { findNonJson, isJsonValue, MAX_JSON_DEPTH } from './json-value.js';
-export { DEFAULT_MAX_FRAME_BYTES, FRAME_HEADER_BYTES, PROTOCOL_VERSION } from './limits.js';
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  FRAME_HEADER_BYTES,
+  MAX_TIMER_MS,
+  PROTOCOL_VERSION,
+} from './limits.js';
 export type {
   CallMessage,
   CancelMessage,

@@ -60,7 +60,7 @@ export class WorkerConnection {
   readonly #writer: FrameWriter;
   readonly #queue: Item[] = [];
   #running: { id: number; ctx: CallContext; cancelled: boolean } | 'done' | null = null;
-  /** Calls that failed on this connection (cancelled ones aside): see `call.epoch`. */
+  /** Calls that failed on this connection (cancelled ones aside): see `call.failures`. */
   #failures = 0;
   #requests = 0;
   #retired = false;
@@ -171,7 +171,7 @@ export class WorkerConnection {
         type: 'error',
         id,
         error: toWire(new CancelledError('the client cancelled the call before it ran')),
-        epoch: this.#failures,
+        failures: this.#failures,
       });
     }
   }
@@ -186,13 +186,13 @@ export class WorkerConnection {
     if (item.type === 'done') {
       this.#running = 'done';
       this.#runDone();
-    } else if ((item.epoch ?? 0) < this.#failures) {
+    } else if ((item.failures ?? 0) < this.#failures) {
       // Sent before the client saw an earlier failure: it must not run.
       this.#writer.send({
         type: 'error',
         id: item.id,
         error: toWire(new PrecedingCallFailedError()),
-        epoch: this.#failures,
+        failures: this.#failures,
       });
       this.#pump();
     } else {
@@ -278,7 +278,7 @@ export class WorkerConnection {
     if (reply.type === 'error') {
       const running = this.#running;
       if (running !== null && running !== 'done' && !running.cancelled) this.#failures++;
-      reply.epoch = this.#failures;
+      reply.failures = this.#failures;
     }
     const log = ctx.usedLog;
     if (log) reply.log = log.finish();

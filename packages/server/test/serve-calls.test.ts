@@ -109,7 +109,7 @@ describe('cancel in the same read as its call', () => {
   });
 });
 
-describe('error epochs', () => {
+describe('failure counts', () => {
   it('refuses calls sent before the client saw a failure, and runs those sent after', async () => {
     await using server = await startServer('echo-worker.ts');
     await using client = await RawClient.connect(server.endpoint);
@@ -120,17 +120,17 @@ describe('error epochs', () => {
     expect(first).toMatchObject({
       id: failing,
       type: 'error',
-      epoch: 1,
+      failures: 1,
       error: { code: 'REMOTE_ERROR' },
     });
     expect(second).toMatchObject({
       id: behind,
       type: 'error',
-      epoch: 1,
+      failures: 1,
       error: { code: 'PRECEDING_CALL_FAILED' },
     });
     expect(await client.value('count')).toBe(1); // the refused call never ran
-    expect(await client.call('count', [], { epoch: 0 })).toMatchObject({
+    expect(await client.call('count', [], { failures: 0 })).toMatchObject({
       error: { code: 'PRECEDING_CALL_FAILED' },
     });
   });

@@ -27,7 +27,7 @@ export class RawClient implements AsyncDisposable {
   #isClosed = false;
   #nextId = 1;
   /** The highest failure count the worker has reported. */
-  epoch = 0;
+  failures = 0;
   hello!: HelloMessage;
 
   private constructor(socket: Socket) {
@@ -36,9 +36,9 @@ export class RawClient implements AsyncDisposable {
     socket.on('data', (chunk: Buffer) => {
       for (const value of this.#decoder.push(chunk)) {
         const message = parseMessage(value);
-        // Like the real client: remember the worker's failure count (see the protocol's epoch).
-        if (message.type === 'error' && message.epoch !== undefined) {
-          this.epoch = Math.max(this.epoch, message.epoch);
+        // Like the real client: remember the worker's failure count (see the protocol's `failures`).
+        if (message.type === 'error' && message.failures !== undefined) {
+          this.failures = Math.max(this.failures, message.failures);
         }
         this.#messages.push(message);
       }
@@ -106,7 +106,7 @@ export class RawClient implements AsyncDisposable {
   /** Sends a call and returns its id. */
   sendCall(method: string | null, args: unknown[], extra: Partial<CallMessage> = {}): number {
     const id = this.#nextId++;
-    this.send({ type: 'call', id, method, args, epoch: this.epoch, ...extra });
+    this.send({ type: 'call', id, method, args, failures: this.failures, ...extra });
     return id;
   }
 
