@@ -100,7 +100,11 @@ export class UnknownMethodError extends TaskpoolError {
 /** A call pipelined behind a failed call on the same checkout: the worker did not run it. */
 export class PrecedingCallFailedError extends TaskpoolError {
   constructor(options?: TaskpoolErrorOptions) {
-    super('PRECEDING_CALL_FAILED', 'an earlier call on this checkout failed; this one did not run', options);
+    super(
+      'PRECEDING_CALL_FAILED',
+      'an earlier call on this checkout failed; this one did not run',
+      options,
+    );
     this.name = 'PrecedingCallFailedError';
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DeferredLog, type HandlerContext } from '@taskpool/protocol/runtime';
+import { DeferredLog, type HandlerContext, MAX_TIMER_MS } from '@taskpool/protocol/runtime';
 
 const storage = new AsyncLocalStorage<HandlerContext>();
 
@@ -30,6 +30,7 @@ export class CallContext implements HandlerContext {
   #controller: AbortController | undefined;
   #abortReason: unknown;
   #aborted = false;
+  #expired = false;
   #timer: NodeJS.Timeout | undefined;
   #log: DeferredLog | undefined;
 
@@ -55,14 +56,32 @@ export class CallContext implements HandlerContext {
       if (this.#aborted) {
         this.#controller.abort(this.#abortReason);
       } else if (this.#deadline !== undefined) {
-        const wait = this.#deadline - Date.now();
-        const expire = () =>
-          this.abort(new DOMException('the call deadline passed', 'TimeoutError'));
-        if (wait <= 0) expire();
-        else this.#timer = setTimeout(expire, wait).unref();
+        this.#armDeadline(this.#deadline);
       }
     }
     return this.#controller.signal;
+  }
+
+  /** True once the call's deadline has passed (whether or not the signal was read). */
+  get expired(): boolean {
+    if (!this.#expired && this.#deadline !== undefined && Date.now() >= this.#deadline) {
+      this.#expired = true;
+    }
+    return this.#expired;
+  }
+
+  #armDeadline(deadline: number): void {
+    const wait = deadline - Date.now();
+    if (wait <= 0) {
+      this.#expired = true;
+      this.abort(new DOMException('the call deadline passed', 'TimeoutError'));
+      return;
+    }
+    // A timer longer than MAX_TIMER_MS would fire at once: wait in steps.
+    this.#timer = setTimeout(
+      () => this.#armDeadline(deadline),
+      Math.min(wait, MAX_TIMER_MS),
+    ).unref();
   }
 
   get log(): DeferredLog {

@@ -5,9 +5,13 @@
  * @module
  */
 
-/** Supervisor → worker. `connection` comes with the socket handle. */
+/**
+ * Supervisor → worker. `connection` comes with the socket handle, and with the bytes the
+ * client sent while it waited for a worker (base64), which the supervisor had to read to
+ * notice a client that left.
+ */
 export type SupervisorMessage =
-  | { t: 'connection' }
+  | { t: 'connection'; head?: string }
   | { t: 'ping' }
   /** Finish the current checkout, tell the client (a `retire` frame), exit when it leaves. */
   | { t: 'retire'; reason: string };
@@ -18,14 +22,23 @@ export type WorkerMessage = { t: 'ready' } | { t: 'pong' };
 /** The environment variable that makes a process a worker and carries its configuration. */
 export const WORKER_ENV = 'TASKPOOL_WORKER_CONFIG';
 
+/** The server's options a worker enforces, passed through unchanged. */
+export interface WorkerLimits {
+  maxFrameBytes: number;
+  maxRequestsPerWorker: number | null;
+  maxQueuedCalls: number;
+  frameTimeout: number;
+  hungWorkerTimeout: number | null;
+  setupTimeout: number | null;
+}
+
 /** What a worker process needs to know at start. */
 export interface WorkerConfig {
   workerId: number;
   serverName: string | null;
   /** The server's endpoint as a string: in single-file mode it picks the right createServer. */
   endpoint: string;
-  maxFrameBytes: number;
-  maxRequestsPerWorker: number | null;
+  limits: WorkerLimits;
   /** A module URL holding the worker's code, or null when the entry script is re-executed. */
   workerModule: string | null;
 }

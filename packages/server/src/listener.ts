@@ -1,11 +1,12 @@
 /**
  * Opens the listening socket. A Unix socket is created with the requested mode (no window
  * in which it is more open), and a stale socket file left by a dead server is replaced,
- * while one that a live server answers on is not.
+ * while one that a live server answers on is not, and a file that is not a socket is
+ * never touched.
  *
  * @module
  */
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { type Endpoint, InvalidOptionError } from '@taskpool/protocol/runtime';
 
@@ -25,7 +26,13 @@ function isAnswering(path: string): Promise<boolean> {
 export async function openListener(endpoint: Endpoint, socketMode: number): Promise<Server> {
   const server = createServer({ pauseOnConnect: true });
   if (endpoint.kind === 'unix') {
-    if (existsSync(endpoint.path)) {
+    const existing = lstatSync(endpoint.path, { throwIfNoEntry: false });
+    if (existing && !existing.isSocket()) {
+      throw new InvalidOptionError(
+        `createServer: option "listen": expected a free socket path, received ${JSON.stringify(endpoint.path)}, which is ${existing.isDirectory() ? 'a directory' : existing.isSymbolicLink() ? 'a symbolic link' : 'a file that is not a socket'} (it is left as it is: remove it, or listen elsewhere)`,
+      );
+    }
+    if (existing) {
       if (await isAnswering(endpoint.path)) {
         throw new InvalidOptionError(
           `createServer: option "listen": expected a free socket path, received ${JSON.stringify(endpoint.path)} where a server already listens`,

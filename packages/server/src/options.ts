@@ -8,6 +8,7 @@ import {
   type EndpointInput,
   InvalidOptionError,
   invalidOption,
+  MAX_TIMER_MS,
 } from '@taskpool/protocol/runtime';
 import type { WorkerDefinition } from './worker-definition.js';
 
@@ -71,11 +72,40 @@ export interface ServerOptions extends Partial<WorkerDefinition> {
   spawnInterval?: number;
   /**
    * A worker whose event loop stays blocked this long is killed (its client sees
-   * `WORKER_LOST`). Idle workers are never killed. `null` = never.
+   * `WORKER_LOST`). Idle workers are never killed. The supervisor watches with a monotonic
+   * clock, and each worker also watches itself from a thread, so a hung worker is killed
+   * even when its supervisor is gone. `null` = never.
    * @default 300_000 (ms)
    * @example hungWorkerTimeout: 30_000
    */
   hungWorkerTimeout?: number | null;
+  /**
+   * How long a worker's `setup` may take, at start and when it is retried before a call.
+   * Past it, setup counts as failed: the call gets `SETUP_FAILED` ("setup did not finish
+   * within …"). A worker that has not even reported ready `setupTimeout` + 10 s after it
+   * was spawned (code that blocks while it loads) is killed and counted as a crash.
+   * `null` = no limit.
+   * @default 60_000 (ms)
+   * @example setupTimeout: 5_000
+   */
+  setupTimeout?: number | null;
+  /**
+   * Calls a worker holds received but not started (pipelined behind the one running).
+   * Past it, the worker stops reading its connection until it has run some of them, so the
+   * client's further calls wait in the socket (TCP backpressure) instead of in the
+   * worker's memory.
+   * @default 1_024
+   * @example maxQueuedCalls: 64
+   */
+  maxQueuedCalls?: number;
+  /**
+   * How long one frame may take to arrive once its first byte has: a peer that sends a
+   * frame a byte a second cannot hold a worker. Past it the connection is closed with
+   * `PROTOCOL_ERROR`.
+   * @default 30_000 (ms)
+   * @example frameTimeout: 5_000
+   */
+  frameTimeout?: number;
   /**
    * File mode of a Unix socket.
    * @default 0o600
@@ -123,6 +153,9 @@ export interface ResolvedServerOptions {
   maxRequestsPerWorker: number | null;
   spawnInterval: number;
   hungWorkerTimeout: number | null;
+  setupTimeout: number | null;
+  maxQueuedCalls: number;
+  frameTimeout: number;
   socketMode: number;
   maxFrameBytes: number;
   execArgv?: string[];
@@ -157,10 +190,15 @@ interface IntBounds {
   min?: number;
   above?: boolean;
   max?: number;
+  /** Said after the bound when a value is above `max`. */
+  maxNote?: string;
 }
 
 /** `z.number().int()` with `.nonnegative()`, `.positive()`, `.min()`, `.max()`. */
-function checkInt(value: unknown, { min, above = false, max }: IntBounds): string | undefined {
+function checkInt(
+  value: unknown,
+  { min, above = false, max, maxNote = '' }: IntBounds,
+): string | undefined {
   if (typeof value !== 'number' || !Number.isFinite(value)) return invalidType('number', value);
   if (!Number.isInteger(value)) return invalidType('int', value);
   if (value > Number.MAX_SAFE_INTEGER) {
@@ -172,7 +210,7 @@ function checkInt(value: unknown, { min, above = false, max }: IntBounds): strin
   if (min !== undefined && (above ? value <= min : value < min)) {
     return `Too small: expected number to be ${above ? '>' : '>='}${min}`;
   }
-  if (max !== undefined && value > max) return `Too big: expected number to be <=${max}`;
+  if (max !== undefined && value > max) return `Too big: expected number to be <=${max}${maxNote}`;
   return undefined;
 }
 
@@ -220,7 +258,8 @@ function nullableInt(
   fallback: number | null,
 ): number | null {
   if (input[key] === null) return null;
-  return int(input, key, bounds, fallback as number);
+  const note = bounds.maxNote && `${bounds.maxNote.slice(0, -1)}; null for no limit)`;
+  return int(input, key, note ? { ...bounds, maxNote: note } : bounds, fallback as number);
 }
 
 function optional<T>(
@@ -240,7 +279,11 @@ function optional<T>(
   out[key] = raw === undefined ? undefined : value(raw);
 }
 
-const ms: IntBounds = { min: 0 };
+/** Node fires a longer timer after 1 ms: a delay is at most 2^31 - 1 ms. */
+const TIMER_NOTE = ' (the longest a timer can wait, about 24.8 days)';
+const ms: IntBounds = { min: 0, max: MAX_TIMER_MS, maxNote: TIMER_NOTE };
+const positiveMs: IntBounds = { min: 0, above: true, max: MAX_TIMER_MS, maxNote: TIMER_NOTE };
+const count: IntBounds = { min: 0 };
 const positive: IntBounds = { min: 0, above: true };
 
 function resolve(input: unknown): ResolvedServerOptions {
@@ -269,12 +312,15 @@ function resolve(input: unknown): ResolvedServerOptions {
   optional(input, out, 'name', (value) =>
     typeof value === 'string' ? undefined : invalidType('string', value),
   );
-  out.spares = int(input, 'spares', ms, 2);
+  out.spares = int(input, 'spares', count, 2);
   out.maxWorkers = int(input, 'maxWorkers', positive, 64);
   out.connectionTimeout = int(input, 'connectionTimeout', ms, 10_000);
   out.maxRequestsPerWorker = nullableInt(input, 'maxRequestsPerWorker', positive, null);
   out.spawnInterval = int(input, 'spawnInterval', ms, 0);
-  out.hungWorkerTimeout = nullableInt(input, 'hungWorkerTimeout', positive, 300_000);
+  out.hungWorkerTimeout = nullableInt(input, 'hungWorkerTimeout', positiveMs, 300_000);
+  out.setupTimeout = nullableInt(input, 'setupTimeout', positiveMs, 60_000);
+  out.maxQueuedCalls = int(input, 'maxQueuedCalls', positive, 1_024);
+  out.frameTimeout = int(input, 'frameTimeout', positiveMs, 30_000);
   out.socketMode = int(input, 'socketMode', { min: 0, max: 0o777 }, 0o600);
   out.maxFrameBytes = int(input, 'maxFrameBytes', positive, DEFAULT_MAX_FRAME_BYTES);
   optional(

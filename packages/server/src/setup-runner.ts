@@ -1,8 +1,10 @@
 /**
  * Runs a worker's `setup`: once at start (so spares are warm), and again before a call as
  * long as it has not succeeded. A failure at start is reported to the first call (as the
- * original ran setup inside the first call); later calls retry. Its log goes into the
- * reply of the call it ran for.
+ * original ran setup inside the first call); later calls retry. Each run is bounded by
+ * `setupTimeout`: one that takes longer counts as failed, and a retry first waits for the
+ * slow run still going (two runs of setup never overlap). Its log goes into the reply of
+ * the call it ran for.
  *
  * @module
  */
@@ -12,13 +14,17 @@ import type { WorkerDefinition } from './worker-definition.js';
 export class SetupRunner {
   readonly #setup: WorkerDefinition['setup'];
   readonly #workerId: number;
+  readonly #timeout: number | null;
   #done: boolean;
   #unreported: SetupError | undefined;
   #log: DeferredLog | undefined;
+  /** The run of setup still going (it may have outlived its timeout). */
+  #running: Promise<void> | undefined;
 
-  constructor(setup: WorkerDefinition['setup'], workerId: number) {
+  constructor(setup: WorkerDefinition['setup'], workerId: number, timeout: number | null) {
     this.#setup = setup;
     this.#workerId = workerId;
+    this.#timeout = timeout;
     this.#done = setup === undefined;
   }
 
@@ -45,15 +51,38 @@ export class SetupRunner {
     return this.#done ? undefined : this.#run();
   }
 
-  async #run(): Promise<SetupError | undefined> {
-    const log = this.#log ?? new DeferredLog();
+  #run(): Promise<SetupError | undefined> {
+    let running = this.#running;
+    if (!running) {
+      const attempt = this.#attempt(this.#log ?? new DeferredLog());
+      const clear = () => {
+        if (this.#running === attempt) this.#running = undefined;
+      };
+      attempt.then(clear, clear);
+      this.#running = attempt;
+      running = attempt;
+    }
+    const finished = running.then(
+      () => undefined,
+      (error: unknown) =>
+        new SetupError(error instanceof Error ? error.message : String(error), { cause: error }),
+    );
+    const timeout = this.#timeout;
+    if (timeout === null) return finished;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<SetupError>((resolve) => {
+      timer = setTimeout(
+        () => resolve(new SetupError(`setup did not finish within setupTimeout (${timeout} ms)`)),
+        timeout,
+      );
+    });
+    return Promise.race([finished, late]).finally(() => clearTimeout(timer));
+  }
+
+  async #attempt(log: DeferredLog): Promise<void> {
     try {
       await this.#setup?.({ log, workerId: this.#workerId });
       this.#done = true;
-      return undefined;
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      return new SetupError(reason, { cause: error });
     } finally {
       this.#log = log.isEmpty ? undefined : log;
     }

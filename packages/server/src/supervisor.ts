@@ -13,15 +13,18 @@ import { fileURLToPath } from 'node:url';
 import {
   ClosedError,
   type Endpoint,
-  encodeFrame,
+  FRAME_HEADER_BYTES,
   formatEndpoint,
+  InvalidOptionError,
   parseEndpoint,
   ServerBusyError,
-  toWire,
 } from '@taskpool/protocol/runtime';
 import type { WorkerConfig } from './ipc.js';
 import { openListener } from './listener.js';
 import type { ResolvedServerOptions } from './options.js';
+import { installSignals } from './signals.js';
+import { WaitingRoom } from './waiting-room.js';
+import { Watchdog } from './watchdog.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
 
 /** Counts of the supervisor's workers and waiting connections. */
@@ -47,12 +50,9 @@ export interface CloseOptions {
   timeout?: number;
 }
 
-interface WaitingConnection {
-  socket: Socket;
-  timer: NodeJS.Timeout;
-}
-
 const KILL_GRACE_MS = 1_000;
+/** What a worker may take to load its code, on top of `setupTimeout`, before it is killed. */
+const LOAD_ALLOWANCE_MS = 10_000;
 const MAX_CRASH_BACKOFF_MS = 5_000;
 
 function workerMainScript(): string {
@@ -64,7 +64,8 @@ export class Supervisor {
   readonly #options: ResolvedServerOptions;
   readonly #endpoint: Endpoint;
   readonly #workers = new Set<WorkerHandle>();
-  readonly #waiting: WaitingConnection[] = [];
+  readonly #waiting: WaitingRoom;
+  readonly #watchdog: Watchdog;
   #listener: Server | undefined;
   #listening: Promise<Endpoint> | undefined;
   /** listen() was called (and has not failed): spares are kept. */
@@ -74,16 +75,45 @@ export class Supervisor {
   #spawned = 0;
   #killedHung = 0;
   #crashes = 0;
-  #lastSpawn = 0;
+  #lastSpawn = Number.NEGATIVE_INFINITY;
   #spawnTimer: NodeJS.Timeout | undefined;
-  #watchdog: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #exitWaiters: (() => void)[] = [];
-  #signalHandlers: [NodeJS.Signals, () => void][] = [];
+  #removeSignals: (() => void) | undefined;
 
   constructor(options: ResolvedServerOptions) {
     this.#options = options;
     this.#endpoint = parseEndpoint(options.listen as never);
+    this.#waiting = new WaitingRoom({
+      timeout: options.connectionTimeout,
+      // A client sends nothing before hello; allow one frame for future protocols.
+      maxHeadBytes: options.maxFrameBytes + FRAME_HEADER_BYTES,
+      refusal: () =>
+        new ServerBusyError(
+          `no worker became free within ${options.connectionTimeout} ms (maxWorkers ${options.maxWorkers})`,
+        ),
+    });
+    const { setupTimeout } = options;
+    this.#watchdog = new Watchdog({
+      hungTimeout: options.hungWorkerTimeout,
+      startTimeout: setupTimeout === null ? null : setupTimeout + LOAD_ALLOWANCE_MS,
+      workers: () => this.#workers,
+      onHung: (worker, silent) => {
+        if (worker.stopReason === 'hung') return;
+        this.#killedHung++;
+        process.stderr.write(
+          `taskpool server: killing hung worker ${worker.id} (pid ${worker.pid}): no answer for ${Math.round(silent)} ms\n`,
+        );
+        worker.stop('hung', 'SIGKILL');
+      },
+      onStartTimeout: (worker, age) => {
+        if (worker.stopReason === 'start-timeout') return;
+        process.stderr.write(
+          `taskpool server: killing worker ${worker.id} (pid ${worker.pid}): not ready ${Math.round(age)} ms after it was started (setupTimeout ${setupTimeout} ms)\n`,
+        );
+        worker.stop('start-timeout', 'SIGKILL');
+      },
+    });
   }
 
   /** Where the server listens (with the real port once listening on TCP port 0). */
@@ -108,7 +138,7 @@ export class Supervisor {
       starting,
       spares,
       serving,
-      waitingConnections: this.#waiting.length,
+      waitingConnections: this.#waiting.size,
       spawned: this.#spawned,
       killedHung: this.#killedHung,
     };
@@ -133,7 +163,7 @@ export class Supervisor {
       this.#listening = undefined;
       clearTimeout(this.#spawnTimer);
       this.#spawnTimer = undefined;
-      for (const worker of this.#workers) worker.kill('SIGTERM');
+      for (const worker of this.#workers) worker.stop('listen-failed');
       throw error;
     }
     if (this.#closing) {
@@ -145,8 +175,13 @@ export class Supervisor {
     listener.on('error', (error) => {
       process.stderr.write(`taskpool server: listener error: ${error.message}\n`);
     });
-    this.#startWatchdog();
-    if (this.#options.handleSignals) this.#installSignals();
+    this.#watchdog.start();
+    if (this.#options.handleSignals) {
+      this.#removeSignals = installSignals({
+        close: () => void this.close(),
+        restart: () => this.restart(),
+      });
+    }
     return this.endpoint;
   }
 
@@ -156,7 +191,7 @@ export class Supervisor {
     this.#generation++;
     const old = [...this.#workers].filter((worker) => worker.generation < this.#generation);
     for (const worker of old) {
-      if (worker.state === 'spare' || worker.state === 'starting') worker.kill('SIGTERM');
+      if (worker.state === 'spare' || worker.state === 'starting') worker.stop('restart');
     }
     const serving = old.filter((worker) => worker.state === 'serving' && !worker.retiring);
     const interval = this.#options.spawnInterval;
@@ -173,8 +208,7 @@ export class Supervisor {
   }
 
   async #close(timeout: number): Promise<void> {
-    for (const [signal, handler] of this.#signalHandlers) process.off(signal, handler);
-    this.#signalHandlers = [];
+    this.#removeSignals?.();
     clearTimeout(this.#spawnTimer);
     const listener = this.#listener;
     if (listener) {
@@ -189,22 +223,19 @@ export class Supervisor {
         }
       }
     }
-    for (const waiting of this.#waiting.splice(0)) {
-      clearTimeout(waiting.timer);
-      waiting.socket.destroy();
-    }
+    this.#waiting.closeAll();
     for (const worker of this.#workers) {
-      if (worker.state === 'serving') worker.retire('server closing');
-      else worker.kill('SIGTERM');
+      if (worker.state === 'serving') worker.retire('close');
+      else worker.stop('close');
     }
     if (!(await this.#allExited(timeout))) {
-      for (const worker of this.#workers) worker.kill('SIGTERM');
+      for (const worker of this.#workers) worker.stop('close');
       if (!(await this.#allExited(KILL_GRACE_MS))) {
-        for (const worker of this.#workers) worker.kill('SIGKILL');
+        for (const worker of this.#workers) worker.stop('close', 'SIGKILL');
         await this.#allExited(KILL_GRACE_MS * 5);
       }
     }
-    clearInterval(this.#watchdog);
+    this.#watchdog.stop();
   }
 
   #allExited(timeout: number): Promise<boolean> {
@@ -224,18 +255,6 @@ export class Supervisor {
     });
   }
 
-  #installSignals(): void {
-    const graceful = () => void this.close();
-    const restart = () => this.restart();
-    const handlers: [NodeJS.Signals, () => void][] = [
-      ['SIGTERM', graceful],
-      ['SIGINT', graceful],
-      ['SIGHUP', restart],
-    ];
-    for (const [signal, handler] of handlers) process.on(signal, handler);
-    this.#signalHandlers = handlers;
-  }
-
   #accept(socket: Socket): void {
     if (this.#closing) {
       socket.destroy();
@@ -247,12 +266,7 @@ export class Supervisor {
       this.#handOff(spare, socket);
       return;
     }
-    const waiting: WaitingConnection = {
-      socket,
-      timer: setTimeout(() => this.#refuse(waiting), this.#options.connectionTimeout),
-    };
-    socket.once('close', () => this.#dropWaiting(waiting));
-    this.#waiting.push(waiting);
+    this.#waiting.add(socket);
     this.#fill();
   }
 
@@ -263,26 +277,11 @@ export class Supervisor {
     return undefined;
   }
 
-  #handOff(worker: WorkerHandle, socket: Socket): void {
-    if (!worker.handOff(socket)) socket.destroy();
+  #handOff(worker: WorkerHandle, socket: Socket, head?: Buffer): void {
+    if (!worker.handOff(socket, head)) socket.destroy();
     // The replacement spare is forked on the next turn: fork() blocks this process for
     // milliseconds, and the handle must be on its way first.
     setImmediate(() => this.#fill());
-  }
-
-  #dropWaiting(waiting: WaitingConnection): void {
-    const index = this.#waiting.indexOf(waiting);
-    if (index >= 0) this.#waiting.splice(index, 1);
-    clearTimeout(waiting.timer);
-  }
-
-  #refuse(waiting: WaitingConnection): void {
-    this.#dropWaiting(waiting);
-    const error = new ServerBusyError(
-      `no worker became free within ${this.#options.connectionTimeout} ms (maxWorkers ${this.#options.maxWorkers})`,
-    );
-    waiting.socket.end(encodeFrame({ type: 'error', id: 0, error: toWire(error) }));
-    waiting.socket.resume();
   }
 
   /** Spawns workers until there are enough spares and every waiting connection is covered. */
@@ -290,10 +289,10 @@ export class Supervisor {
     if (this.#closing || !this.#started || this.#spawnTimer) return;
     const stats = this.stats();
     const live = this.#workers.size;
-    const wanted = Math.max(this.#options.spares, this.#waiting.length);
+    const wanted = Math.max(this.#options.spares, this.#waiting.size);
     if (stats.starting + stats.spares >= wanted || live >= this.#options.maxWorkers) return;
     const delay = Math.max(
-      this.#lastSpawn + this.#options.spawnInterval - Date.now(),
+      this.#lastSpawn + this.#options.spawnInterval - performance.now(),
       this.#crashes > 0 ? Math.min(100 * 2 ** (this.#crashes - 1), MAX_CRASH_BACKOFF_MS) : 0,
     );
     if (delay > 0) {
@@ -310,20 +309,29 @@ export class Supervisor {
 
   #spawn(): void {
     if (this.#closing) return;
-    const { workerModule } = this.#options;
+    const options = this.#options;
+    const { workerModule } = options;
     const config: WorkerConfig = {
       workerId: this.#nextWorkerId++,
-      serverName: this.#options.name ?? null,
+      serverName: options.name ?? null,
       endpoint: formatEndpoint(this.#endpoint),
-      maxFrameBytes: this.#options.maxFrameBytes,
-      maxRequestsPerWorker: this.#options.maxRequestsPerWorker,
+      limits: {
+        maxFrameBytes: options.maxFrameBytes,
+        maxRequestsPerWorker: options.maxRequestsPerWorker,
+        maxQueuedCalls: options.maxQueuedCalls,
+        frameTimeout: options.frameTimeout,
+        hungWorkerTimeout: options.hungWorkerTimeout,
+        setupTimeout: options.setupTimeout,
+      },
       workerModule: workerModule === undefined ? null : String(workerModule),
     };
     const entry = process.argv[1];
     if (workerModule === undefined && entry === undefined) {
-      throw new ClosedError('server (no entry script to re-execute: pass workerModule)');
+      throw new InvalidOptionError(
+        'createServer: option "workerModule": expected a worker module, received nothing, and this process has no entry script to re-execute',
+      );
     }
-    this.#lastSpawn = Date.now();
+    this.#lastSpawn = performance.now();
     this.#spawned++;
     const worker = new WorkerHandle({
       config,
@@ -339,15 +347,20 @@ export class Supervisor {
 
   #onReady(worker: WorkerHandle): void {
     this.#crashes = 0;
-    if (worker.generation < this.#generation || this.#closing) {
-      worker.kill('SIGTERM');
+    if (this.#closing) {
+      worker.stop('close');
       return;
     }
-    const waiting = this.#waiting.shift();
+    if (worker.generation < this.#generation) {
+      worker.stop('restart');
+      return;
+    }
+    const waiting = this.#waiting.take();
     if (waiting) {
-      clearTimeout(waiting.timer);
-      waiting.socket.removeAllListeners('close');
-      this.#handOff(worker, waiting.socket);
+      this.#handOff(worker, waiting.socket, waiting.head);
+    } else if (this.stats().spares > this.#options.spares) {
+      // Started for a connection that left before it was ready: not wanted.
+      worker.stop('surplus');
     }
   }
 
@@ -357,40 +370,22 @@ export class Supervisor {
     signal: NodeJS.Signals | null,
     previous: WorkerState,
   ): void {
-    // A worker stopped on purpose (closing, or replaced by a restart) did not crash.
-    const stoppedOnPurpose = this.#closing !== undefined || worker.generation < this.#generation;
-    const diedStarting =
-      previous === 'starting' && signal === null && code !== 0 && !stoppedOnPurpose;
+    // A worker stopped on purpose did not crash, unless it was stopped for not starting.
+    const { stopReason } = worker;
+    const failedToStart =
+      previous === 'starting' &&
+      (stopReason === undefined || stopReason === 'start-timeout') &&
+      !(code === 0 && signal === null);
     this.#workers.delete(worker);
-    if (diedStarting) {
+    if (failedToStart) {
       this.#crashes++;
-      process.stderr.write(
-        `taskpool server: worker ${worker.id} (pid ${worker.pid}) exited with code ${code} before it was ready\n`,
-      );
+      if (stopReason === undefined) {
+        process.stderr.write(
+          `taskpool server: worker ${worker.id} (pid ${worker.pid}) exited with ${signal ?? `code ${code}`} before it was ready\n`,
+        );
+      }
     }
     for (const waiter of [...this.#exitWaiters]) waiter();
     this.#fill();
-  }
-
-  #startWatchdog(): void {
-    const timeout = this.#options.hungWorkerTimeout;
-    if (timeout === null) return;
-    const period = Math.min(Math.max(Math.floor(timeout / 5), 20), 1_000);
-    this.#watchdog = setInterval(() => {
-      const now = Date.now();
-      for (const worker of this.#workers) {
-        if (worker.state === 'exited') continue;
-        if (now - worker.lastSeen > timeout) {
-          this.#killedHung++;
-          process.stderr.write(
-            `taskpool server: killing hung worker ${worker.id} (pid ${worker.pid}): no answer for ${now - worker.lastSeen} ms\n`,
-          );
-          worker.kill('SIGKILL');
-        } else if (worker.state !== 'starting') {
-          worker.ping();
-        }
-      }
-    }, period);
-    this.#watchdog.unref();
   }
 }

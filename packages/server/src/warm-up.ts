@@ -3,19 +3,18 @@
  * connection to itself, over a private Unix socket, that carries a frame each way. A
  * fresh process runs every line of socket and framing code for the first time on its one
  * real connection; doing it here, while the spare waits, takes that cost (about a
- * millisecond) off the client's hand-off.
+ * millisecond) off the client's hand-off. The socket has no name in any directory: on
+ * Linux an abstract Unix socket with a random name, elsewhere a loopback TCP port the
+ * system picks, so nothing is left behind; a name taken by someone else only costs the
+ * warm-up (a failure here is never fatal).
  *
  * @module
  */
-import { rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { FrameDecoder, FrameWriter } from '@taskpool/protocol/runtime';
 
 /** Resolves once a frame has gone each way, or after 1 s; never rejects. */
 export function warmUpConnectionPath(): Promise<void> {
-  const path = join(tmpdir(), `taskpool-warm-${process.pid}.sock`);
   return new Promise<void>((resolve) => {
     const server = createServer((socket) => {
       const decoder = new FrameDecoder();
@@ -28,13 +27,16 @@ export function warmUpConnectionPath(): Promise<void> {
     const finish = () => {
       clearTimeout(timer);
       server.close();
-      rmSync(path, { force: true });
       resolve();
     };
     const timer = setTimeout(finish, 1_000);
     server.on('error', finish);
-    server.listen(path, () => {
-      const client = connect(path);
+    const listening = () => {
+      const address = server.address();
+      const client =
+        typeof address === 'string'
+          ? connect(address)
+          : connect((address as AddressInfo).port, '127.0.0.1');
       const decoder = new FrameDecoder();
       client.on('connect', () => new FrameWriter(client).send({ type: 'done' }));
       client.on('data', (chunk: Buffer) => {
@@ -44,6 +46,14 @@ export function warmUpConnectionPath(): Promise<void> {
         }
       });
       client.on('error', finish);
-    });
+    };
+    if (process.platform === 'linux') {
+      server.listen(
+        `\0taskpool-warm-${process.pid}-${Math.random().toString(36).slice(2)}`,
+        listening,
+      );
+    } else {
+      server.listen(0, '127.0.0.1', listening);
+    }
   });
 }

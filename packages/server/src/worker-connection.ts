@@ -1,6 +1,7 @@
 /**
- * One worker serving its one connection: calls run one at a time, in the order they
- * arrive (pipelined calls wait their turn); `cancel` aborts a call's signal; `done` runs
+ * One worker serving its one connection: the socket, framing and `hello`, routing what
+ * the client sends, and the loop that runs the queued calls one at a time, in the order
+ * they arrived; `cancel` aborts a call's signal (or drops it unrun); `done` runs
  * `checkoutDone`. When the client goes away the worker exits: at once when idle, or as
  * soon as the running handler returns.
  *
@@ -8,8 +9,8 @@
  */
 import type { Socket } from 'node:net';
 import {
-  type CallMessage,
   CancelledError,
+  type ErrorMessage,
   FrameDecoder,
   FrameWriter,
   type HelloMessage,
@@ -18,32 +19,55 @@ import {
   PrecedingCallFailedError,
   ProtocolError,
   parseMessage,
+  type ResultMessage,
   toWire,
   ValidationError,
   WorkerLostError,
 } from '@taskpool/protocol/runtime';
 import { CallContext, runInContext } from './call-context.js';
+import { CallQueue } from './call-queue.js';
+import type { CallOutcome, CallRunner } from './call-runner.js';
 import type { Dispatcher } from './dispatcher.js';
-import type { SetupRunner } from './setup-runner.js';
+import type { WorkerLimits } from './ipc.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
 export interface WorkerConnectionOptions {
   socket: Socket;
+  /** Bytes the client sent before the hand-off (read by the supervisor). */
+  head?: Buffer | undefined;
   dispatcher: Dispatcher;
-  setup: SetupRunner;
+  runner: CallRunner;
   checkoutDone: WorkerDefinition['checkoutDone'];
   workerId: number;
   serverName: string | null;
-  maxFrameBytes: number;
-  maxRequestsPerWorker: number | null;
+  limits: WorkerLimits;
   /** Called once the connection is over and nothing runs: the worker should exit. */
   onFinished: (code: number) => void;
 }
 
-type Item = CallMessage | { type: 'done' };
+/** What the worker is doing now. */
+type Running =
+  | { kind: 'idle' }
+  | { kind: 'call'; id: number; ctx: CallContext; cancelled: boolean }
+  | { kind: 'checkoutDone' };
+
+/**
+ * `serving`; `retiring` once asked to retire (it says so when idle); `retired` once it has
+ * said so; `closed` once the client has gone.
+ */
+type Phase = 'serving' | 'retiring' | 'retired' | 'closed';
+
+const IDLE: Running = { kind: 'idle' };
 
 /** How long a call whose client left may run on before the worker exits anyway. */
 const ABANDONED_CALL_GRACE_MS = 1_000;
+
+/**
+ * A worker that has run JavaScript this long since it last read its socket reads it again
+ * before it starts the next queued call: a cancel for that call may be waiting there (a
+ * handler that blocked the event loop kept it from being read).
+ */
+const READ_BEFORE_RUN_AFTER_MS = 1;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -58,20 +82,28 @@ export class WorkerConnection {
   readonly #socket: Socket;
   readonly #decoder: FrameDecoder;
   readonly #writer: FrameWriter;
-  readonly #queue: Item[] = [];
-  #running: { id: number; ctx: CallContext; cancelled: boolean } | 'done' | null = null;
-  /** Calls that failed on this connection (cancelled ones aside): see `call.failures`. */
-  #failures = 0;
+  readonly #queue = new CallQueue();
+  #running: Running = IDLE;
+  #phase: Phase = 'serving';
+  #retireReason = '';
   #requests = 0;
-  #retired = false;
-  #retireWanted: string | null = null;
-  #closed = false;
+  /** The loop is running: a call that finishes inside it lets the loop go on. */
+  #pumping = false;
+  /** `performance.now()` of the last read of the socket (or check that it had nothing). */
+  #lastRead = performance.now();
+  /** Waiting for the event loop to read the socket before the next call starts. */
+  #readPending = false;
+  /** Reading is paused because `maxQueuedCalls` calls are queued. */
+  #paused = false;
+  /** When the frame now arriving began to arrive, or undefined between frames. */
+  #frameStartedAt: number | undefined;
+  #frameTimer: NodeJS.Timeout | undefined;
 
   constructor(options: WorkerConnectionOptions) {
     this.#options = options;
     this.#socket = options.socket;
-    this.#decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
-    this.#writer = new FrameWriter(this.#socket, options.maxFrameBytes);
+    this.#decoder = new FrameDecoder({ maxFrameBytes: options.limits.maxFrameBytes });
+    this.#writer = new FrameWriter(this.#socket, options.limits.maxFrameBytes);
     this.#socket.setNoDelay?.(true);
     this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.#socket.on('error', () => this.#onClose());
@@ -85,22 +117,26 @@ export class WorkerConnection {
       interface: options.dispatcher.description,
     };
     this.#writer.send(hello);
+    if (options.head && options.head.length > 0) this.#onData(options.head);
   }
 
   /** Tells the client this worker will not serve another checkout, once it is idle. */
   retire(reason: string): void {
-    this.#retireWanted = reason;
+    if (this.#phase !== 'serving') return;
+    this.#phase = 'retiring';
+    this.#retireReason = reason;
     this.#maybeRetire();
   }
 
   #maybeRetire(): void {
-    if (this.#retired || this.#retireWanted === null || this.#closed) return;
-    if (this.#running !== null || this.#queue.length > 0) return;
-    this.#retired = true;
-    this.#writer.send({ type: 'retire', reason: this.#retireWanted });
+    if (this.#phase !== 'retiring') return;
+    if (this.#running.kind !== 'idle' || this.#queue.size > 0) return;
+    this.#phase = 'retired';
+    this.#writer.send({ type: 'retire', reason: this.#retireReason });
   }
 
   #onData(chunk: Buffer): void {
+    this.#lastRead = performance.now();
     // The replies of synchronous handlers go out in one write as soon as this read is
     // served, without waiting for the tick.
     this.#writer.cork();
@@ -113,12 +149,96 @@ export class WorkerConnection {
         this.#protocolFailure(error);
         return;
       }
+      this.#watchFrame(values.length > 0);
+      if (this.#queue.size >= this.#options.limits.maxQueuedCalls) this.#pause();
       // Calls start only once the whole read is taken in, so that a cancel that came in the
-      // same read as its call (behind a blocking one) is seen before the call runs.
+      // same read as its call is seen before the call runs.
       this.#pump();
     } finally {
       this.#writer.uncork();
     }
+  }
+
+  #onMessage(message: Message): void {
+    switch (message.type) {
+      case 'call':
+      case 'done':
+        this.#queue.push(message);
+        return;
+      case 'cancel':
+        this.#cancel(message.id);
+        return;
+      case 'hello':
+      case 'result':
+      case 'error':
+      case 'retire':
+        throw new ProtocolError(`a client may not send ${message.type} messages`);
+      default:
+        throw new ProtocolError(`unknown message ${(message as { type: never }).type}`);
+    }
+  }
+
+  #cancel(id: number): void {
+    const running = this.#running;
+    if (running.kind === 'call' && running.id === id) {
+      running.cancelled = true;
+      running.ctx.abort(new CancelledError('the client cancelled the call'));
+      return;
+    }
+    if (this.#queue.cancel(id)) {
+      this.#writer.send({
+        type: 'error',
+        id,
+        error: toWire(new CancelledError('the client cancelled the call before it ran')),
+        failures: this.#queue.failures,
+      });
+    }
+    // A cancel for a call that already finished (or never came) needs nothing.
+  }
+
+  /**
+   * A frame whose first byte has come must be whole within `frameTimeout`. One timer, set
+   * when a frame starts arriving and checked when it fires, rather than one per read.
+   */
+  #watchFrame(framesEnded: boolean): void {
+    if (this.#decoder.bufferedBytes === 0) {
+      this.#frameStartedAt = undefined;
+      return;
+    }
+    if (framesEnded || this.#frameStartedAt === undefined) this.#frameStartedAt = performance.now();
+    this.#frameTimer ??= setTimeout(() => this.#checkFrame(), this.#options.limits.frameTimeout);
+  }
+
+  #checkFrame(): void {
+    this.#frameTimer = undefined;
+    const startedAt = this.#frameStartedAt;
+    if (startedAt === undefined || this.#paused || this.#phase === 'closed') return;
+    const timeout = this.#options.limits.frameTimeout;
+    const left = startedAt + timeout - performance.now();
+    if (left > 0) {
+      this.#frameTimer = setTimeout(() => this.#checkFrame(), Math.ceil(left));
+      return;
+    }
+    this.#protocolFailure(
+      new ProtocolError(
+        `a frame did not arrive in full within frameTimeout (${timeout} ms): ${this.#decoder.bufferedBytes} bytes came`,
+      ),
+    );
+  }
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  #resumeIfRoom(): void {
+    if (!this.#paused || this.#queue.size > this.#options.limits.maxQueuedCalls / 2) return;
+    this.#paused = false;
+    // The frame in progress gets its full time again: the wait was this side's.
+    if (this.#frameStartedAt !== undefined) this.#frameStartedAt = performance.now();
+    this.#frameTimer ??= setTimeout(() => this.#checkFrame(), this.#options.limits.frameTimeout);
+    this.#socket.resume();
   }
 
   #protocolFailure(error: unknown): void {
@@ -140,217 +260,162 @@ export class WorkerConnection {
     this.#onClose();
   }
 
-  #onMessage(message: Message): void {
-    switch (message.type) {
-      case 'call':
-      case 'done':
-        this.#queue.push(message);
-        return;
-      case 'cancel':
-        this.#cancel(message.id);
-        return;
-      case 'hello':
-      case 'result':
-      case 'error':
-      case 'retire':
-        throw new ProtocolError(`a client may not send ${message.type} messages`);
-    }
-  }
-
-  #cancel(id: number): void {
-    const running = this.#running;
-    if (running !== null && running !== 'done' && running.id === id) {
-      running.cancelled = true;
-      running.ctx.abort(new CancelledError('the client cancelled the call'));
-      return;
-    }
-    const index = this.#queue.findIndex((item) => item.type === 'call' && item.id === id);
-    if (index >= 0) {
-      this.#queue.splice(index, 1);
-      this.#writer.send({
-        type: 'error',
-        id,
-        error: toWire(new CancelledError('the client cancelled the call before it ran')),
-        failures: this.#failures,
-      });
-    }
-  }
-
+  /**
+   * Runs queued items one after another until one has to wait (an asynchronous handler or
+   * `checkoutDone`, or a read of the socket first). A loop, not recursion: any number of
+   * synchronous calls pipelined behind one another run in constant stack.
+   */
   #pump(): void {
-    if (this.#running !== null || this.#closed) return;
-    const item = this.#queue.shift();
-    if (item === undefined) {
-      this.#maybeRetire();
-      return;
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#running.kind === 'idle' && this.#phase !== 'closed' && !this.#readPending) {
+        if (performance.now() - this.#lastRead > READ_BEFORE_RUN_AFTER_MS && this.#queue.size > 0) {
+          this.#readFirst();
+          return;
+        }
+        const item = this.#queue.next();
+        this.#resumeIfRoom();
+        if (item === undefined) {
+          this.#maybeRetire();
+          return;
+        }
+        if (item.type === 'done') this.#runCheckoutDone();
+        else if (this.#queue.isBehindFailure(item)) {
+          // Sent before the client saw an earlier failure: it must not run.
+          this.#writer.send({
+            type: 'error',
+            id: item.id,
+            error: toWire(new PrecedingCallFailedError()),
+            failures: this.#queue.failures,
+          });
+        } else this.#runCall(item);
+      }
+    } finally {
+      this.#pumping = false;
     }
-    if (item.type === 'done') {
-      this.#running = 'done';
-      this.#runDone();
-    } else if ((item.failures ?? 0) < this.#failures) {
-      // Sent before the client saw an earlier failure: it must not run.
-      this.#writer.send({
-        type: 'error',
-        id: item.id,
-        error: toWire(new PrecedingCallFailedError()),
-        failures: this.#failures,
-      });
-      this.#pump();
-    } else {
-      const ctx = new CallContext({
-        method: item.method,
-        workerId: this.#options.workerId,
-        deadline: item.deadline,
-        scope: item.scope,
-        log: this.#options.setup.takeLog(),
-        call: this.#cascade,
-      });
-      this.#running = { id: item.id, ctx, cancelled: false };
-      this.#runCall(item, ctx);
-    }
+  }
+
+  /**
+   * Lets the event loop read the socket before the next call starts. Two turns: a turn
+   * begun from a socket callback goes on to its immediates before it polls again, so the
+   * second immediate runs after a poll for new bytes.
+   */
+  #readFirst(): void {
+    this.#readPending = true;
+    setImmediate(() =>
+      setImmediate(() => {
+        this.#readPending = false;
+        this.#lastRead = performance.now();
+        this.#pump();
+      }),
+    );
+  }
+
+  #runCall(call: Extract<Message, { type: 'call' }>): void {
+    this.#requests++;
+    const ctx = new CallContext({
+      method: call.method,
+      workerId: this.#options.workerId,
+      deadline: call.deadline,
+      scope: call.scope,
+      log: this.#options.runner.takeSetupLog(),
+      call: this.#cascade,
+    });
+    const running: Running = { kind: 'call', id: call.id, ctx, cancelled: false };
+    this.#running = running;
+    this.#options.runner.run(call, ctx, (outcome) => this.#callFinished(running, ctx, outcome));
   }
 
   /** `ctx.call`: another handler of this interface, in this process, with this call's context. */
   readonly #cascade = async (method: string, ...args: unknown[]): Promise<unknown> => {
     const running = this.#running;
-    const parent = running !== null && running !== 'done' ? running.ctx : undefined;
     const { dispatcher } = this.#options;
     const ctx =
-      parent ?? new CallContext({ method, workerId: this.#options.workerId, call: this.#cascade });
+      running.kind === 'call'
+        ? running.ctx
+        : new CallContext({ method, workerId: this.#options.workerId, call: this.#cascade });
     const value = await runInContext(ctx, () => dispatcher.invoke(method, args, ctx));
     return dispatcher.checkResult(method, value);
   };
 
-  #runCall(call: CallMessage, ctx: CallContext): void {
-    this.#requests++;
-    const { setup } = this.#options;
-    if (setup.ready) {
-      this.#invoke(call, ctx);
-      return;
-    }
-    void setup.ensure().then((failure) => {
-      if (!failure) {
-        this.#invoke(call, ctx);
-        return;
-      }
-      const setupLog = setup.takeLog();
-      if (setupLog) ctx.log.merge(setupLog.toJSON());
-      this.#reply(ctx, { type: 'error', id: call.id, error: toWire(failure) });
-    });
-  }
-
-  /** Runs the handler; a synchronous one is answered without a promise in between. */
-  #invoke(call: CallMessage, ctx: CallContext): void {
-    const { dispatcher } = this.#options;
-    let value: unknown;
-    try {
-      value = runInContext(ctx, () => dispatcher.invoke(call.method, call.args, ctx));
-    } catch (error) {
-      this.#fail(call, ctx, error);
-      return;
-    }
-    if (isThenable(value)) {
-      value.then(
-        (resolved) => this.#succeed(call, ctx, resolved),
-        (error: unknown) => this.#fail(call, ctx, error),
-      );
-    } else {
-      this.#succeed(call, ctx, value);
-    }
-  }
-
-  #succeed(call: CallMessage, ctx: CallContext, value: unknown): void {
-    let reply: Message & { type: 'result' | 'error' };
-    try {
-      const checked = this.#options.dispatcher.checkResult(call.method, value);
-      reply = { type: 'result', id: call.id, value: checked === undefined ? null : checked };
-    } catch (error) {
-      reply = { type: 'error', id: call.id, error: toWire(error) };
-    }
-    this.#reply(ctx, reply);
-  }
-
-  #fail(call: CallMessage, ctx: CallContext, error: unknown): void {
-    this.#reply(ctx, { type: 'error', id: call.id, error: toWire(error) });
-  }
-
-  #reply(ctx: CallContext, reply: Message & { type: 'result' | 'error' }): void {
+  #callFinished(
+    running: Extract<Running, { kind: 'call' }>,
+    ctx: CallContext,
+    outcome: CallOutcome,
+  ): void {
     ctx.dispose();
+    const reply = outcome as ResultMessage | ErrorMessage;
     if (reply.type === 'error') {
-      const running = this.#running;
-      if (running !== null && running !== 'done' && !running.cancelled) this.#failures++;
-      reply.failures = this.#failures;
+      // A call its client cancelled failed as asked: calls behind it may still run.
+      reply.failures = running.cancelled ? this.#queue.failures : this.#queue.recordFailure();
     }
     const log = ctx.usedLog;
     if (log) reply.log = log.finish();
     this.#send(reply);
-    this.#running = null;
-    this.#afterItem();
+    this.#itemFinished();
   }
 
-  #send(reply: Message & { type: 'result' | 'error' }): void {
-    if (this.#closed) return;
+  #send(reply: ResultMessage | ErrorMessage): void {
+    if (this.#phase === 'closed') return;
     try {
       this.#writer.send(reply);
     } catch (error) {
       // Too large for a frame: say so in a reply that is sure to fit (no stack, no data).
-      const failure =
-        reply.type === 'result'
-          ? new ValidationError(
-              'INVALID_RESULT',
-              `result could not be sent: ${(error as Error).message}`,
-            )
-          : new ValidationError(
-              'INVALID_RESULT',
-              `error reply could not be sent: ${(error as Error).message}`,
-            );
+      const what = reply.type === 'result' ? 'result' : 'error reply';
+      const failure = new ValidationError(
+        'INVALID_RESULT',
+        `${what} could not be sent: ${(error as Error).message}`,
+      );
       const { code, name, message } = toWire(failure);
       this.#writer.send({
         type: 'error',
         id: reply.id,
         error: { code, name, message: message.slice(0, 500) },
+        failures: reply.type === 'error' ? reply.failures : this.#queue.recordFailure(),
       });
     }
   }
 
-  /** Runs `checkoutDone`; without one, or with a synchronous one, the next item runs at once. */
-  #runDone(): void {
+  /** Runs `checkoutDone`; without one, or with a synchronous one, the loop goes on at once. */
+  #runCheckoutDone(): void {
+    this.#running = { kind: 'checkoutDone' };
     let result: unknown;
     try {
       result = this.#options.checkoutDone?.();
     } catch (error) {
-      this.#doneFailed(error);
+      this.#checkoutDoneFailed(error);
       return;
     }
     if (isThenable(result)) {
       result.then(
-        () => this.#doneFinished(),
-        (error: unknown) => this.#doneFailed(error),
+        () => this.#checkoutDoneFinished(),
+        (error: unknown) => this.#checkoutDoneFailed(error),
       );
     } else {
-      this.#doneFinished();
+      this.#checkoutDoneFinished();
     }
   }
 
-  #doneFailed(error: unknown): void {
+  #checkoutDoneFailed(error: unknown): void {
     process.stderr.write(
       `taskpool worker ${this.#options.workerId} (pid ${process.pid}): checkoutDone threw, exiting: ${(error as Error)?.stack ?? String(error)}\n`,
     );
-    this.#closed = true;
+    this.#phase = 'closed';
+    this.#queue.clear();
     this.#socket.destroy();
     this.#options.onFinished(1);
   }
 
-  #doneFinished(): void {
-    const max = this.#options.maxRequestsPerWorker;
-    if (max !== null && this.#requests >= max && this.#retireWanted === null) {
-      this.#retireWanted = 'maxRequestsPerWorker';
-    }
-    this.#running = null;
-    this.#afterItem();
+  #checkoutDoneFinished(): void {
+    const max = this.#options.limits.maxRequestsPerWorker;
+    if (max !== null && this.#requests >= max) this.retire('maxRequestsPerWorker');
+    this.#itemFinished();
   }
 
-  #afterItem(): void {
-    if (this.#closed) {
+  #itemFinished(): void {
+    this.#running = IDLE;
+    if (this.#phase === 'closed') {
       this.#options.onFinished(0);
       return;
     }
@@ -358,19 +423,20 @@ export class WorkerConnection {
   }
 
   #onClose(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue.length = 0;
+    if (this.#phase === 'closed') return;
+    this.#phase = 'closed';
+    this.#queue.clear();
+    clearTimeout(this.#frameTimer);
     const running = this.#running;
-    if (running === null) {
+    if (running.kind === 'idle') {
       this.#options.onFinished(0);
       return;
     }
-    if (running !== 'done') running.ctx.abort(new WorkerLostError('the client went away'));
-    // The worker exits as soon as the running handler returns (see #afterItem), or after
+    if (running.kind === 'call') running.ctx.abort(new WorkerLostError('the client went away'));
+    // The worker exits as soon as the running handler returns (see #itemFinished), or after
     // a grace for handlers that ignore their signal: nobody waits for their result, and a
     // client that timed out expects the work to stop. (A handler that blocks the event
-    // loop is stopped by the server's hung-worker watchdog instead.)
+    // loop is stopped by the hung-worker watchdogs instead.)
     setTimeout(() => this.#options.onFinished(1), ABANDONED_CALL_GRACE_MS).unref();
   }
 }

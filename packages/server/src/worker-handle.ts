@@ -1,7 +1,8 @@
 /**
  * The supervisor's handle on one worker process: spawn it, learn when it is ready, hand
- * it a connection, ping it, retire or kill it, and hear when it has exited (and been
- * reaped).
+ * it a connection, ping it, retire or stop it, and hear when it has exited (and been
+ * reaped). It owns the worker's state, and records why it was asked to stop (as Node's
+ * cluster records `exitedAfterDisconnect`), so an exit needs no guessing.
  *
  * @module
  */
@@ -15,6 +16,21 @@ import {
 } from './ipc.js';
 
 export type WorkerState = 'starting' | 'spare' | 'serving' | 'exited';
+
+/** Why the supervisor asked a worker to stop; none for a worker that stopped by itself. */
+export type StopReason =
+  /** Replaced by a rolling restart (SIGHUP, `restart()`). */
+  | 'restart'
+  /** The server is closing. */
+  | 'close'
+  /** Its event loop stayed blocked past `hungWorkerTimeout`. */
+  | 'hung'
+  /** It did not report ready within its start limit. */
+  | 'start-timeout'
+  /** A spare beyond `spares`, started for a connection that left before it was ready. */
+  | 'surplus'
+  /** The listener could not be opened. */
+  | 'listen-failed';
 
 export interface WorkerSpawnOptions {
   config: WorkerConfig;
@@ -36,11 +52,12 @@ export class WorkerHandle {
   readonly id: number;
   readonly generation: number;
   readonly child: ChildProcess;
-  readonly startedAt = Date.now();
-  state: WorkerState = 'starting';
-  /** When the worker last answered (or became ready). */
-  lastSeen = Date.now();
-  retiring = false;
+  #state: WorkerState = 'starting';
+  #stopReason: StopReason | undefined;
+  /** `performance.now()` when spawned (moved on when the supervisor was paused). */
+  #spawnedAt = performance.now();
+  /** `performance.now()` when the worker last answered (or became ready). */
+  #lastSeen = this.#spawnedAt;
 
   constructor(options: WorkerSpawnOptions) {
     this.id = options.config.workerId;
@@ -52,16 +69,16 @@ export class WorkerHandle {
       serialization: 'json',
     });
     this.child.on('message', (message: WorkerMessage) => {
-      this.lastSeen = Date.now();
-      if (message.t === 'ready' && this.state === 'starting') {
-        this.state = 'spare';
+      this.#lastSeen = performance.now();
+      if (message.t === 'ready' && this.#state === 'starting') {
+        this.#state = 'spare';
         options.onReady(this);
       }
     });
     // 'exit' can come before the IPC channel is closed; 'close' is after both.
     this.child.once('close', (code, signal) => {
-      const previous = this.state;
-      this.state = 'exited';
+      const previous = this.#state;
+      this.#state = 'exited';
       options.onExit(this, code, signal, previous);
     });
     this.child.on('error', () => {
@@ -69,8 +86,38 @@ export class WorkerHandle {
     });
   }
 
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** Why it was asked to stop, if it was. */
+  get stopReason(): StopReason | undefined {
+    return this.#stopReason;
+  }
+
+  /** Serving, and asked to retire once its checkout ends. */
+  get retiring(): boolean {
+    return this.#state === 'serving' && this.#stopReason !== undefined;
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Milliseconds since it last answered a ping. */
+  silentFor(now: number): number {
+    return now - this.#lastSeen;
+  }
+
+  /** Milliseconds since it was spawned. */
+  age(now: number): number {
+    return now - this.#spawnedAt;
+  }
+
+  /** The supervisor itself was paused for `gap` ms: that time is not the worker's. */
+  forgive(gap: number, now: number): void {
+    this.#lastSeen = now;
+    this.#spawnedAt += gap;
   }
 
   #send(message: SupervisorMessage, handle?: Socket): boolean {
@@ -85,22 +132,30 @@ export class WorkerHandle {
     }
   }
 
-  /** Hands the connection over; the supervisor's copy of the socket is closed once sent. */
-  handOff(socket: Socket): boolean {
-    this.state = 'serving';
-    return this.#send({ t: 'connection' }, socket);
+  /**
+   * Hands the connection over, with the bytes already read from it; the supervisor's copy
+   * of the socket is closed once sent.
+   */
+  handOff(socket: Socket, head?: Buffer): boolean {
+    this.#state = 'serving';
+    const message: SupervisorMessage = { t: 'connection' };
+    if (head && head.length > 0) message.head = head.toString('base64');
+    return this.#send(message, socket);
   }
 
   ping(): void {
     this.#send({ t: 'ping' });
   }
 
-  retire(reason: string): void {
-    this.retiring = true;
-    this.#send({ t: 'retire', reason });
+  /** Asks a serving worker to finish its checkout, tell its client, and exit. */
+  retire(reason: 'restart' | 'close'): void {
+    this.#stopReason ??= reason;
+    this.#send({ t: 'retire', reason: reason === 'close' ? 'server closing' : 'restart' });
   }
 
-  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
-    if (this.state !== 'exited') this.child.kill(signal);
+  /** Stops the process with `signal`, recording why (the first reason given stays). */
+  stop(reason: StopReason, signal: NodeJS.Signals = 'SIGTERM'): void {
+    this.#stopReason ??= reason;
+    if (this.#state !== 'exited') this.child.kill(signal);
   }
 }

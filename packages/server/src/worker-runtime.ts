@@ -6,7 +6,9 @@
  * @module
  */
 import type { Socket } from 'node:net';
+import { CallRunner } from './call-runner.js';
 import { createDispatcher } from './dispatcher.js';
+import { startHangGuard } from './hang-guard.js';
 import type { SupervisorMessage, WorkerConfig, WorkerMessage } from './ipc.js';
 import { SetupRunner } from './setup-runner.js';
 import { warmUpConnectionPath } from './warm-up.js';
@@ -26,7 +28,9 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
     // Not every platform lets a process rename itself.
   }
   const dispatcher = createDispatcher(definition.interface);
-  const setup = new SetupRunner(definition.setup, config.workerId);
+  const { limits } = config;
+  const setup = new SetupRunner(definition.setup, config.workerId, limits.setupTimeout);
+  const runner = new CallRunner(dispatcher, setup);
   let connection: WorkerConnection | undefined;
   let pendingRetire: string | undefined;
 
@@ -48,13 +52,13 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
         }
         connection = new WorkerConnection({
           socket: handle as Socket,
+          head: message.head === undefined ? undefined : Buffer.from(message.head, 'base64'),
           dispatcher,
-          setup,
+          runner,
           checkoutDone: definition.checkoutDone,
           workerId: config.workerId,
           serverName: config.serverName,
-          maxFrameBytes: config.maxFrameBytes,
-          maxRequestsPerWorker: config.maxRequestsPerWorker,
+          limits,
           onFinished: finish,
         });
         if (pendingRetire !== undefined) connection.retire(pendingRetire);
@@ -71,6 +75,14 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
   void setup
     .warm()
     .then(warmUpConnectionPath)
-    .then(() => send({ t: 'ready' }));
+    .then(() => {
+      send({ t: 'ready' });
+      if (limits.hungWorkerTimeout !== null) {
+        startHangGuard(
+          limits.hungWorkerTimeout,
+          `taskpool worker ${config.workerId} (pid ${process.pid})`,
+        );
+      }
+    });
   return new Promise<never>(() => {});
 }

@@ -1,5 +1,5 @@
-import { fork } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { fork, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,17 @@ import {
   startServer,
 } from './helpers/processes.js';
 import { RawClient } from './helpers/raw-client.js';
+
+/** A socket file whose server died without removing it (SIGKILL). */
+async function leaveStaleSocket(path: string): Promise<void> {
+  const script = `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.send('up'))`;
+  const child = spawn(process.execPath, ['-e', script], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise((resolve) => child.once('message', resolve));
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
 
 function socketPath(name: string): string {
   return join(tmpdir(), `taskpool-test-${process.pid}-${name}-${Date.now()}.sock`);
@@ -184,13 +195,24 @@ describe('lifecycle', () => {
 
   it('replaces a stale socket file, and refuses a path a live server listens on', async () => {
     const path = socketPath('stale');
-    writeFileSync(path, '');
+    await leaveStaleSocket(path);
+    expect(statSync(path).isSocket()).toBe(true);
     await using server = await startServer('echo-worker.ts', { listen: `unix:${path}` });
     await using client = await RawClient.connect(server.endpoint);
     expect(await client.value('echo', [1])).toEqual([1]);
     await expect(startServer('echo-worker.ts', { listen: `unix:${path}` })).rejects.toThrow(
       /already listens/,
     );
+  });
+
+  it('refuses to listen where a file that is not a socket is, and leaves it there', async () => {
+    const path = socketPath('regular');
+    writeFileSync(path, 'precious');
+    await expect(startServer('echo-worker.ts', { listen: `unix:${path}` })).rejects.toThrow(
+      /which is a file that is not a socket/,
+    );
+    expect(readFileSync(path, 'utf8')).toBe('precious');
+    rmSync(path);
   });
 
   it('listens on TCP, port 0 picking a free port', async () => {

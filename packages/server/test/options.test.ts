@@ -3,13 +3,27 @@
  * should not load zod for it). This holds the hand-written checks to the zod schema they
  * replaced: same verdicts, same messages, same resolved options.
  */
-import { DEFAULT_MAX_FRAME_BYTES, InvalidOptionError, parseOptions } from '@taskpool/protocol';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  InvalidOptionError,
+  MAX_TIMER_MS,
+  parseOptions,
+} from '@taskpool/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { resolveServerOptions, type ServerOptions } from '../src/options.js';
 
-const ms = z.number().int().nonnegative();
+const TIMER =
+  'Too big: expected number to be <=2147483647 (the longest a timer can wait, about 24.8 days';
+const ms = z.number().int().nonnegative().max(MAX_TIMER_MS, `${TIMER})`);
+const positiveMs = z.number().int().positive().max(MAX_TIMER_MS, `${TIMER})`);
+const nullableMs = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_TIMER_MS, `${TIMER}; null for no limit)`)
+  .nullable();
 
 /** The schema createServer used before; the reference for the checks. */
 const reference = z.object({
@@ -24,7 +38,10 @@ const reference = z.object({
   connectionTimeout: ms.default(10_000),
   maxRequestsPerWorker: z.number().int().positive().nullable().default(null),
   spawnInterval: ms.default(0),
-  hungWorkerTimeout: z.number().int().positive().nullable().default(300_000),
+  hungWorkerTimeout: nullableMs.default(300_000),
+  setupTimeout: nullableMs.default(60_000),
+  maxQueuedCalls: z.number().int().positive().default(1_024),
+  frameTimeout: positiveMs.default(30_000),
   socketMode: z.number().int().min(0).max(0o777).default(0o600),
   maxFrameBytes: z.number().int().positive().default(DEFAULT_MAX_FRAME_BYTES),
   execArgv: z.array(z.string()).optional(),
@@ -94,7 +111,10 @@ const odd = fc.constantFrom<unknown>(
   new URL('file:///tmp/worker.js'),
   new Date(0),
 );
-const int = fc.oneof(fc.integer({ min: -3, max: 1_000 }), fc.constantFrom(511, 512, 0o600));
+const int = fc.oneof(
+  fc.integer({ min: -3, max: 1_000 }),
+  fc.constantFrom(511, 512, 0o600, MAX_TIMER_MS, MAX_TIMER_MS + 1),
+);
 const field = <T>(valid: fc.Arbitrary<T>) =>
   fc.oneof({ weight: 3, arbitrary: valid as fc.Arbitrary<unknown> }, { weight: 2, arbitrary: odd });
 const options = fc.record(
@@ -111,6 +131,9 @@ const options = fc.record(
     maxRequestsPerWorker: field(fc.oneof(int, fc.constant(null))),
     spawnInterval: field(int),
     hungWorkerTimeout: field(fc.oneof(int, fc.constant(null))),
+    setupTimeout: field(fc.oneof(int, fc.constant(null))),
+    maxQueuedCalls: field(int),
+    frameTimeout: field(int),
     socketMode: field(int),
     maxFrameBytes: field(int),
     execArgv: field(fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 })),
@@ -134,6 +157,9 @@ describe('server options', () => {
       [],
       { listen: 'unix:/tmp/x.sock', interface: {}, spares: -1 },
       { listen: 'unix:/tmp/x.sock', interface: {}, hungWorkerTimeout: 0.5 },
+      { listen: 'unix:/tmp/x.sock', interface: {}, connectionTimeout: 2 ** 31 },
+      { listen: 'unix:/tmp/x.sock', interface: {}, setupTimeout: 2 ** 31 },
+      { listen: 'unix:/tmp/x.sock', interface: {}, frameTimeout: MAX_TIMER_MS },
       { listen: 'unix:/tmp/x.sock', interface: {}, env: { __proto__: null, A: 'b' } },
       { listen: 'unix:/tmp/x.sock', interface: {}, env: { a: 'x', b: undefined } },
       { listen: { path: '/tmp/x' }, interface: {}, execArgv: [], handleSignals: false },
@@ -147,5 +173,15 @@ describe('server options', () => {
     expect(() =>
       resolveServerOptions({ listen: 'unix:/tmp/x.sock', interface: {}, spares: -1 }),
     ).toThrow('createServer: option "spares": Too small: expected number to be >=0, received -1');
+    // Node fires a timer longer than 2^31 - 1 ms after 1 ms: such a timeout is refused.
+    expect(() =>
+      resolveServerOptions({
+        listen: 'unix:/tmp/x.sock',
+        interface: {},
+        hungWorkerTimeout: 2 ** 31,
+      }),
+    ).toThrow(
+      'createServer: option "hungWorkerTimeout": Too big: expected number to be <=2147483647 (the longest a timer can wait, about 24.8 days; null for no limit), received 2147483648',
+    );
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * Runs one call in a worker and says how it ended: waits for setup when it has not
+ * succeeded yet, invokes the handler (a synchronous one is answered without a promise in
+ * between), and checks its result. A call whose deadline passed (before it started, or
+ * while its handler ran and then failed) ends in `TIMEOUT`, whichever way the handler
+ * noticed: the client gives up on it at the same moment. It never touches the socket.
+ *
+ * @module
+ */
+import {
+  type CallMessage,
+  type DeferredLog,
+  type ErrorMessage,
+  type ResultMessage,
+  TaskpoolError,
+  toWire,
+} from '@taskpool/protocol/runtime';
+import { type CallContext, runInContext } from './call-context.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { SetupRunner } from './setup-runner.js';
+
+/** How a call ended, before the connection adds its failure count and log. */
+export type CallOutcome =
+  | Pick<ResultMessage, 'type' | 'id' | 'value'>
+  | Pick<ErrorMessage, 'type' | 'id' | 'error'>;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+const deadlinePassed = (ran: boolean) =>
+  new TaskpoolError(
+    'TIMEOUT',
+    ran ? 'the call deadline passed while it ran' : 'the call deadline passed before it ran',
+  );
+
+export class CallRunner {
+  readonly #dispatcher: Dispatcher;
+  readonly #setup: SetupRunner;
+
+  constructor(dispatcher: Dispatcher, setup: SetupRunner) {
+    this.#dispatcher = dispatcher;
+    this.#setup = setup;
+  }
+
+  /** The setup log not yet sent, for the first call's context. */
+  takeSetupLog(): DeferredLog | undefined {
+    return this.#setup.takeLog();
+  }
+
+  /** Runs `call`; `finish` is called once, synchronously when the handler is. */
+  run(call: CallMessage, ctx: CallContext, finish: (outcome: CallOutcome) => void): void {
+    if (ctx.expired) {
+      finish({ type: 'error', id: call.id, error: toWire(deadlinePassed(false)) });
+      return;
+    }
+    const setup = this.#setup;
+    if (setup.ready) {
+      this.#invoke(call, ctx, finish);
+      return;
+    }
+    void setup.ensure().then((failure) => {
+      if (!failure) {
+        this.#invoke(call, ctx, finish);
+        return;
+      }
+      const setupLog = setup.takeLog();
+      if (setupLog) ctx.log.merge(setupLog.toJSON());
+      finish({ type: 'error', id: call.id, error: toWire(failure) });
+    });
+  }
+
+  #invoke(call: CallMessage, ctx: CallContext, finish: (outcome: CallOutcome) => void): void {
+    const dispatcher = this.#dispatcher;
+    let value: unknown;
+    try {
+      value = runInContext(ctx, () => dispatcher.invoke(call.method, call.args, ctx));
+    } catch (error) {
+      finish(this.#failure(call, ctx, error));
+      return;
+    }
+    if (isThenable(value)) {
+      value.then(
+        (resolved) => finish(this.#success(call, resolved)),
+        (error: unknown) => finish(this.#failure(call, ctx, error)),
+      );
+    } else {
+      finish(this.#success(call, value));
+    }
+  }
+
+  #success(call: CallMessage, value: unknown): CallOutcome {
+    try {
+      const checked = this.#dispatcher.checkResult(call.method, value);
+      return { type: 'result', id: call.id, value: checked === undefined ? null : checked };
+    } catch (error) {
+      return { type: 'error', id: call.id, error: toWire(error) };
+    }
+  }
+
+  #failure(call: CallMessage, ctx: CallContext, error: unknown): CallOutcome {
+    return {
+      type: 'error',
+      id: call.id,
+      error: toWire(ctx.expired ? deadlinePassed(true) : error),
+    };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Accepted connections waiting for a worker, oldest first. Each waits up to
+ * `connectionTimeout`, then is refused with `SERVER_BUSY`. The room reads from its
+ * sockets, so that a client that goes away leaves the room at once (a paused socket would
+ * never say so); whatever such a client sent is kept and handed to the worker with the
+ * socket.
+ *
+ * @module
+ */
+import type { Socket } from 'node:net';
+import { encodeFrame, type TaskpoolError, toWire } from '@taskpool/protocol/runtime';
+
+interface Waiting {
+  socket: Socket;
+  head: Buffer[];
+  headBytes: number;
+  timer: NodeJS.Timeout;
+}
+
+export interface WaitingRoomOptions {
+  /** How long a connection may wait. */
+  timeout: number;
+  /** The most bytes a client may send before it has a worker; past it, it is dropped. */
+  maxHeadBytes: number;
+  /** The error a connection that waited too long is refused with. */
+  refusal: () => TaskpoolError;
+}
+
+/** Stops a socket's handle reading (pause() alone lets it read ahead into its buffer). */
+function stopReading(socket: Socket): void {
+  socket.pause();
+  const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } })
+    ._handle;
+  if (handle?.readStop) {
+    handle.reading = false;
+    handle.readStop();
+  }
+}
+
+export class WaitingRoom {
+  readonly #options: WaitingRoomOptions;
+  readonly #waiting: Waiting[] = [];
+
+  constructor(options: WaitingRoomOptions) {
+    this.#options = options;
+  }
+
+  /** Connections waiting now. */
+  get size(): number {
+    return this.#waiting.length;
+  }
+
+  add(socket: Socket): void {
+    const waiting: Waiting = {
+      socket,
+      head: [],
+      headBytes: 0,
+      timer: setTimeout(() => this.#refuse(waiting), this.#options.timeout),
+    };
+    this.#waiting.push(waiting);
+    socket.on('data', (chunk: Buffer) => {
+      waiting.head.push(chunk);
+      waiting.headBytes += chunk.length;
+      if (waiting.headBytes > this.#options.maxHeadBytes) socket.destroy();
+    });
+    // The client left (or half-closed: it cannot be served either).
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => this.#leave(waiting));
+    socket.resume();
+  }
+
+  /** The oldest waiting connection, with what it sent, no longer read from. */
+  take(): { socket: Socket; head: Buffer } | undefined {
+    const waiting = this.#waiting.shift();
+    if (!waiting) return undefined;
+    clearTimeout(waiting.timer);
+    const { socket } = waiting;
+    stopReading(socket);
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('end');
+    socket.removeAllListeners('close');
+    for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read()) {
+      waiting.head.push(chunk);
+    }
+    return { socket, head: Buffer.concat(waiting.head) };
+  }
+
+  /** Drops every waiting connection (the server is closing). */
+  closeAll(): void {
+    for (const waiting of this.#waiting.splice(0)) {
+      clearTimeout(waiting.timer);
+      waiting.socket.destroy();
+    }
+  }
+
+  #leave(waiting: Waiting): void {
+    clearTimeout(waiting.timer);
+    const index = this.#waiting.indexOf(waiting);
+    if (index >= 0) this.#waiting.splice(index, 1);
+  }
+
+  #refuse(waiting: Waiting): void {
+    this.#leave(waiting);
+    const error = this.#options.refusal();
+    waiting.socket.end(encodeFrame({ type: 'error', id: 0, error: toWire(error) }));
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The supervisor's watchdog: pings ready workers and reports one whose event loop has not
+ * answered for `hungWorkerTimeout`, and one still starting past its start limit. It
+ * measures with a monotonic clock, and a tick that comes much later than asked means the
+ * supervisor itself was paused (SIGSTOP, a laptop asleep, a paused VM): that time is not
+ * the workers', so they get a fresh wait instead of being killed on resume.
+ *
+ * @module
+ */
+import type { WorkerHandle } from './worker-handle.js';
+
+export interface WatchdogOptions {
+  /** No answer for this long is a hung worker; null: never. */
+  hungTimeout: number | null;
+  /** Not ready this long after its spawn is a failed start; null: never. */
+  startTimeout: number | null;
+  workers: () => Iterable<WorkerHandle>;
+  onHung: (worker: WorkerHandle, silentMs: number) => void;
+  onStartTimeout: (worker: WorkerHandle, ageMs: number) => void;
+}
+
+export class Watchdog {
+  readonly #options: WatchdogOptions;
+  readonly #period: number;
+  #timer: NodeJS.Timeout | undefined;
+  #lastTick = 0;
+
+  constructor(options: WatchdogOptions) {
+    this.#options = options;
+    const shortest = Math.min(
+      options.hungTimeout ?? Number.POSITIVE_INFINITY,
+      options.startTimeout ?? Number.POSITIVE_INFINITY,
+    );
+    this.#period = Math.min(Math.max(Math.floor(shortest / 5), 20), 1_000);
+  }
+
+  start(): void {
+    const { hungTimeout, startTimeout } = this.#options;
+    if (this.#timer || (hungTimeout === null && startTimeout === null)) return;
+    this.#lastTick = performance.now();
+    this.#timer = setInterval(() => this.#tick(), this.#period);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    const gap = now - this.#lastTick;
+    this.#lastTick = now;
+    const { hungTimeout, startTimeout, workers, onHung, onStartTimeout } = this.#options;
+    if (gap > this.#period * 3 + 1_000) {
+      // This process was paused: what the workers did meanwhile is unknown, ask again.
+      for (const worker of workers()) {
+        worker.forgive(gap, now);
+        if (worker.state === 'spare' || worker.state === 'serving') worker.ping();
+      }
+      return;
+    }
+    for (const worker of workers()) {
+      if (worker.state === 'exited') continue;
+      if (worker.state === 'starting') {
+        const age = worker.age(now);
+        if (startTimeout !== null && age > startTimeout) onStartTimeout(worker, age);
+        continue;
+      }
+      const silent = worker.silentFor(now);
+      if (hungTimeout !== null && silent > hungTimeout) onHung(worker, silent);
+      else worker.ping();
+    }
+  }
+}
