@@ -5,6 +5,7 @@ import { fixtureOf, startServerWith } from '../../../../test/helpers/processes.j
 export {
   builtServer,
   childrenOf,
+  cpuTimeMs,
   eventually,
   fdCount,
   isAlive,
