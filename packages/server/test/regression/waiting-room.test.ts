@@ -1,0 +1,71 @@
+// Connections that left the waiting room before a worker was ready (refused after
+// connectionTimeout, or gone) left their workers behind as extra spares forever, and the
+// room went on counting connections whose clients had already left.
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { it } from 'vitest';
+import { builtServer, eventually, fixture } from '../helpers/processes.js';
+
+function serverWithSlowSetup(setupMs: number, options: { connectionTimeout?: number } = {}) {
+  return builtServer.createServer({
+    listen: `unix:${join(tmpdir(), `taskpool-room-${process.pid}-${Date.now()}.sock`)}`,
+    workerModule: fixture('slow-setup-worker.ts'),
+    spares: 1,
+    maxWorkers: 16,
+    handleSignals: false,
+    execArgv: [],
+    env: { ...process.env, TASKPOOL_TEST_SETUP_MS: String(setupMs) },
+    ...options,
+  });
+}
+
+function open(path: string, count: number): Promise<Socket[]> {
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Socket>((resolve, reject) => {
+          const socket = connect(path, () => resolve(socket));
+          socket.once('error', reject);
+        }),
+    ),
+  );
+}
+
+it('stops the workers started for refused connections: spares return to `spares`', async () => {
+  await using server = serverWithSlowSetup(1_000, { connectionTimeout: 50 });
+  const endpoint = await server.listen();
+  await eventually(() => server.stats().spares === 1, 10_000, 'the first spare');
+  const sockets = await open((endpoint as { path: string }).path, 6);
+  // One took the spare; five waited past connectionTimeout and were refused.
+  await eventually(() => server.stats().starting >= 5, 10_000, 'workers started for them');
+  await eventually(() => server.stats().waitingConnections === 0, 10_000, 'refusals');
+  await eventually(
+    () => server.stats().starting === 0 && server.stats().spares === 1,
+    15_000,
+    `spares back to 1 (${JSON.stringify(server.stats())})`,
+  );
+  for (const socket of sockets) socket.destroy();
+});
+
+it('lets a client that goes away leave the waiting room at once', async () => {
+  await using server = serverWithSlowSetup(3_000);
+  const endpoint = await server.listen();
+  await eventually(() => server.stats().spares === 1, 15_000, 'the first spare');
+  const sockets = await open((endpoint as { path: string }).path, 4);
+  await eventually(() => server.stats().waitingConnections === 3, 10_000, 'three waiting');
+  for (const socket of sockets.slice(1)) socket.destroy();
+  // The room empties while the three workers started for them are still running setup.
+  await eventually(
+    () => server.stats().waitingConnections === 0 && server.stats().starting === 3,
+    10_000,
+    `room empty before the workers are ready (${JSON.stringify(server.stats())})`,
+  );
+  await eventually(
+    () => server.stats().starting === 0 && server.stats().spares === 1,
+    20_000,
+    `spares back to 1 (${JSON.stringify(server.stats())})`,
+  );
+  sockets[0]?.destroy();
+});
