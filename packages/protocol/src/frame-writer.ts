@@ -63,9 +63,10 @@ export class FrameWriter {
   }
 
   /**
-   * Holds what is sent until the matching `uncork()`, which writes it at once: for a caller
-   * that knows when a burst of sends ends (a worker answering what one read brought), one
-   * write without waiting for the tick.
+   * Until the matching `uncork()`, what is sent is not left for the end of the tick:
+   * `uncork()` writes it at once. For a caller that knows when a burst of sends ends (a
+   * worker answering what one read brought): one write without waiting for the tick. A
+   * batch that grows large is still written as it fills (see `send`), corked or not.
    */
   cork(): void {
     this.#corked++;
