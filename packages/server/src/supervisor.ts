@@ -23,6 +23,7 @@ import type { WorkerConfig } from './ipc.js';
 import { openListener } from './listener.js';
 import type { ResolvedServerOptions } from './options.js';
 import { installSignals } from './signals.js';
+import { SpawnPacer } from './spawn-pacer.js';
 import { WaitingRoom } from './waiting-room.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
@@ -53,7 +54,6 @@ export interface CloseOptions {
 const KILL_GRACE_MS = 1_000;
 /** What a worker may take to load its code, on top of `setupTimeout`, before it is killed. */
 const LOAD_ALLOWANCE_MS = 10_000;
-const MAX_CRASH_BACKOFF_MS = 5_000;
 
 function workerMainScript(): string {
   const here = fileURLToPath(import.meta.url);
@@ -66,6 +66,7 @@ export class Supervisor {
   readonly #workers = new Set<WorkerHandle>();
   readonly #waiting: WaitingRoom;
   readonly #watchdog: Watchdog;
+  readonly #pacer: SpawnPacer;
   #listener: Server | undefined;
   #listening: Promise<Endpoint> | undefined;
   /** listen() was called (and has not failed): spares are kept. */
@@ -74,9 +75,6 @@ export class Supervisor {
   #generation = 0;
   #spawned = 0;
   #killedHung = 0;
-  #crashes = 0;
-  #lastSpawn = Number.NEGATIVE_INFINITY;
-  #spawnTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #exitWaiters: (() => void)[] = [];
   #removeSignals: (() => void) | undefined;
@@ -84,6 +82,7 @@ export class Supervisor {
   constructor(options: ResolvedServerOptions) {
     this.#options = options;
     this.#endpoint = parseEndpoint(options.listen as never);
+    this.#pacer = new SpawnPacer(options.spawnInterval);
     this.#waiting = new WaitingRoom({
       timeout: options.connectionTimeout,
       // A client sends nothing before hello; allow one frame for future protocols.
@@ -161,8 +160,7 @@ export class Supervisor {
     } catch (error) {
       this.#started = false;
       this.#listening = undefined;
-      clearTimeout(this.#spawnTimer);
-      this.#spawnTimer = undefined;
+      this.#pacer.cancel();
       for (const worker of this.#workers) worker.stop('listen-failed');
       throw error;
     }
@@ -209,7 +207,7 @@ export class Supervisor {
 
   async #close(timeout: number): Promise<void> {
     this.#removeSignals?.();
-    clearTimeout(this.#spawnTimer);
+    this.#pacer.cancel();
     const listener = this.#listener;
     if (listener) {
       // Not awaited: its callback waits for every connection ever accepted, and handed-off
@@ -286,25 +284,15 @@ export class Supervisor {
 
   /** Spawns workers until there are enough spares and every waiting connection is covered. */
   #fill(): void {
-    if (this.#closing || !this.#started || this.#spawnTimer) return;
+    if (this.#closing || !this.#started || this.#pacer.scheduled) return;
     const stats = this.stats();
-    const live = this.#workers.size;
     const wanted = Math.max(this.#options.spares, this.#waiting.size);
-    if (stats.starting + stats.spares >= wanted || live >= this.#options.maxWorkers) return;
-    const delay = Math.max(
-      this.#lastSpawn + this.#options.spawnInterval - performance.now(),
-      this.#crashes > 0 ? Math.min(100 * 2 ** (this.#crashes - 1), MAX_CRASH_BACKOFF_MS) : 0,
-    );
-    if (delay > 0) {
-      this.#spawnTimer = setTimeout(() => {
-        this.#spawnTimer = undefined;
-        this.#spawn();
-        this.#fill();
-      }, delay);
-      return;
-    }
-    this.#spawn();
-    this.#fill();
+    if (stats.starting + stats.spares >= wanted) return;
+    if (this.#workers.size >= this.#options.maxWorkers) return;
+    this.#pacer.request(() => {
+      this.#spawn();
+      this.#fill();
+    });
   }
 
   #spawn(): void {
@@ -331,7 +319,6 @@ export class Supervisor {
         'createServer: option "workerModule": expected a worker module, received nothing, and this process has no entry script to re-execute',
       );
     }
-    this.#lastSpawn = performance.now();
     this.#spawned++;
     const worker = new WorkerHandle({
       config,
@@ -346,7 +333,7 @@ export class Supervisor {
   }
 
   #onReady(worker: WorkerHandle): void {
-    this.#crashes = 0;
+    this.#pacer.started();
     if (this.#closing) {
       worker.stop('close');
       return;
@@ -378,7 +365,7 @@ export class Supervisor {
       !(code === 0 && signal === null);
     this.#workers.delete(worker);
     if (failedToStart) {
-      this.#crashes++;
+      this.#pacer.failedStart();
       if (stopReason === undefined) {
         process.stderr.write(
           `taskpool server: worker ${worker.id} (pid ${worker.pid}) exited with ${signal ?? `code ${code}`} before it was ready\n`,
