@@ -44,7 +44,8 @@ export function startHangGuard(timeout: number, label: string): void {
   const guard = new Worker(GUARD_SOURCE, {
     eval: true,
     workerData: { buffer, timeout, period, label },
-    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2, stackSizeMb: 1 },
+    // Small, but not so small that the thread runs out of memory while it boots.
+    resourceLimits: { maxOldGenerationSizeMb: 16, stackSizeMb: 1 },
     stdout: false,
     stderr: false,
   });
