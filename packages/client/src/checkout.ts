@@ -1,9 +1,10 @@
 /**
  * A checkout: exclusive use of one worker until it is released. Calls go out at once and
  * are pipelined; each has its own deadline. A non-fatal error leaves the checkout usable;
- * a fatal one (timeout, lost worker, `throwFatalError`, an abort past `cancelGrace`) drops
- * the worker, discards late replies, and every later call rejects with the stored error.
- * Release waits for every call made to settle, then pools, retires or drops the worker.
+ * a fatal one (timeout, lost worker — even while no call is in flight —, `throwFatalError`,
+ * an abort past `cancelGrace`) drops the worker, discards late replies, and every later
+ * call rejects with the stored error. Release waits for every call made to settle, then
+ * pools, retires or replaces the worker.
  *
  * @module
  */
@@ -29,12 +30,32 @@ import {
   ValidationError,
   WorkerLostError,
 } from '@taskpool/protocol/runtime';
-import type { Connection, PendingCall } from './connection.js';
+import type { Connection, ConnectionOwner, PendingCall } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import { scopeValues, watchInScope } from './error-scope.js';
-import type { CallOptions } from './options.js';
+import { type CallOptions, checkTimeout } from './options.js';
 import type { Pool } from './pool.js';
+
+/**
+ * Where a checkout is in its life. `active`: calls go out. `poisoned`: a fatal error is
+ * stored and every call rejects with it. `releasing`: waiting for the calls made to
+ * settle; new calls are refused. `released`: the worker went back (or was replaced).
+ */
+export type CheckoutPhase = 'active' | 'poisoned' | 'releasing' | 'released';
+
+/**
+ * Error codes raised before a handler ran, or by a handler that stopped as asked: they
+ * say nothing about the worker's health, so it stays pooled. Any other error reply (the
+ * handler threw, returned a bad result, or setup failed) replaces the worker on release,
+ * unless `dontReforkAfterError`.
+ */
+const WORKER_UNTOUCHED = new Set<string>([
+  'UNKNOWN_METHOD',
+  'INVALID_ARGS',
+  'PRECEDING_CALL_FAILED',
+  'CANCELLED',
+]);
 
 export interface CheckoutSettings {
   timeout: number | null;
@@ -92,25 +113,31 @@ class Call implements PendingCall {
   }
 }
 
-export class CheckoutCore {
+export class CheckoutCore implements ConnectionOwner {
   readonly #connection: Connection;
-  readonly #pool: Pool;
+  readonly #pool: Pool<Connection>;
   readonly #settings: CheckoutSettings;
+  #phase: CheckoutPhase = 'active';
+  /** The fatal error every later call rejects with, once there is one. */
+  #fatal: TaskpoolError | undefined;
+  /** A handler misbehaved (threw, bad result, setup failed): replace the worker on release. */
+  #replaceWorker = false;
   /** Calls whose replies have not come back (aborted ones included, until their grace ends). */
   #outstanding = 0;
   #idleWaiters: (() => void)[] = [];
-  #fatal: TaskpoolError | undefined;
-  #errorOccurred = false;
-  #released: Promise<void> | undefined;
+  /** The release under way or done (release() is idempotent). */
+  #releasing: Promise<void> | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
   /** `performance.now()` when the last call in flight settled (or the checkout began). */
   #idleSince = performance.now();
 
-  constructor(connection: Connection, pool: Pool, settings: CheckoutSettings) {
+  constructor(connection: Connection, pool: Pool<Connection>, settings: CheckoutSettings) {
     this.#connection = connection;
     this.#pool = pool;
     this.#settings = settings;
     if (settings.leaseTimeout !== null) this.#armLease(settings.leaseTimeout);
+    // Told when the connection ends, even with no call in flight.
+    connection.attach(this);
   }
 
   get pid(): number | undefined {
@@ -119,6 +146,10 @@ export class CheckoutCore {
 
   get worker(): HelloMessage | undefined {
     return this.#connection.hello;
+  }
+
+  get phase(): CheckoutPhase {
+    return this.#phase;
   }
 
   /** The fatal error stored in this checkout, if any. */
@@ -131,12 +162,14 @@ export class CheckoutCore {
   }
 
   #call(method: string | null, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
-    if (this.#fatal) return Promise.reject(this.#fatal);
-    if (this.#released) return Promise.reject(new CheckoutReleasedError());
+    if (this.#phase !== 'active') {
+      return Promise.reject(this.#fatal ?? new CheckoutReleasedError());
+    }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const iface = this.#settings.interface;
     try {
+      checkTimeout('call', options?.timeout);
       if (!Array.isArray(args)) {
         throw new ValidationError(
           'INVALID_ARGS',
@@ -185,14 +218,21 @@ export class CheckoutCore {
         made,
         method,
         args as unknown[],
-        timeout === null ? undefined : Date.now() + timeout,
+        // The worker's signal aborts at the deadline. Rounded up past the client's own
+        // (Date.now() truncates), so that on one machine the client's timer comes first.
+        timeout === null ? undefined : Date.now() + Math.ceil(timeout) + 1,
         scopeValues(),
       );
     } catch (error) {
-      // Not sent: it could not be encoded (too large for a frame).
+      // Not sent: the connection is closed, or the call could not be encoded (too large).
       made.done = true;
       made.logTimer?.end();
-      made.reject(new ValidationError('INVALID_ARGS', (error as Error).message, { cause: error }));
+      const closed = this.#connection.closeError;
+      made.reject(
+        closed
+          ? this.#poison(closed)
+          : new ValidationError('INVALID_ARGS', (error as Error).message, { cause: error }),
+      );
       return promise;
     }
     this.#outstanding++;
@@ -205,32 +245,50 @@ export class CheckoutCore {
 
   /** The reply to `call`, or the error that ended the connection first. */
   onReply(call: Call, reply: ResultMessage | ErrorMessage | TaskpoolError): void {
-    this.#settleOne();
     clearTimeout(call.graceTimer);
-    if (call.done) return; // aborted or timed out: a late reply is dropped
+    try {
+      this.#onReply(call, reply);
+    } finally {
+      this.#settleOne();
+    }
+  }
+
+  #onReply(call: Call, reply: ResultMessage | ErrorMessage | TaskpoolError): void {
     if (isTaskpoolError(reply)) {
-      this.#settle(call, this.#fatal ?? this.#poison(reply));
+      // The connection ended: the stored fatal error (it is stored by now).
+      if (!call.done) this.#settle(call, this.#poison(reply));
       return;
     }
+    const error = reply.type === 'error' ? fromWire(reply.error) : undefined;
+    if (error && !WORKER_UNTOUCHED.has(error.code)) this.#replaceWorker = true;
+    if (call.done) return; // aborted: a late reply is dropped
     const log = this.#settings.log;
     if (reply.log && log) mergeLog(log, reply.log, call.sentAt, epochSeconds());
     if (reply.type === 'error') {
-      const error = fromWire(reply.error);
-      if (error.code !== 'PRECEDING_CALL_FAILED') this.#errorOccurred = true;
-      this.#settle(call, error);
+      // The worker noticed the deadline first (its signal aborted the handler), or the
+      // reply came after it: the same fatal timeout as the client's own timer gives.
+      const timedOut =
+        call.timeout !== null && (error?.code === 'TIMEOUT' || performance.now() >= call.deadline);
+      if (timedOut) this.onDeadline(call);
+      else this.#settle(call, error);
       return;
     }
     const iface = this.#settings.interface;
     if (iface && call.method !== null) {
       try {
         this.#settle(call, undefined, iface.parseResult(call.method, reply.value));
-      } catch (error) {
-        this.#errorOccurred = true;
-        this.#settle(call, error);
+      } catch (invalid) {
+        this.#replaceWorker = true; // the handler returned what its schema forbids
+        this.#settle(call, invalid);
       }
       return;
     }
     this.#settle(call, undefined, reply.value);
+  }
+
+  /** The connection ended (the worker died, the server or the client closed it). */
+  onConnectionClosed(error: TaskpoolError): void {
+    this.#poison(error);
   }
 
   /** `call`'s deadline passed before its reply. */
@@ -249,7 +307,7 @@ export class CheckoutCore {
           `the cancelled call did not finish within cancelGrace (${this.#settings.cancelGrace} ms)`,
         ),
       );
-    }, this.#settings.cancelGrace);
+    }, timerDelay(this.#settings.cancelGrace));
   }
 
   #settle(call: Call, error: unknown, value?: unknown): void {
@@ -276,13 +334,17 @@ export class CheckoutCore {
     }
   }
 
-  /** Stores the first fatal error, drops the worker (late replies are discarded). */
+  /**
+   * Stores the first fatal error and drops the worker (late replies are discarded; calls
+   * in flight reject with it). Returns the stored error.
+   */
   #poison(error: TaskpoolError): TaskpoolError {
-    if (!this.#fatal) {
-      this.#fatal = error;
-      this.#connection.close(error);
-    }
-    return this.#fatal;
+    if (this.#fatal) return this.#fatal;
+    this.#fatal = error;
+    if (this.#phase === 'active') this.#phase = 'poisoned';
+    // Once released, the connection is the pool's (or another checkout's): leave it be.
+    if (this.#phase !== 'released') this.#connection.close(error);
+    return error;
   }
 
   #settleOne(): void {
@@ -304,7 +366,7 @@ export class CheckoutCore {
 
   #checkLease(): void {
     const lease = this.#settings.leaseTimeout;
-    if (lease === null || this.#released) return;
+    if (lease === null || this.#phase === 'releasing' || this.#phase === 'released') return;
     if (this.#outstanding > 0) {
       this.#armLease(lease);
       return;
@@ -314,7 +376,11 @@ export class CheckoutCore {
       this.#armLease(Math.ceil(left));
       return;
     }
-    this.#fatal ??= new LeaseExpiredError(lease);
+    // Taken back, not dropped: the worker is healthy and returns to the pool.
+    if (!this.#fatal) {
+      this.#fatal = new LeaseExpiredError(lease);
+      this.#phase = 'poisoned';
+    }
     void this.release();
   }
 
@@ -328,23 +394,27 @@ export class CheckoutCore {
     this.#poison(error);
   }
 
-  /** Lets every call made settle, then pools, retires or drops the worker. Idempotent. */
+  /** Lets every call made settle, then pools, retires or replaces the worker. Idempotent. */
   release(): Promise<void> {
-    this.#released ??= this.#release();
-    return this.#released;
+    this.#releasing ??= this.#release();
+    return this.#releasing;
   }
 
   async #release(): Promise<void> {
     clearTimeout(this.#leaseTimer);
+    this.#phase = 'releasing';
     if (this.#outstanding > 0 && !this.#fatal) {
+      // A fatal error closes the connection, which settles every call: this wakes then too.
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
+    const connection = this.#connection;
+    connection.detach(this);
     const fatal = this.#fatal;
+    const replace = this.#replaceWorker && !this.#settings.dontReforkAfterError;
     const healthy =
-      this.#connection.isOpen &&
-      (!fatal || fatal.code === 'LEASE_EXPIRED') &&
-      (!this.#errorOccurred || this.#settings.dontReforkAfterError);
-    this.#pool.release(this.#connection, healthy ? 'pool' : 'destroy');
+      connection.isOpen && !replace && (fatal === undefined || fatal.code === 'LEASE_EXPIRED');
+    this.#phase = 'released';
+    this.#pool.release(connection, healthy ? 'pool' : 'destroy');
     this.#settings.onReleased?.();
     if (channels.checkoutReleased.hasSubscribers) {
       channels.checkoutReleased.publish({ pid: this.pid, healthy });

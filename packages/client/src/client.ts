@@ -14,6 +14,8 @@ import {
 } from '@taskpool/protocol/runtime';
 import { CheckoutCore } from './checkout.js';
 import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
+import { Connection } from './connection.js';
+import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import type { ArgsOf, RemoteMethods, ResultOf, UntypedMethods } from './method-types.js';
 import {
@@ -32,7 +34,10 @@ export interface OneShotOptions extends CallOptions {}
 export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends AsyncDisposable {
   /** Waits for a worker (FIFO) and gives exclusive use of it until released. */
   checkout(options?: CheckoutOptions): Promise<Checkout<TMethods>>;
-  /** One call on its own checkout. */
+  /**
+   * One call on its own checkout. Aborted by `signal`, it rejects at once with
+   * `signal.reason`, like `co.call`; the checkout is released in the background.
+   */
   call<K extends keyof TMethods & string>(
     method: K,
     args: ArgsOf<TMethods, K>,
@@ -80,7 +85,13 @@ export function createClient<TMethods extends RemoteMethods = UntypedMethods>(
 export function createClient(options: ClientOptions): Client<RemoteMethods> {
   const resolved = resolveClientOptions(options);
   const endpoints = endpointsOf(options.connect);
-  const pool = new Pool(resolved, endpoints);
+  const pool = new Pool<Connection>(resolved, endpoints, (endpoint, events) =>
+    Connection.open(
+      endpoint,
+      { maxFrameBytes: resolved.maxFrameBytes, timeout: resolved.connectTimeout },
+      events,
+    ),
+  );
   const iface = options.interface as Interface | undefined;
   const held = new Set<CheckoutCore>();
   const drained: (() => void)[] = [];
@@ -94,6 +105,12 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
     const timeout =
       checkoutOptions.timeout !== undefined ? checkoutOptions.timeout : resolved.timeout;
     const connection = await pool.acquire(timeout, checkoutOptions.signal);
+    if (closing) {
+      // close() came between the worker's assignment and this continuation: refused like
+      // every checkout close() finds waiting.
+      pool.release(connection, 'pool');
+      throw new ClosedError('client');
+    }
     const core = new CheckoutCore(connection, pool, {
       timeout,
       log: checkoutOptions.log,
@@ -126,6 +143,30 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
     }
   };
 
+  const oneShot = async (
+    method: string,
+    args: readonly unknown[],
+    callOptions: OneShotOptions,
+    wait: CheckoutOptions,
+  ): Promise<unknown> => {
+    const co = await checkout(wait);
+    let value: unknown;
+    try {
+      value = await co.call(method, args, callOptions);
+    } catch (error) {
+      if (callOptions.signal?.aborted) {
+        // Rejects at once; the release waits for the worker's answer to the cancel (or
+        // cancelGrace) in the background. It never rejects.
+        void co.release();
+      } else {
+        await co.release();
+      }
+      throw error;
+    }
+    await co.release();
+    return value;
+  };
+
   const close = ({ timeout = 10_000 }: { timeout?: number } = {}): Promise<void> => {
     closing ??= (async () => {
       pool.close();
@@ -135,7 +176,7 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
         await Promise.race([
           new Promise<void>((resolve) => drained.push(resolve)),
           new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, timeout);
+            timer = setTimeout(resolve, timerDelay(timeout));
           }),
         ]);
         clearTimeout(timer);
@@ -160,10 +201,7 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
         ...(signal ? { signal } : {}),
         ...(timeout !== undefined ? { timeout } : {}),
       };
-      return withCheckout(
-        (co) => co.call(method, args as readonly unknown[], callOptions),
-        wait,
-      ) as Promise<never>;
+      return oneShot(method, args as readonly unknown[], callOptions, wait) as Promise<never>;
     },
     withCheckout,
     stats: () => ({ ...pool.stats(), checkouts: held.size }),

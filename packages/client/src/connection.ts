@@ -1,7 +1,8 @@
 /**
  * One connection to one worker, from the client's side: connect, wait for hello, send
  * calls and route each reply to its call by id, honour `retire`, and report the end of
- * the connection exactly once.
+ * the connection exactly once: to the pool, to the checkout holding it (even with no call
+ * in flight), and to every call waiting for a reply. A closed connection sends nothing.
  *
  * @module
  */
@@ -31,16 +32,13 @@ export interface PendingCall extends Deadline {
   reply(reply: ResultMessage | ErrorMessage | TaskpoolError): void;
 }
 
-/** Reads a reply and drops it (see `forget`). */
-const IGNORED: PendingCall = {
-  deadline: Number.POSITIVE_INFINITY,
-  done: true,
-  reply: () => {},
-  expire: () => {},
-};
+/**
+ * Where a connection is in its life: `connecting` until the worker's hello, `open` while
+ * it can carry calls, `closed` once it ended (for any reason, exactly once).
+ */
+export type ConnectionState = 'connecting' | 'open' | 'closed';
 
-export type ConnectionState = 'connecting' | 'idle' | 'assigned' | 'closed';
-
+/** What the pool hears from a connection it opened. */
 export interface ConnectionEvents {
   /** The connection ended (for any reason), with the error to give in-flight calls. */
   onClosed: (connection: Connection, error: TaskpoolError) => void;
@@ -48,19 +46,22 @@ export interface ConnectionEvents {
   onRetire: (connection: Connection) => void;
 }
 
+/** The checkout holding a connection: told when the connection ends. */
+export interface ConnectionOwner {
+  onConnectionClosed(error: TaskpoolError): void;
+}
+
 let nextConnectionId = 1;
 
 export class Connection {
   readonly id = nextConnectionId++;
   readonly endpoint: Endpoint;
-  state: ConnectionState = 'connecting';
-  hello: HelloMessage | undefined;
-  /** Checkouts this worker has served. */
-  checkouts = 0;
+  #state: ConnectionState = 'connecting';
+  #hello: HelloMessage | undefined;
   /** The worker sent `retire`: it serves the current checkout, then is closed. */
-  retiring = false;
+  #retiring = false;
   /** Failed calls seen on this connection (see the protocol's `failures`). */
-  failures = 0;
+  #failures = 0;
   readonly #socket: Socket;
   readonly #writer: FrameWriter;
   readonly #decoder: FrameDecoder;
@@ -68,6 +69,8 @@ export class Connection {
   /** The deadlines of the calls in #pending, under one timer. */
   readonly #deadlines = new DeadlineQueue();
   readonly #events: ConnectionEvents;
+  /** The checkout holding this connection, if any. */
+  #owner: ConnectionOwner | undefined;
   #nextCallId = 1;
   #closeError: TaskpoolError | undefined;
 
@@ -101,7 +104,8 @@ export class Connection {
     return new Promise((resolve, reject) => {
       const fail = (error: TaskpoolError) => {
         clearTimeout(timer);
-        this.state = 'closed';
+        this.#state = 'closed';
+        this.#closeError ??= error;
         socket.destroy();
         reject(error);
       };
@@ -152,8 +156,8 @@ export class Connection {
         clearTimeout(timer);
         socket.off('error', onError);
         socket.off('close', onClose);
-        this.hello = first;
-        this.state = 'idle';
+        this.#hello = first;
+        this.#state = 'open';
         socket.on('data', (data: Buffer) => this.#onData(data));
         socket.on('error', (error) =>
           this.#end(new WorkerLostError(error.message, { cause: error })),
@@ -166,18 +170,58 @@ export class Connection {
     });
   }
 
-  get pid(): number | undefined {
-    return this.hello?.pid;
+  get state(): ConnectionState {
+    return this.#state;
   }
 
+  /** The worker's hello (undefined until connected). */
+  get hello(): HelloMessage | undefined {
+    return this.#hello;
+  }
+
+  get pid(): number | undefined {
+    return this.#hello?.pid;
+  }
+
+  /** Not closed (still connecting, or open). */
   get isOpen(): boolean {
-    return this.state !== 'closed';
+    return this.#state !== 'closed';
+  }
+
+  /** The worker sent `retire`: it serves the current checkout, then is closed. */
+  get retiring(): boolean {
+    return this.#retiring;
+  }
+
+  /** Failed calls seen on this connection (see the protocol's `failures`). */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** The error that ended the connection, once closed. */
+  get closeError(): TaskpoolError | undefined {
+    return this.#closeError;
+  }
+
+  /**
+   * Makes `owner` the one told when this connection ends (the checkout holding it). On a
+   * connection already closed, it is told at once.
+   */
+  attach(owner: ConnectionOwner): void {
+    this.#owner = owner;
+    if (this.#closeError) owner.onConnectionClosed(this.#closeError);
+  }
+
+  /** `owner` gives the connection back: it is no longer told. */
+  detach(owner: ConnectionOwner): void {
+    if (this.#owner === owner) this.#owner = undefined;
   }
 
   /**
    * Sends a call and returns its id; `pending` gets its reply, and `expire()` when its
    * `deadline` passes first. `expiresAt` (epoch ms) tells the worker when the caller gives
-   * up. Throws (sending nothing) if the call cannot be encoded.
+   * up. Throws (sending nothing) the close error if the connection is closed, or an error
+   * if the call cannot be encoded.
    */
   call(
     pending: PendingCall,
@@ -186,11 +230,12 @@ export class Connection {
     expiresAt: number | undefined,
     scope: Record<string, unknown> | undefined,
   ): number {
+    if (this.#closeError) throw this.#closeError;
     const id = this.#nextCallId++;
     const message: CallMessage = { type: 'call', id, method, args };
     if (expiresAt !== undefined) message.deadline = expiresAt;
     if (scope !== undefined) message.scope = scope;
-    message.failures = this.failures;
+    message.failures = this.#failures;
     this.#writer.send(message);
     this.#pending.set(id, pending);
     if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(pending);
@@ -202,18 +247,13 @@ export class Connection {
     if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.settled(pending);
   }
 
-  /** Stops waiting for a call's reply (it is read and dropped when it comes). */
-  forget(id: number): void {
-    if (this.#pending.has(id)) this.#pending.set(id, IGNORED);
-  }
-
   cancel(id: number): void {
     if (this.isOpen) this.#writer.send({ type: 'cancel', id });
   }
 
   /** Returns the worker to the client's pool: it runs `checkoutDone`. */
   done(): void {
-    this.#writer.send({ type: 'done' });
+    if (this.isOpen) this.#writer.send({ type: 'done' });
   }
 
   /** Closes the connection; the worker exits (at once if idle, else when its call returns). */
@@ -230,7 +270,7 @@ export class Connection {
       return;
     }
     for (const value of values) {
-      if (this.state === 'closed') return;
+      if (this.#state === 'closed') return;
       this.#onMessage(value);
     }
   }
@@ -250,8 +290,8 @@ export class Connection {
           this.#end(fromWire(message.error));
           return;
         }
-        if (message.type === 'error' && message.failures !== undefined && message.failures > this.failures) {
-          this.failures = message.failures;
+        if (message.type === 'error' && message.failures !== undefined) {
+          this.#failures = Math.max(this.#failures, message.failures);
         }
         const pending = this.#pending.get(message.id);
         if (!pending) {
@@ -263,8 +303,8 @@ export class Connection {
         return;
       }
       case 'retire':
-        if (!this.retiring) {
-          this.retiring = true;
+        if (!this.#retiring) {
+          this.#retiring = true;
           this.#events.onRetire(this);
         }
         return;
@@ -274,23 +314,29 @@ export class Connection {
       case 'done':
         this.#end(new ProtocolError(`a worker may not send ${message.type} after hello`));
         return;
+      default: {
+        const unexpected: never = message;
+        this.#end(new ProtocolError(`unknown message ${(unexpected as Message).type}`));
+      }
     }
   }
 
+  /**
+   * Ends the connection once: the pool hears of it, then the checkout holding it (which
+   * stores the error as its fatal one), then every call waiting for a reply.
+   */
   #end(error: TaskpoolError): void {
     if (this.#closeError) return;
     this.#closeError = error;
-    this.state = 'closed';
+    this.#state = 'closed';
     this.#socket.destroy();
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     this.#deadlines.clear();
     this.#events.onClosed(this, error);
+    const owner = this.#owner;
+    this.#owner = undefined;
+    owner?.onConnectionClosed(error);
     for (const call of pending) call.reply(error);
-  }
-
-  /** Whether calls are waiting for replies. */
-  get busy(): boolean {
-    return this.#pending.size > 0;
   }
 }

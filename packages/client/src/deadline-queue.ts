@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { MAX_TIMER_MS } from '@taskpool/protocol/runtime';
 
 /** What the queue needs of a call. */
 export interface Deadline {
@@ -23,12 +24,14 @@ export interface Deadline {
   expire(): void;
 }
 
-/** Node clamps timer delays outside 1 ms … 2^31 - 1 ms to 1 ms. */
-const TIMEOUT_MAX = 2 ** 31 - 1;
-
-/** The delay `setTimeout(fn, ms)` would use. */
+/**
+ * A delay `setTimeout` honours: Node fires a timer set below 1 ms (or NaN) after 1 ms, and
+ * one above `MAX_TIMER_MS` (2^31 - 1) after 1 ms too. Longer delays are clamped to the max:
+ * a timer that fires early re-arms for what is left (as the queue below does).
+ */
 export function timerDelay(ms: number): number {
-  return ms >= 1 && ms <= TIMEOUT_MAX ? ms : 1;
+  if (ms > MAX_TIMER_MS) return MAX_TIMER_MS;
+  return ms >= 1 ? ms : 1;
 }
 
 export class DeadlineQueue {

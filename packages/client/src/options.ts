@@ -1,5 +1,7 @@
 /**
  * Options of `createClient` and of `client.checkout()`, with defaults and validation.
+ * Every duration is in milliseconds and at most `MAX_TIMER_MS` (2^31 - 1, about 24.8
+ * days): Node fires a longer timer after 1 ms. Where `null` is allowed it means no limit.
  *
  * @module
  */
@@ -7,6 +9,7 @@ import {
   type EndpointInput,
   type Interface,
   type InterfaceSchema,
+  MAX_TIMER_MS,
   parseOptions,
 } from '@taskpool/protocol/runtime';
 import { z } from 'zod';
@@ -48,7 +51,8 @@ export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema
    */
   maxWorkers?: number;
   /**
-   * The default deadline of each call (and of waiting for a worker), in ms. `null` = none.
+   * The default deadline of each call (and of waiting for a worker), in ms, at most
+   * `MAX_TIMER_MS`. `null` = none.
    * @default 30_000
    * @example timeout: 5_000
    */
@@ -61,8 +65,10 @@ export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema
    */
   maxCheckouts?: number | null;
   /**
-   * Return a worker whose handler threw (a non-fatal error) to the pool instead of
-   * replacing it. Fatal errors always replace it.
+   * Return a worker whose handler failed (it threw, returned an invalid result, or setup
+   * failed) to the pool instead of replacing it. Errors raised before a handler ran
+   * (`UNKNOWN_METHOD`, `INVALID_ARGS`, `PRECEDING_CALL_FAILED`) and a cancel the handler
+   * honoured (`CANCELLED`) never replace it; fatal errors always do.
    * @default false
    * @example dontReforkAfterError: true
    */
@@ -74,28 +80,38 @@ export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema
    */
   maxQueue?: number;
   /**
-   * A checkout with no call in flight for this long is taken back: its worker returns to
-   * the pool and its next use fails with `LEASE_EXPIRED`. `null` = never.
+   * A checkout with no call in flight for this long (ms, at most `MAX_TIMER_MS`) is taken
+   * back: its worker returns to the pool and its next use fails with `LEASE_EXPIRED`.
+   * `null` = never.
    * @default 300_000
    * @example leaseTimeout: 60_000
    */
   leaseTimeout?: number | null;
   /**
-   * Delays between connection attempts while a server does not answer: the first retry,
-   * then every next one.
+   * A worker above `minWorkers` that waits in the pool this long (ms, at most
+   * `MAX_TIMER_MS`) is closed (counted as retired), so that a burst does not hold a
+   * server's workers for ever. `null` = never.
+   * @default 30_000
+   * @example idleTimeout: 60_000
+   */
+  idleTimeout?: number | null;
+  /**
+   * Delays (ms, at most `MAX_TIMER_MS`) between connection attempts while a server does
+   * not answer: the first retry, then every next one.
    * @default { first: 200, every: 1_000 }
    * @example reconnect: { first: 50, every: 500 }
    */
   reconnect?: { first?: number; every?: number };
   /**
-   * How long a cancelled call may run on after its cancel frame before the worker is
-   * dropped (the connection closed) and the checkout becomes fatal.
+   * How long (ms, at most `MAX_TIMER_MS`) a cancelled call may run on after its cancel
+   * frame before the worker is dropped (the connection closed) and the checkout becomes
+   * fatal.
    * @default 1_000
    * @example cancelGrace: 250
    */
   cancelGrace?: number;
   /**
-   * How long a new connection may take to say hello.
+   * How long (ms, at most `MAX_TIMER_MS`) a new connection may take to say hello.
    * @default 10_000
    * @example connectTimeout: 2_000
    */
@@ -111,20 +127,22 @@ export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema
 /** Options of `client.checkout()`. */
 export interface CheckoutOptions {
   /**
-   * The deadline of waiting for a worker and of each call on this checkout, in ms. `null` =
-   * none.
+   * The deadline of waiting for a worker and of each call on this checkout, in ms, at most
+   * `MAX_TIMER_MS`. `null` = none.
    * @default the client's `timeout`
    * @example await client.checkout({ timeout: 5_000 })
    */
   timeout?: number | null;
   /**
    * Aborts waiting for a worker.
+   * @default none
    * @example await client.checkout({ signal: AbortSignal.timeout(100) })
    */
   signal?: AbortSignal;
   /**
    * A deferred log: worker logs are merged into it, and each call adds a timer named
    * after its method.
+   * @default none
    * @example await client.checkout({ log: new DeferredLog() })
    */
   log?: import('@taskpool/protocol').DeferredLog;
@@ -134,12 +152,15 @@ export interface CheckoutOptions {
 export interface CallOptions {
   /**
    * Cancels the call: before it is sent it is dropped; in flight, the worker gets a cancel
-   * frame. The promise rejects at once with `signal.reason`.
+   * frame. The promise rejects at once with `signal.reason` (with `client.call` too, whose
+   * checkout is then released in the background).
+   * @default none
    * @example await co.call('hash', ['x'], { signal: AbortSignal.timeout(100) })
    */
   signal?: AbortSignal;
   /**
-   * This call's deadline in ms, instead of the checkout's.
+   * This call's deadline in ms (at most `MAX_TIMER_MS`; `null` = none), instead of the
+   * checkout's.
    * @default the checkout's `timeout`
    * @example await co.call('slow', [], { timeout: 60_000 })
    */
@@ -147,7 +168,17 @@ export interface CallOptions {
 }
 
 const endpoint = z.union([z.string(), z.object({}).passthrough()]);
-const ms = z.number().int().nonnegative();
+
+/** The message of a duration above MAX_TIMER_MS. */
+const tooLong = (nullable: boolean) =>
+  `expected at most ${MAX_TIMER_MS} ms (MAX_TIMER_MS, the longest a Node.js timer waits)` +
+  (nullable ? ', or null for no limit' : '');
+/** Milliseconds from 0. */
+const ms = z.number().int().nonnegative().max(MAX_TIMER_MS, tooLong(false));
+/** Milliseconds from 1. */
+const positiveMs = z.number().int().positive().max(MAX_TIMER_MS, tooLong(false));
+/** A deadline in milliseconds, or null for none. */
+const deadline = z.number().positive().max(MAX_TIMER_MS, tooLong(true)).nullable();
 
 const schema = z.object({
   connect: z.union([endpoint, z.array(endpoint).min(1)]),
@@ -155,16 +186,17 @@ const schema = z.object({
   name: z.string().optional(),
   minWorkers: z.number().int().nonnegative().default(2),
   maxWorkers: z.number().int().positive().default(20),
-  timeout: z.number().positive().nullable().default(30_000),
+  timeout: deadline.default(30_000),
   maxCheckouts: z.number().int().positive().nullable().default(null),
   dontReforkAfterError: z.boolean().default(false),
   maxQueue: z.number().int().nonnegative().default(10_000),
-  leaseTimeout: z.number().positive().nullable().default(300_000),
+  leaseTimeout: deadline.default(300_000),
+  idleTimeout: deadline.default(30_000),
   reconnect: z
-    .object({ first: ms.default(200), every: z.number().int().positive().default(1_000) })
+    .object({ first: ms.default(200), every: positiveMs.default(1_000) })
     .default({ first: 200, every: 1_000 }),
   cancelGrace: ms.default(1_000),
-  connectTimeout: z.number().int().positive().default(10_000),
+  connectTimeout: positiveMs.default(10_000),
   maxFrameBytes: z
     .number()
     .int()
@@ -183,9 +215,9 @@ export function resolveClientOptions(
   return resolved;
 }
 
-const timeoutSchema = z.object({ timeout: z.number().positive().nullable().optional() });
+const timeoutSchema = z.object({ timeout: deadline.optional() });
 
-/** Validates a per-checkout or per-call timeout. */
+/** Validates a per-checkout or per-call timeout; throws InvalidOptionError. */
 export function checkTimeout(what: string, timeout: unknown): void {
   if (timeout !== undefined) parseOptions(what, timeoutSchema, { timeout });
 }

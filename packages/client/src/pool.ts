@@ -1,8 +1,13 @@
 /**
  * The pool of worker connections: opens `minWorkers` at start and more on demand up to
  * `maxWorkers`, reconnects while servers do not answer (first after `reconnect.first`,
- * then every `reconnect.every`), serves waiting checkouts first come first served, and
- * counts every lost worker once before refilling.
+ * then every `reconnect.every`), serves waiting checkouts first come first served, closes
+ * workers above `minWorkers` idle longer than `idleTimeout`, and counts every lost worker
+ * once before refilling.
+ *
+ * The pool owns which connections are idle and which are assigned to checkouts; it opens
+ * them through a factory (`Connection.open` in the client), so its rules can be tested
+ * with fake connections.
  *
  * @module
  */
@@ -13,7 +18,7 @@ import {
   type TaskpoolError,
   TimeoutError,
 } from '@taskpool/protocol/runtime';
-import { Connection } from './connection.js';
+import { timerDelay } from './deadline-queue.js';
 import { channels, debug } from './diagnostics.js';
 import type { ResolvedClientOptions } from './options.js';
 
@@ -27,9 +32,9 @@ export interface PoolStats {
   busy: number;
   /** Checkouts waiting for a worker. */
   waiting: number;
-  /** Workers lost (died, dropped after an error or timeout) since start. */
+  /** Workers lost (died, dropped after a handler error, a timeout or an abort) since start. */
   lost: number;
-  /** Workers retired (maxCheckouts, a server's retire) since start. */
+  /** Workers closed on purpose (maxCheckouts, a server's retire, idleTimeout, close) since start. */
   retired: number;
   /** Connections opened since start. */
   connected: number;
@@ -37,13 +42,52 @@ export interface PoolStats {
   connectFailures: number;
 }
 
-interface Waiter {
-  resolve: (connection: Connection) => void;
+/** What the pool needs of a connection: a `Connection`, or a fake in tests. */
+export interface PoolConnection {
+  /** Not closed yet. */
+  readonly isOpen: boolean;
+  /** The worker asked to serve no further checkout. */
+  readonly retiring: boolean;
+  readonly pid: number | undefined;
+  /** Returns the worker for the next checkout (the server runs `checkoutDone`). */
+  done(): void;
+  /** Closes the connection; it reports `onClosed` (synchronously). */
+  close(error?: TaskpoolError): void;
+}
+
+/** What a connection tells the pool that opened it. */
+export interface PoolEvents<C> {
+  /** The connection ended, for any reason (once). */
+  onClosed: (connection: C, error: TaskpoolError) => void;
+  /** The worker will serve no further checkout. */
+  onRetire: (connection: C) => void;
+}
+
+/** Opens a connection to `endpoint` (resolves once it can take calls) that reports to `events`. */
+export type OpenConnection<C> = (endpoint: Endpoint, events: PoolEvents<C>) => Promise<C>;
+
+/** The options the pool follows. */
+export type PoolOptions = Pick<
+  ResolvedClientOptions,
+  'minWorkers' | 'maxWorkers' | 'maxQueue' | 'maxCheckouts' | 'reconnect' | 'idleTimeout'
+>;
+
+interface Waiter<C> {
+  resolve: (connection: C) => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
 }
 
-/** How a released worker leaves its checkout. */
+/** A connection waiting in the pool, since `performance.now()` `since`. */
+interface Idle<C> {
+  connection: C;
+  since: number;
+}
+
+/**
+ * How a released worker leaves its checkout: `pool` returns it (or retires it, at
+ * `maxCheckouts` or when it asked to retire), `destroy` closes it and counts it lost.
+ */
 export type ReleaseMode = 'pool' | 'destroy';
 
 interface EndpointHealth {
@@ -55,16 +99,25 @@ interface EndpointHealth {
   retry?: NodeJS.Timeout | undefined;
 }
 
-export class Pool {
-  readonly #options: ResolvedClientOptions;
+export class Pool<C extends PoolConnection> {
+  readonly #options: PoolOptions;
+  readonly #open: OpenConnection<C>;
   readonly #endpoints: EndpointHealth[];
-  readonly #connections = new Set<Connection>();
-  readonly #idle: Connection[] = [];
-  readonly #waiters: Waiter[] = [];
-  /** Connections being closed on purpose (retired or pool closing): not counted as lost. */
-  readonly #retiring = new WeakSet<Connection>();
+  /** Every open connection: the idle ones and the assigned ones. */
+  readonly #connections = new Set<C>();
+  /** Connections waiting for a checkout, oldest first; the newest is given out first. */
+  readonly #idle: Idle<C>[] = [];
+  /** Connections held by checkouts. */
+  readonly #assigned = new Set<C>();
+  /** Checkouts each connection has served. */
+  readonly #served = new WeakMap<C, number>();
+  readonly #waiters: Waiter<C>[] = [];
+  /** Connections being closed on purpose (retired, idle too long, pool closing): not lost. */
+  readonly #closingOnPurpose = new WeakSet<C>();
   #connecting = 0;
   #reconnectTimer: NodeJS.Timeout | undefined;
+  /** Closes connections idle past `idleTimeout`; set for the oldest idle one. */
+  #idleTimer: NodeJS.Timeout | undefined;
   #failing = false;
   #closed = false;
   #lost = 0;
@@ -74,18 +127,18 @@ export class Pool {
   #nextEndpoint = 0;
   #emptied: (() => void)[] = [];
 
-  constructor(options: ResolvedClientOptions, endpoints: Endpoint[]) {
+  constructor(options: PoolOptions, endpoints: Endpoint[], open: OpenConnection<C>) {
     this.#options = options;
+    this.#open = open;
     this.#endpoints = endpoints.map((endpoint) => ({ endpoint, downSince: 0, connections: 0 }));
     this.#populate();
   }
 
   stats(): PoolStats {
-    const idle = this.#idle.length;
     return {
       connecting: this.#connecting,
-      idle,
-      busy: this.#connections.size - idle,
+      idle: this.#idle.length,
+      busy: this.#assigned.size,
       waiting: this.#waiters.length,
       lost: this.#lost,
       retired: this.#retired,
@@ -95,22 +148,23 @@ export class Pool {
   }
 
   /** Waits for a worker: FIFO, bounded by `timeout` (ms, null = none) and `signal`. */
-  acquire(timeout: number | null, signal: AbortSignal | undefined): Promise<Connection> {
+  acquire(timeout: number | null, signal: AbortSignal | undefined): Promise<C> {
     if (this.#closed) return Promise.reject(new ClosedError('client'));
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const idle = this.#takeIdle();
-    if (idle && this.#waiters.length === 0) return Promise.resolve(this.#assign(idle));
-    if (idle) this.#idle.unshift(idle);
+    if (this.#waiters.length === 0) {
+      const idle = this.#takeIdle();
+      if (idle) return Promise.resolve(this.#assign(idle));
+    }
     if (this.#waiters.length >= this.#options.maxQueue) {
       return Promise.reject(new QueueFullError(this.#options.maxQueue));
     }
-    return new Promise<Connection>((resolve, reject) => {
+    return new Promise<C>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => {
         remove();
         reject(signal?.reason);
       };
-      const waiter: Waiter = {
+      const waiter: Waiter<C> = {
         resolve,
         reject,
         cleanup: () => {
@@ -127,7 +181,7 @@ export class Pool {
         timer = setTimeout(() => {
           remove();
           reject(new TimeoutError(timeout));
-        }, timeout);
+        }, timerDelay(timeout));
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
@@ -140,36 +194,39 @@ export class Pool {
   }
 
   /** Takes a worker back from a checkout. */
-  release(connection: Connection, mode: ReleaseMode): void {
-    if (!connection.isOpen) return;
+  release(connection: C, mode: ReleaseMode): void {
+    if (!this.#assigned.has(connection)) return; // closed meanwhile, or released already
     const max = this.#options.maxCheckouts;
-    if (mode === 'destroy') {
-      connection.close();
+    if (!connection.isOpen) {
+      this.#assigned.delete(connection);
+    } else if (mode === 'destroy') {
+      connection.close(); // #onClosed counts it lost
     } else if (
       this.#closed ||
       connection.retiring ||
-      (max !== null && connection.checkouts >= max)
+      (max !== null && (this.#served.get(connection) ?? 0) >= max)
     ) {
-      this.#retiring.add(connection);
-      connection.close();
+      this.#closeOnPurpose(connection);
     } else {
+      this.#assigned.delete(connection);
       connection.done();
-      connection.state = 'idle';
-      this.#idle.push(connection);
+      this.#idle.push({ connection, since: performance.now() });
       this.#serve();
+      this.#armIdleTimer();
     }
   }
 
-  #takeIdle(): Connection | undefined {
+  /** The connection that became idle last (the others may age out), or none. */
+  #takeIdle(): C | undefined {
     for (;;) {
-      const connection = this.#idle.shift();
-      if (!connection || connection.isOpen) return connection;
+      const idle = this.#idle.pop();
+      if (!idle || idle.connection.isOpen) return idle?.connection;
     }
   }
 
-  #assign(connection: Connection): Connection {
-    connection.state = 'assigned';
-    connection.checkouts++;
+  #assign(connection: C): C {
+    this.#assigned.add(connection);
+    this.#served.set(connection, (this.#served.get(connection) ?? 0) + 1);
     return connection;
   }
 
@@ -177,10 +234,45 @@ export class Pool {
     while (this.#waiters.length > 0) {
       const connection = this.#takeIdle();
       if (!connection) return;
-      const waiter = this.#waiters.shift() as Waiter;
+      const waiter = this.#waiters.shift() as Waiter<C>;
       waiter.cleanup();
       waiter.resolve(this.#assign(connection));
     }
+  }
+
+  #closeOnPurpose(connection: C, error?: TaskpoolError): void {
+    this.#closingOnPurpose.add(connection);
+    connection.close(error);
+  }
+
+  /** Sets the idle timer for the connection idle longest, while above `minWorkers`. */
+  #armIdleTimer(): void {
+    const idleTimeout = this.#options.idleTimeout;
+    const oldest = this.#idle[0];
+    if (idleTimeout === null || oldest === undefined || this.#idleTimer || this.#closed) return;
+    if (this.#connections.size <= this.#options.minWorkers) return;
+    const wait = Math.ceil(oldest.since + idleTimeout - performance.now());
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      this.#closeIdle();
+    }, timerDelay(wait));
+    this.#idleTimer.unref();
+  }
+
+  /** Closes connections idle past `idleTimeout`, oldest first, down to `minWorkers`. */
+  #closeIdle(): void {
+    const idleTimeout = this.#options.idleTimeout;
+    if (idleTimeout === null || this.#closed) return;
+    const now = performance.now();
+    for (;;) {
+      const oldest = this.#idle[0];
+      if (oldest === undefined || this.#connections.size <= this.#options.minWorkers) break;
+      if (now - oldest.since < idleTimeout) break;
+      this.#idle.shift();
+      debug('closing worker pid %d: idle for %d ms', oldest.connection.pid, now - oldest.since);
+      this.#closeOnPurpose(oldest.connection);
+    }
+    this.#armIdleTimer();
   }
 
   /** Opens connections for `minWorkers` and for waiting checkouts, within `maxWorkers`. */
@@ -191,9 +283,8 @@ export class Pool {
     const forMin = this.#options.minWorkers - total;
     const forWaiters = this.#waiters.length - this.#idle.length - this.#connecting;
     const wanted = Math.min(room, Math.max(forMin, forWaiters));
-    for (let i = 0; i < wanted; i++) this.#open();
+    for (let i = 0; i < wanted; i++) this.#connect();
   }
-
   #pickEndpoint(): EndpointHealth {
     const up = this.#endpoints.filter((health) => health.downSince === 0);
     if (up.length > 0) {
@@ -211,17 +302,13 @@ export class Pool {
     );
   }
 
-  #open(): void {
+  #connect(): void {
     const health = this.#pickEndpoint();
     this.#connecting++;
-    Connection.open(
-      health.endpoint,
-      { maxFrameBytes: this.#options.maxFrameBytes, timeout: this.#options.connectTimeout },
-      {
-        onClosed: (connection, error) => this.#onClosed(connection, health, error),
-        onRetire: (c) => this.#onRetire(c),
-      },
-    ).then(
+    this.#open(health.endpoint, {
+      onClosed: (connection, error) => this.#onClosed(connection, health, error),
+      onRetire: (connection) => this.#onRetire(connection),
+    }).then(
       (connection) => {
         this.#connecting--;
         this.#connected++;
@@ -230,16 +317,16 @@ export class Pool {
         this.#failing = false;
         clearTimeout(this.#reconnectTimer);
         this.#reconnectTimer = undefined;
+        this.#connections.add(connection);
         if (this.#closed) {
-          this.#retiring.add(connection);
-          connection.close(new ClosedError('client'));
+          this.#closeOnPurpose(connection, new ClosedError('client'));
           return;
         }
-        debug('connected to worker %d (pid %d)', connection.hello?.worker, connection.pid);
-        this.#connections.add(connection);
-        this.#idle.push(connection);
+        debug('connected to worker pid %d', connection.pid);
+        this.#idle.push({ connection, since: performance.now() });
         this.#serve();
         this.#populate();
+        this.#armIdleTimer();
       },
       (error: TaskpoolError) => {
         this.#connecting--;
@@ -263,7 +350,7 @@ export class Pool {
         health.retry = undefined;
         health.downSince = 0;
         this.#populate();
-      }, this.#options.reconnect.every).unref();
+      }, timerDelay(this.#options.reconnect.every)).unref();
       this.#populate();
       return;
     }
@@ -279,9 +366,9 @@ export class Pool {
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       if (this.#closed || !this.#failing) return;
-      if (this.#connecting === 0 && this.#wantsConnections()) this.#open();
+      if (this.#connecting === 0 && this.#wantsConnections()) this.#connect();
       else this.#scheduleProbe(this.#options.reconnect.every);
-    }, delay);
+    }, timerDelay(delay));
     this.#reconnectTimer.unref();
   }
 
@@ -293,25 +380,24 @@ export class Pool {
     );
   }
 
-  #onRetire(connection: Connection): void {
-    if (connection.state === 'idle') {
-      const index = this.#idle.indexOf(connection);
-      if (index >= 0) this.#idle.splice(index, 1);
-      this.#retiring.add(connection);
-      connection.close();
-    }
+  #onRetire(connection: C): void {
+    const index = this.#idle.findIndex((idle) => idle.connection === connection);
+    if (index < 0) return; // assigned: it is retired on release
+    this.#idle.splice(index, 1);
+    this.#closeOnPurpose(connection);
   }
 
-  #onClosed(connection: Connection, health: EndpointHealth, error: TaskpoolError): void {
+  #onClosed(connection: C, health: EndpointHealth, error: TaskpoolError): void {
     if (!this.#connections.delete(connection)) return;
     health.connections--;
-    const index = this.#idle.indexOf(connection);
+    const index = this.#idle.findIndex((idle) => idle.connection === connection);
     if (index >= 0) this.#idle.splice(index, 1);
-    if (this.#retiring.has(connection)) {
+    this.#assigned.delete(connection);
+    if (this.#closingOnPurpose.has(connection)) {
       this.#retired++;
     } else {
       this.#lost++;
-      debug('lost worker %d (pid %d): %s', connection.hello?.worker, connection.pid, error.message);
+      debug('lost worker pid %d: %s', connection.pid, error.message);
       if (channels.workerLost.hasSubscribers) {
         channels.workerLost.publish({ pid: connection.pid, error });
       }
@@ -325,31 +411,30 @@ export class Pool {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#idleTimer);
     for (const health of this.#endpoints) clearTimeout(health.retry);
     for (const waiter of this.#waiters.splice(0)) {
       waiter.cleanup();
       waiter.reject(new ClosedError('client'));
     }
-    for (const connection of this.#idle.splice(0)) {
-      this.#retiring.add(connection);
-      connection.close(new ClosedError('client'));
+    for (const { connection } of this.#idle.splice(0)) {
+      this.#closeOnPurpose(connection, new ClosedError('client'));
     }
   }
 
   /** Closes every connection, busy ones too. */
   destroy(): void {
     this.close();
-    for (const connection of this.#connections) {
-      this.#retiring.add(connection);
-      connection.close(new ClosedError('client'));
+    for (const connection of [...this.#connections]) {
+      this.#closeOnPurpose(connection, new ClosedError('client'));
     }
   }
 
-  /** Resolves when no connection is open, or after `timeout` ms (false). */
+  /** Resolves when no connection is open (true), or after `timeout` ms (false). */
   whenEmpty(timeout: number): Promise<boolean> {
     if (this.#connections.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeout);
+      const timer = setTimeout(() => resolve(false), timerDelay(timeout));
       this.#emptied.push(() => {
         clearTimeout(timer);
         resolve(true);

@@ -4,6 +4,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { MAX_TIMER_MS } from '@taskpool/protocol/runtime';
 import type { Redis, RedisOptions } from 'ioredis';
 import { duration, integer, invalid, keyPart } from './checks.js';
 
@@ -92,7 +93,8 @@ export interface QueueOptions {
   /**
    * Default deadline of a job, in milliseconds from `submit()`: the submitter's promise
    * rejects with `TimeoutError` when it passes, and a worker aborts (`job.signal`) or
-   * skips the job. `null` waits for ever.
+   * skips the job. At most `MAX_TIMER_MS` (2^31 - 1, about 24.8 days); `null` waits for
+   * ever.
    *
    * @default 30_000
    * @example 5 * 60_000
@@ -187,6 +189,28 @@ export interface ResolvedOptions {
 }
 
 const WHERE = 'createQueue';
+
+/**
+ * A deadline (`duration`) that a Node.js timer can wait for: at most MAX_TIMER_MS, since
+ * a longer timer fires after 1 ms. Null (none) or the fallback as `duration` gives them.
+ */
+export function timerDuration(
+  where: string,
+  option: string,
+  value: unknown,
+  fallback: number | null,
+): number | null {
+  const ms = duration(where, option, value, fallback);
+  if (ms !== null && ms > MAX_TIMER_MS) {
+    return invalid(
+      where,
+      option,
+      `at most ${MAX_TIMER_MS} ms (MAX_TIMER_MS, the longest a Node.js timer waits), or null for no limit`,
+      value,
+    );
+  }
+  return ms;
+}
 const PREFIX = /^[\w.{}-]{1,200}$/;
 
 /** Validates `options` and fills in defaults; throws InvalidOptionError. */
@@ -240,7 +264,7 @@ export function resolveOptions(options: QueueOptions): ResolvedOptions {
     priorities: [...priorities],
     defaultPriority,
     clientId: keyPart(WHERE, 'clientId', options.clientId ?? randomUUID()),
-    timeout: duration(WHERE, 'timeout', options.timeout, 30_000),
+    timeout: timerDuration(WHERE, 'timeout', options.timeout, 30_000),
     resultTtl: integer(WHERE, 'resultTtl', options.resultTtl, {
       min: 1_000,
       fallback: 86_400_000,
@@ -255,10 +279,12 @@ export function resolveOptions(options: QueueOptions): ResolvedOptions {
     }),
     closeTimeout: integer(WHERE, 'closeTimeout', options.closeTimeout, {
       min: 0,
+      max: MAX_TIMER_MS,
       fallback: 10_000,
     }),
     commandTimeout: integer(WHERE, 'commandTimeout', options.commandTimeout, {
       min: 1,
+      max: MAX_TIMER_MS,
       fallback: 10_000,
     }),
     onError,

@@ -17,9 +17,10 @@ import {
   TimeoutError,
   ValidationError,
 } from '@taskpool/protocol/runtime';
-import { duration, integer, invalid } from './checks.js';
+import { integer, invalid } from './checks.js';
 import type { QueueContext } from './context.js';
 import type { CancelReason, Mode, NewJob, SubmitSide } from './modes/mode.js';
+import { timerDuration } from './options.js';
 import { retryTransient } from './time.js';
 import { type Outcome, parseOutcome } from './wire.js';
 
@@ -27,7 +28,8 @@ import { type Outcome, parseOutcome } from './wire.js';
 export interface SubmitOptions {
   /**
    * Milliseconds from now until the result promise rejects with `TimeoutError`; the job is
-   * then cancelled, and a worker that has it aborts it. `null` waits for ever.
+   * then cancelled, and a worker that has it aborts it. At most `MAX_TIMER_MS` (2^31 - 1);
+   * `null` waits for ever.
    *
    * @default the queue's `timeout` (30 s)
    * @example 5_000
@@ -136,7 +138,12 @@ export class Submitter {
     if (typeof id !== 'string') invalid('collect', 'id', 'a job id', id);
     const existing = this.#waiting.get(id);
     if (existing) return existing.promise;
-    const timeout = duration('collect', 'timeout', options.timeout, this.#context.options.timeout);
+    const timeout = timerDuration(
+      'collect',
+      'timeout',
+      options.timeout,
+      this.#context.options.timeout,
+    );
     options.signal?.throwIfAborted();
     const waiting = this.#wait(null, timeout, options.signal, id);
     await Promise.race([this.#listen(), waiting.promise.catch(() => {})]);
@@ -162,7 +169,12 @@ export class Submitter {
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       invalid('submit', 'signal', 'an AbortSignal', signal);
     }
-    const timeout = duration('submit', 'timeout', options.timeout, this.#context.options.timeout);
+    const timeout = timerDuration(
+      'submit',
+      'timeout',
+      options.timeout,
+      this.#context.options.timeout,
+    );
     const attempts = integer('submit', 'maxAttempts', options.maxAttempts, {
       min: 1,
       max: mode === 'reliable' ? 1_000 : 1,
