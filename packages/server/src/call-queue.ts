@@ -90,7 +90,8 @@ export class CallQueue {
 
   #compact(): void {
     if (this.#head === this.#items.length) {
-      this.#items = [];
+      // Emptied (the usual case between reads): the array is kept for the next ones.
+      this.#items.length = 0;
       this.#head = 0;
     } else if (this.#head > COMPACT_AFTER && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);

@@ -63,7 +63,7 @@ const IDLE: Running = { kind: 'idle' };
 const ABANDONED_CALL_GRACE_MS = 1_000;
 
 /**
- * A worker that has run JavaScript this long since it last read its socket reads it again
+ * A worker that has run JavaScript more than this since it last read its socket reads it again
  * before it starts the next queued call: a cancel for that call may be waiting there (a
  * handler that blocked the event loop kept it from being read).
  */
@@ -89,8 +89,11 @@ export class WorkerConnection {
   #requests = 0;
   /** The loop is running: a call that finishes inside it lets the loop go on. */
   #pumping = false;
-  /** `performance.now()` of the last read of the socket (or check that it had nothing). */
-  #lastRead = performance.now();
+  /**
+   * `Date.now()` of the last read of the socket (or check that it had nothing). The wall
+   * clock is cheap to read on every call, and a step of it costs at most one extra read.
+   */
+  #lastRead = Date.now();
   /** Waiting for the event loop to read the socket before the next call starts. */
   #readPending = false;
   /** Reading is paused because `maxQueuedCalls` calls are queued. */
@@ -136,7 +139,7 @@ export class WorkerConnection {
   }
 
   #onData(chunk: Buffer): void {
-    this.#lastRead = performance.now();
+    this.#lastRead = Date.now();
     // The replies of synchronous handlers go out in one write as soon as this read is
     // served, without waiting for the tick.
     this.#writer.cork();
@@ -270,7 +273,7 @@ export class WorkerConnection {
     this.#pumping = true;
     try {
       while (this.#running.kind === 'idle' && this.#phase !== 'closed' && !this.#readPending) {
-        if (performance.now() - this.#lastRead > READ_BEFORE_RUN_AFTER_MS && this.#queue.size > 0) {
+        if (this.#queue.size > 0 && Date.now() - this.#lastRead > READ_BEFORE_RUN_AFTER_MS) {
           this.#readFirst();
           return;
         }
@@ -306,7 +309,7 @@ export class WorkerConnection {
     setImmediate(() =>
       setImmediate(() => {
         this.#readPending = false;
-        this.#lastRead = performance.now();
+        this.#lastRead = Date.now();
         this.#pump();
       }),
     );
@@ -322,9 +325,8 @@ export class WorkerConnection {
       log: this.#options.runner.takeSetupLog(),
       call: this.#cascade,
     });
-    const running: Running = { kind: 'call', id: call.id, ctx, cancelled: false };
-    this.#running = running;
-    this.#options.runner.run(call, ctx, (outcome) => this.#callFinished(running, ctx, outcome));
+    this.#running = { kind: 'call', id: call.id, ctx, cancelled: false };
+    this.#options.runner.run(call, ctx, this.#callFinished);
   }
 
   /** `ctx.call`: another handler of this interface, in this process, with this call's context. */
@@ -339,22 +341,21 @@ export class WorkerConnection {
     return dispatcher.checkResult(method, value);
   };
 
-  #callFinished(
-    running: Extract<Running, { kind: 'call' }>,
-    ctx: CallContext,
-    outcome: CallOutcome,
-  ): void {
+  /** The running call ended (it is the one in `#running`: one call runs at a time). */
+  readonly #callFinished = (outcome: CallOutcome, ctx: CallContext): void => {
     ctx.dispose();
+    const running = this.#running;
+    const cancelled = running.kind === 'call' && running.cancelled;
     const reply = outcome as ResultMessage | ErrorMessage;
     if (reply.type === 'error') {
       // A call its client cancelled failed as asked: calls behind it may still run.
-      reply.failures = running.cancelled ? this.#queue.failures : this.#queue.recordFailure();
+      reply.failures = cancelled ? this.#queue.failures : this.#queue.recordFailure();
     }
     const log = ctx.usedLog;
     if (log) reply.log = log.finish();
     this.#send(reply);
     this.#itemFinished();
-  }
+  };
 
   #send(reply: ResultMessage | ErrorMessage): void {
     if (this.#phase === 'closed') return;

@@ -72,17 +72,16 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
     if (!connection) finish(0);
   });
 
+  // The guard's thread boots while setup runs, not while the first calls do.
+  if (limits.hungWorkerTimeout !== null) {
+    startHangGuard(
+      limits.hungWorkerTimeout,
+      `taskpool worker ${config.workerId} (pid ${process.pid})`,
+    );
+  }
   void setup
     .warm()
     .then(warmUpConnectionPath)
-    .then(() => {
-      send({ t: 'ready' });
-      if (limits.hungWorkerTimeout !== null) {
-        startHangGuard(
-          limits.hungWorkerTimeout,
-          `taskpool worker ${config.workerId} (pid ${process.pid})`,
-        );
-      }
-    });
+    .then(() => send({ t: 'ready' }));
   return new Promise<never>(() => {});
 }
