@@ -4,6 +4,11 @@
  * failed calls, which decides whether a queued call may still run (see the protocol's
  * `failures`). No I/O: the connection feeds it and runs what it hands out.
  *
+ * A cancel finds its call in O(1) through an index by id. The index is built on the first
+ * cancel that comes while calls are queued and dropped when the queue empties, so the
+ * usual call, which is never cancelled, costs no map operation; each queued call is
+ * indexed at most once.
+ *
  * @module
  */
 import type { CallMessage, DoneMessage } from '@taskpool/protocol/runtime';
@@ -11,22 +16,21 @@ import type { CallMessage, DoneMessage } from '@taskpool/protocol/runtime';
 /** Something a worker runs in turn. */
 export type QueuedItem = CallMessage | DoneMessage;
 
-/** Past this many spent slots at the front, the array is compacted. */
-const COMPACT_AFTER = 1_024;
-
 export class CallQueue {
-  /** Items in arrival order; slots before #head have been handed out. */
-  #items: (QueuedItem | undefined)[] = [];
-  #head = 0;
-  /** Queued calls by id, so that a cancel is O(1); a cancelled call is removed from it. */
-  readonly #calls = new Map<number, CallMessage>();
-  /** Queued items not handed out and not cancelled. */
-  #size = 0;
+  /**
+   * Items in arrival order. A plain array: the connection stops reading past
+   * `maxQueuedCalls`, so it stays small enough for `shift()` to be cheap.
+   */
+  readonly #items: QueuedItem[] = [];
+  /** Queued calls by id, while a cancel has needed it (see above). */
+  #index: Map<number, CallMessage> | undefined;
+  /** Queued calls that were cancelled: passed over by `next()`. */
+  readonly #cancelled = new Set<CallMessage>();
   #failures = 0;
 
   /** Items waiting (cancelled ones not counted). */
   get size(): number {
-    return this.#size;
+    return this.#items.length - this.#cancelled.size;
   }
 
   /** Calls that failed on this connection (cancelled ones aside). */
@@ -35,39 +39,43 @@ export class CallQueue {
   }
 
   push(item: QueuedItem): void {
-    if (item.type === 'call') {
-      // A repeated id replaces the earlier call in the index: a cancel reaches the newest.
-      const earlier = this.#calls.get(item.id);
-      if (earlier) this.#size--;
-      this.#calls.set(item.id, item);
-    }
     this.#items.push(item);
-    this.#size++;
+    // A repeated id replaces the earlier call in the index: a cancel reaches the newest.
+    if (item.type === 'call') this.#index?.set(item.id, item);
+  }
+
+  /** Puts back at the front the item `next()` just handed out. */
+  unshift(item: QueuedItem): void {
+    this.#items.unshift(item);
+    if (item.type === 'call') this.#index?.set(item.id, item);
   }
 
   /** Removes a queued call; false when no call with that id is queued. */
   cancel(id: number): boolean {
-    if (!this.#calls.delete(id)) return false;
-    this.#size--;
+    if (this.#items.length === 0) return false;
+    this.#index ??= this.#buildIndex();
+    const call = this.#index.get(id);
+    if (call === undefined) return false;
+    this.#index.delete(id);
+    this.#cancelled.add(call);
     return true;
   }
 
   /** The next item to run, or undefined; cancelled calls are passed over. */
   next(): QueuedItem | undefined {
-    const items = this.#items;
-    while (this.#head < items.length) {
-      const item = items[this.#head] as QueuedItem;
-      items[this.#head++] = undefined;
-      if (item.type === 'call') {
-        if (this.#calls.get(item.id) !== item) continue;
-        this.#calls.delete(item.id);
+    for (;;) {
+      const item = this.#items.shift();
+      if (item === undefined) {
+        this.#index = undefined;
+        return undefined;
       }
-      this.#size--;
-      this.#compact();
+      if (item.type === 'call') {
+        if (this.#cancelled.size > 0 && this.#cancelled.delete(item)) continue;
+        if (this.#index?.get(item.id) === item) this.#index.delete(item.id);
+      }
+      if (this.#items.length === 0) this.#index = undefined;
       return item;
     }
-    this.#compact();
-    return undefined;
   }
 
   /** Counts a failed call; returns the new count. */
@@ -82,20 +90,16 @@ export class CallQueue {
 
   /** Drops everything (the connection is gone). */
   clear(): void {
-    this.#items = [];
-    this.#head = 0;
-    this.#calls.clear();
-    this.#size = 0;
+    this.#items.length = 0;
+    this.#index = undefined;
+    this.#cancelled.clear();
   }
 
-  #compact(): void {
-    if (this.#head === this.#items.length) {
-      // Emptied (the usual case between reads): the array is kept for the next ones.
-      this.#items.length = 0;
-      this.#head = 0;
-    } else if (this.#head > COMPACT_AFTER && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
+  #buildIndex(): Map<number, CallMessage> {
+    const index = new Map<number, CallMessage>();
+    for (const item of this.#items) {
+      if (item.type === 'call' && !this.#cancelled.has(item)) index.set(item.id, item);
     }
+    return index;
   }
 }

@@ -57,10 +57,10 @@ export class CallRunner {
 
   /**
    * Runs `call`; `finish` is called once, synchronously when the handler is. (One
-   * function for every call, so that a call costs no closure.)
+   * function for every call, so that a call costs no closure.) `now` is `Date.now()`.
    */
-  run(call: CallMessage, ctx: CallContext, finish: FinishCall): void {
-    if (ctx.expired) {
+  run(call: CallMessage, ctx: CallContext, finish: FinishCall, now: number): void {
+    if (call.deadline !== undefined && now >= call.deadline) {
       finish({ type: 'error', id: call.id, error: toWire(deadlinePassed(false)) }, ctx);
       return;
     }

@@ -90,10 +90,12 @@ export class WorkerConnection {
   /** The loop is running: a call that finishes inside it lets the loop go on. */
   #pumping = false;
   /**
-   * `Date.now()` of the last read of the socket (or check that it had nothing). The wall
-   * clock is cheap to read on every call, and a step of it costs at most one extra read.
+   * `Date.now()` when the first call after the last read of the socket started (or after
+   * a check that it had nothing), or -1 until then: a read costs no clock reading, and a
+   * call one, which the deadline check shares. (The wall clock: cheap to read, and a step
+   * of it costs at most one extra read.)
    */
-  #lastRead = Date.now();
+  #readAt = -1;
   /** Waiting for the event loop to read the socket before the next call starts. */
   #readPending = false;
   /** Reading is paused because `maxQueuedCalls` calls are queued. */
@@ -139,7 +141,7 @@ export class WorkerConnection {
   }
 
   #onData(chunk: Buffer): void {
-    this.#lastRead = Date.now();
+    this.#readAt = -1;
     // The replies of synchronous handlers go out in one write as soon as this read is
     // served, without waiting for the tick.
     this.#writer.cork();
@@ -273,10 +275,6 @@ export class WorkerConnection {
     this.#pumping = true;
     try {
       while (this.#running.kind === 'idle' && this.#phase !== 'closed' && !this.#readPending) {
-        if (this.#queue.size > 0 && Date.now() - this.#lastRead > READ_BEFORE_RUN_AFTER_MS) {
-          this.#readFirst();
-          return;
-        }
         const item = this.#queue.next();
         this.#resumeIfRoom();
         if (item === undefined) {
@@ -292,7 +290,17 @@ export class WorkerConnection {
             error: toWire(new PrecedingCallFailedError()),
             failures: this.#queue.failures,
           });
-        } else this.#runCall(item);
+        } else {
+          const now = Date.now();
+          if (this.#readAt < 0) {
+            this.#readAt = now;
+          } else if (now - this.#readAt > READ_BEFORE_RUN_AFTER_MS) {
+            this.#queue.unshift(item);
+            this.#readFirst();
+            return;
+          }
+          this.#runCall(item, now);
+        }
       }
     } finally {
       this.#pumping = false;
@@ -309,13 +317,13 @@ export class WorkerConnection {
     setImmediate(() =>
       setImmediate(() => {
         this.#readPending = false;
-        this.#lastRead = Date.now();
+        this.#readAt = -1;
         this.#pump();
       }),
     );
   }
 
-  #runCall(call: Extract<Message, { type: 'call' }>): void {
+  #runCall(call: Extract<Message, { type: 'call' }>, now: number): void {
     this.#requests++;
     const ctx = new CallContext({
       method: call.method,
@@ -326,7 +334,7 @@ export class WorkerConnection {
       call: this.#cascade,
     });
     this.#running = { kind: 'call', id: call.id, ctx, cancelled: false };
-    this.#options.runner.run(call, ctx, this.#callFinished);
+    this.#options.runner.run(call, ctx, this.#callFinished, now);
   }
 
   /** `ctx.call`: another handler of this interface, in this process, with this call's context. */

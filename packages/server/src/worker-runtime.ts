@@ -72,16 +72,19 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
     if (!connection) finish(0);
   });
 
-  // The guard's thread boots while setup runs, not while the first calls do.
-  if (limits.hungWorkerTimeout !== null) {
-    startHangGuard(
-      limits.hungWorkerTimeout,
-      `taskpool worker ${config.workerId} (pid ${process.pid})`,
-    );
-  }
   void setup
     .warm()
     .then(warmUpConnectionPath)
-    .then(() => send({ t: 'ready' }));
+    .then(() => {
+      send({ t: 'ready' });
+      // After ready, so that its boot (tens of ms on another thread) delays no spare; it
+      // overlaps the time a spare waits for a connection.
+      if (limits.hungWorkerTimeout !== null) {
+        startHangGuard(
+          limits.hungWorkerTimeout,
+          `taskpool worker ${config.workerId} (pid ${process.pid})`,
+        );
+      }
+    });
   return new Promise<never>(() => {});
 }
