@@ -8,8 +8,6 @@
  *
  * @module
  */
-import { Worker } from 'node:worker_threads';
-
 /** The thread: plain JavaScript, evaluated as CommonJS. */
 const GUARD_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -36,8 +34,12 @@ for (;;) {
 }
 `;
 
-/** Starts the guard; it ends with the process and never keeps it alive. */
-export function startHangGuard(timeout: number, label: string): void {
+/**
+ * Starts the guard; it ends with the process and never keeps it alive. `node:worker_threads`
+ * is loaded here, not when the worker starts: loading it costs every worker's start-up.
+ */
+export async function startHangGuard(timeout: number, label: string): Promise<void> {
+  const { Worker } = await import('node:worker_threads');
   const period = Math.min(Math.max(Math.floor(timeout / 5), 10), 1_000);
   const buffer = new SharedArrayBuffer(8);
   const beat = new Int32Array(buffer);

@@ -15,6 +15,9 @@ import { warmUpConnectionPath } from './warm-up.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
+/** How long after it is ready a worker starts its own hung-handler watchdog. */
+const HANG_GUARD_DELAY_MS = 100;
+
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
 }
@@ -77,13 +80,18 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
     .then(warmUpConnectionPath)
     .then(() => {
       send({ t: 'ready' });
-      // After ready, so that its boot (tens of ms on another thread) delays no spare; it
-      // overlaps the time a spare waits for a connection.
-      if (limits.hungWorkerTimeout !== null) {
-        startHangGuard(
-          limits.hungWorkerTimeout,
-          `taskpool worker ${config.workerId} (pid ${process.pid})`,
-        );
+      const { hungWorkerTimeout } = limits;
+      if (hungWorkerTimeout !== null) {
+        // Its boot (a few ms here, tens on its own thread) is kept off the start and off a
+        // first call that comes at once; meanwhile the supervisor's watchdog holds alone.
+        setTimeout(
+          () =>
+            startHangGuard(
+              hungWorkerTimeout,
+              `taskpool worker ${config.workerId} (pid ${process.pid})`,
+            ),
+          HANG_GUARD_DELAY_MS,
+        ).unref();
       }
     });
   return new Promise<never>(() => {});
