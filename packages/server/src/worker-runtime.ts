@@ -15,9 +15,6 @@ import { warmUpConnectionPath } from './warm-up.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
-/** How long after it is ready a worker starts its own hung-handler watchdog. */
-const HANG_GUARD_DELAY_MS = 100;
-
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
 }
@@ -75,24 +72,17 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
     if (!connection) finish(0);
   });
 
+  if (limits.hungWorkerTimeout !== null) {
+    // Its thread boots while setup and the warm-up run, so that neither the first call
+    // nor a measured run pays for it later.
+    void startHangGuard(
+      limits.hungWorkerTimeout,
+      `taskpool worker ${config.workerId} (pid ${process.pid})`,
+    );
+  }
   void setup
     .warm()
     .then(warmUpConnectionPath)
-    .then(() => {
-      send({ t: 'ready' });
-      const { hungWorkerTimeout } = limits;
-      if (hungWorkerTimeout !== null) {
-        // Its boot (a few ms here, tens on its own thread) is kept off the start and off a
-        // first call that comes at once; meanwhile the supervisor's watchdog holds alone.
-        setTimeout(
-          () =>
-            startHangGuard(
-              hungWorkerTimeout,
-              `taskpool worker ${config.workerId} (pid ${process.pid})`,
-            ),
-          HANG_GUARD_DELAY_MS,
-        ).unref();
-      }
-    });
+    .then(() => send({ t: 'ready' }));
   return new Promise<never>(() => {});
 }
