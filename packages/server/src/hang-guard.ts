@@ -4,24 +4,33 @@
  * memory on a timer; a small thread, which a blocked event loop cannot stop, SIGKILLs the
  * process when the counter has not moved for `timeout` ms of its own monotonic clock. A
  * check that comes much later than asked means the whole process was paused (SIGSTOP, a
- * suspended VM): the wait starts over instead of killing.
+ * suspended VM): the wait starts over instead of killing. It judges only once armed (when
+ * the worker is ready): `setup` is bounded by `setupTimeout` instead.
  *
  * @module
  */
+
+/** Slots of the shared Int32Array. */
+const BEAT = 0;
+/** Never written: the thread sleeps on it. */
+const SLEEP = 1;
+const ARMED = 2;
+
 /** The thread: plain JavaScript, evaluated as CommonJS. */
 const GUARD_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
-const beat = new Int32Array(workerData.buffer);
+const state = new Int32Array(workerData.buffer);
 const { timeout, period, label } = workerData;
-let seen = Atomics.load(beat, 0);
+let seen = Atomics.load(state, ${BEAT});
 let since = performance.now();
 let lastCheck = since;
 for (;;) {
-  Atomics.wait(beat, 1, 0, period);
+  Atomics.wait(state, ${SLEEP}, 0, period);
   const now = performance.now();
-  const value = Atomics.load(beat, 0);
-  if (value !== seen || now - lastCheck > period * 3 + 1000) {
+  const value = Atomics.load(state, ${BEAT});
+  const paused = now - lastCheck > period * 3 + 1000;
+  if (value !== seen || paused || Atomics.load(state, ${ARMED}) === 0) {
     seen = value;
     since = now;
   } else if (now - since > timeout) {
@@ -34,26 +43,34 @@ for (;;) {
 }
 `;
 
+/** A started guard. */
+export interface HangGuard {
+  /** From now on, a blocked event loop kills the worker. */
+  arm(): void;
+}
+
 /**
- * Starts the guard; it ends with the process and never keeps it alive. `node:worker_threads`
- * is loaded here, not when the worker starts: loading it costs every worker's start-up.
+ * Starts the guard (unarmed); it ends with the process and never keeps it alive.
+ * `node:worker_threads` is loaded here, not with the worker's code, whose start it slowed.
  */
-export async function startHangGuard(timeout: number, label: string): Promise<void> {
-  const { Worker } = await import('node:worker_threads');
+export function startHangGuard(timeout: number, label: string): HangGuard {
   const period = Math.min(Math.max(Math.floor(timeout / 5), 10), 1_000);
-  const buffer = new SharedArrayBuffer(8);
-  const beat = new Int32Array(buffer);
-  const guard = new Worker(GUARD_SOURCE, {
-    eval: true,
-    workerData: { buffer, timeout, period, label },
-    // Small, but not so small that the thread runs out of memory while it boots.
-    resourceLimits: { maxOldGenerationSizeMb: 16, stackSizeMb: 1 },
-    stdout: false,
-    stderr: false,
+  const buffer = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
+  const state = new Int32Array(buffer);
+  void import('node:worker_threads').then(({ Worker }) => {
+    const guard = new Worker(GUARD_SOURCE, {
+      eval: true,
+      workerData: { buffer, timeout, period, label },
+      // Small, but not so small that the thread runs out of memory while it boots.
+      resourceLimits: { maxOldGenerationSizeMb: 16, stackSizeMb: 1 },
+      stdout: false,
+      stderr: false,
+    });
+    guard.unref();
+    guard.on('error', () => {
+      // Without its thread the worker is still watched by its supervisor.
+    });
   });
-  guard.unref();
-  guard.on('error', () => {
-    // Without its thread the worker is still watched by its supervisor.
-  });
-  setInterval(() => Atomics.add(beat, 0, 1), period).unref();
+  setInterval(() => Atomics.add(state, BEAT, 1), period).unref();
+  return { arm: () => Atomics.store(state, ARMED, 1) };
 }

@@ -72,17 +72,21 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
     if (!connection) finish(0);
   });
 
-  if (limits.hungWorkerTimeout !== null) {
-    // Its thread boots while setup and the warm-up run, so that neither the first call
-    // nor a measured run pays for it later.
-    void startHangGuard(
-      limits.hungWorkerTimeout,
-      `taskpool worker ${config.workerId} (pid ${process.pid})`,
-    );
-  }
+  // The guard's thread boots while setup and the warm-up run, so that neither the first
+  // call nor a measured run pays for it later; it is armed once the worker is ready.
+  const guard =
+    limits.hungWorkerTimeout === null
+      ? undefined
+      : startHangGuard(
+          limits.hungWorkerTimeout,
+          `taskpool worker ${config.workerId} (pid ${process.pid})`,
+        );
   void setup
     .warm()
     .then(warmUpConnectionPath)
-    .then(() => send({ t: 'ready' }));
+    .then(() => {
+      guard?.arm();
+      send({ t: 'ready' });
+    });
   return new Promise<never>(() => {});
 }

@@ -41,6 +41,15 @@ it('lets an async setup take longer than hungWorkerTimeout', async () => {
   expect(await client.value('setups')).toBe(1);
 });
 
+it('lets a setup that blocks the event loop take longer than hungWorkerTimeout (setupTimeout bounds it)', async () => {
+  await using server = await startServer('slow-setup-worker.ts', {
+    hungWorkerTimeout: 300,
+    env: { ...process.env, TASKPOOL_TEST_SETUP_MS: '1500', TASKPOOL_TEST_SETUP_BLOCKS: '1' },
+  });
+  await using client = await RawClient.connect(server.endpoint);
+  expect(await client.value('setups')).toBe(1);
+});
+
 it('fails setup that takes longer than setupTimeout with SETUP_FAILED', async () => {
   await using server = await startServer('slow-setup-worker.ts', {
     setupTimeout: 200,
