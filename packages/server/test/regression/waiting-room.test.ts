@@ -4,8 +4,9 @@
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { it } from 'vitest';
-import { builtServer, eventually, fixture } from '../helpers/processes.js';
+import { expect, it } from 'vitest';
+import { builtServer, eventually, fixture, startServer } from '../helpers/processes.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 function serverWithSlowSetup(setupMs: number, options: { connectionTimeout?: number } = {}) {
   return builtServer.createServer({
@@ -68,4 +69,13 @@ it('lets a client that goes away leave the waiting room at once', async () => {
     `spares back to 1 (${JSON.stringify(server.stats())})`,
   );
   sockets[0]?.destroy();
+});
+
+it('hands a worker what its client sent while it waited in the room', async () => {
+  await using server = await startServer('echo-worker.ts', { spares: 0 });
+  await using client = await RawClient.connect(server.endpoint, { hello: false });
+  // Sent before any worker exists: the room reads it, and passes it on with the socket.
+  const id = client.sendCall('double', [21]);
+  expect(await client.next()).toMatchObject({ type: 'hello' });
+  expect(await client.next()).toMatchObject({ type: 'result', id, value: 42 });
 });
