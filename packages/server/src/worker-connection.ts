@@ -281,8 +281,11 @@ export class WorkerConnection {
           this.#maybeRetire();
           return;
         }
-        if (item.type === 'done') this.#runCheckoutDone();
-        else if (this.#queue.isBehindFailure(item)) {
+        if (item.type === 'done') {
+          // A checkoutDone that blocks counts too, for the calls after it.
+          if (this.#readAt < 0) this.#readAt = Date.now();
+          this.#runCheckoutDone();
+        } else if (this.#queue.isBehindFailure(item)) {
           // Sent before the client saw an earlier failure: it must not run.
           this.#writer.send({
             type: 'error',
