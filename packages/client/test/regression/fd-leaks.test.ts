@@ -16,9 +16,9 @@ it('returns to its descriptor and process counts after 100 replaced workers', as
   const clientBefore = fds(process.pid);
   const serverBefore = fds(server.pid);
   for (let i = 0; i < 100; i++) await client.call('get_pid', []);
-  await eventually(() => client.stats().idle === 1, 5_000, 'refilled');
-  await eventually(() => fds(process.pid) <= clientBefore, 5_000, 'client descriptors back');
-  await eventually(() => fds(server.pid) <= serverBefore, 5_000, 'server descriptors back');
+  await eventually(() => client.stats().idle === 1, 20_000, 'refilled');
+  await eventually(() => fds(process.pid) <= clientBefore, 20_000, 'client descriptors back');
+  await eventually(() => fds(server.pid) <= serverBefore, 20_000, 'server descriptors back');
   expect(childrenOf(server.pid).filter((child) => child.state === 'Z')).toEqual([]);
   expect(client.stats().retired).toBeGreaterThanOrEqual(100);
 });
