@@ -62,6 +62,16 @@ export class CallContext implements HandlerContext {
     return this.#controller.signal;
   }
 
+  /** True once the call was aborted (cancelled, or its client went away). */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Why it was aborted. */
+  get abortReason(): unknown {
+    return this.#abortReason;
+  }
+
   /** True once the call's deadline has passed (whether or not the signal was read). */
   get expired(): boolean {
     if (!this.#expired && this.#deadline !== undefined && Date.now() >= this.#deadline) {

@@ -71,7 +71,14 @@ export class CallRunner {
     }
     void setup.ensure().then((failure) => {
       if (!failure) {
-        this.#invoke(call, ctx, finish);
+        // It waited for setup: it may have been cancelled, or run out of time, meanwhile.
+        if (call.deadline !== undefined && Date.now() >= call.deadline) {
+          finish({ type: 'error', id: call.id, error: toWire(deadlinePassed(false)) }, ctx);
+        } else if (ctx.aborted) {
+          finish({ type: 'error', id: call.id, error: toWire(ctx.abortReason) }, ctx);
+        } else {
+          this.#invoke(call, ctx, finish);
+        }
         return;
       }
       const setupLog = setup.takeLog();

@@ -29,10 +29,13 @@ for (;;) {
   Atomics.wait(state, ${SLEEP}, 0, period);
   const now = performance.now();
   const value = Atomics.load(state, ${BEAT});
-  const paused = now - lastCheck > period * 3 + 1000;
-  if (value !== seen || paused || Atomics.load(state, ${ARMED}) === 0) {
+  const gap = now - lastCheck;
+  if (value !== seen || Atomics.load(state, ${ARMED}) === 0) {
     seen = value;
     since = now;
+  } else if (gap > period * 2) {
+    // The whole process was paused (or this thread very late): that time is not a hang.
+    since += gap - period;
   } else if (now - since > timeout) {
     try {
       writeSync(2, label + ': event loop blocked for ' + Math.round(now - since) + ' ms (hungWorkerTimeout ' + timeout + ' ms), killing this worker\\n');

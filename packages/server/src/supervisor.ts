@@ -129,8 +129,10 @@ export class Supervisor {
     let spares = 0;
     let serving = 0;
     for (const worker of this.#workers) {
-      if (worker.state === 'starting') starting++;
-      else if (worker.state === 'spare') spares++;
+      // A worker asked to stop is on its way out: it counts as neither spare nor starting.
+      const stopping = worker.stopReason !== undefined;
+      if (worker.state === 'starting' && !stopping) starting++;
+      else if (worker.state === 'spare' && !stopping) spares++;
       else if (worker.state === 'serving') serving++;
     }
     return {
@@ -270,7 +272,13 @@ export class Supervisor {
 
   #takeSpare(): WorkerHandle | undefined {
     for (const worker of this.#workers) {
-      if (worker.state === 'spare' && worker.generation === this.#generation) return worker;
+      if (
+        worker.state === 'spare' &&
+        worker.stopReason === undefined &&
+        worker.generation === this.#generation
+      ) {
+        return worker;
+      }
     }
     return undefined;
   }

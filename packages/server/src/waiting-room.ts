@@ -71,7 +71,12 @@ export class WaitingRoom {
 
   /** The oldest waiting connection, with what it sent, no longer read from. */
   take(): { socket: Socket; head: Buffer } | undefined {
-    const waiting = this.#waiting.shift();
+    let waiting = this.#waiting.shift();
+    // Destroyed (the client left, or sent too much) but its 'close' has not come yet.
+    while (waiting?.socket.destroyed) {
+      clearTimeout(waiting.timer);
+      waiting = this.#waiting.shift();
+    }
     if (!waiting) return undefined;
     clearTimeout(waiting.timer);
     const { socket } = waiting;

@@ -10,13 +10,16 @@
  *
  * @module
  */
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { FrameDecoder, FrameWriter } from '@taskpool/protocol/runtime';
 
 /** Resolves once a frame has gone each way, or after 1 s; never rejects. */
 export function warmUpConnectionPath(): Promise<void> {
   return new Promise<void>((resolve) => {
+    // Both ends, so that a warm-up cut short by its timer leaves no descriptor open.
+    const sockets: Socket[] = [];
     const server = createServer((socket) => {
+      sockets.push(socket);
       const decoder = new FrameDecoder();
       socket.on('data', (chunk: Buffer) => {
         if (decoder.push(chunk).length > 0)
@@ -27,6 +30,7 @@ export function warmUpConnectionPath(): Promise<void> {
     const finish = () => {
       clearTimeout(timer);
       server.close();
+      for (const socket of sockets) socket.destroy();
       resolve();
     };
     const timer = setTimeout(finish, 1_000);
@@ -37,6 +41,7 @@ export function warmUpConnectionPath(): Promise<void> {
         typeof address === 'string'
           ? connect(address)
           : connect((address as AddressInfo).port, '127.0.0.1');
+      sockets.push(client);
       const decoder = new FrameDecoder();
       client.on('connect', () => new FrameWriter(client).send({ type: 'done' }));
       client.on('data', (chunk: Buffer) => {

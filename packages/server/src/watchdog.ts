@@ -52,10 +52,12 @@ export class Watchdog {
     const gap = now - this.#lastTick;
     this.#lastTick = now;
     const { hungTimeout, startTimeout, workers, onHung, onStartTimeout } = this.#options;
-    if (gap > this.#period * 3 + 1_000) {
-      // This process was paused: what the workers did meanwhile is unknown, ask again.
+    if (gap > this.#period * 2) {
+      // This process was paused (or very late): the time past the period is not the
+      // workers', and their answers to pings may be waiting unread. Ask again.
+      const excess = gap - this.#period;
       for (const worker of workers()) {
-        worker.forgive(gap, now);
+        worker.forgive(excess);
         if (worker.state === 'spare' || worker.state === 'serving') worker.ping();
       }
       return;

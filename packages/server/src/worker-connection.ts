@@ -93,13 +93,15 @@ export class WorkerConnection {
    * `Date.now()` when the first call after the last read of the socket started (or after
    * a check that it had nothing), or -1 until then: a read costs no clock reading, and a
    * call one, which the deadline check shares. (The wall clock: cheap to read, and a step
-   * of it costs at most one extra read.)
+   * of it, either way, costs at most one extra read.)
    */
   #readAt = -1;
   /** Waiting for the event loop to read the socket before the next call starts. */
   #readPending = false;
-  /** Reading is paused because `maxQueuedCalls` calls are queued. */
+  /** Reading is paused: `maxQueuedCalls` calls are queued, or replies are not being read. */
   #paused = false;
+  /** A `drain` listener is set, to resume reading once the client reads its replies. */
+  #drainAwaited = false;
   /** When the frame now arriving began to arrive, or undefined between frames. */
   #frameStartedAt: number | undefined;
   #frameTimer: NodeJS.Timeout | undefined;
@@ -155,7 +157,7 @@ export class WorkerConnection {
         return;
       }
       this.#watchFrame(values.length > 0);
-      if (this.#queue.size >= this.#options.limits.maxQueuedCalls) this.#pause();
+      if (this.#mustPause()) this.#pause();
       // Calls start only once the whole read is taken in, so that a cancel that came in the
       // same read as its call is seen before the call runs.
       this.#pump();
@@ -224,6 +226,18 @@ export class WorkerConnection {
       this.#frameTimer = setTimeout(() => this.#checkFrame(), Math.ceil(left));
       return;
     }
+    // The timer may be due only because a handler kept this worker from reading: the rest
+    // of the frame can be waiting in the socket. Judge after it has been polled.
+    this.#afterPoll(() => {
+      if (this.#frameStartedAt === startedAt && !this.#paused && this.#phase !== 'closed') {
+        this.#frameFailed(timeout);
+      } else {
+        this.#watchFrame(false);
+      }
+    });
+  }
+
+  #frameFailed(timeout: number): void {
     this.#protocolFailure(
       new ProtocolError(
         `a frame did not arrive in full within frameTimeout (${timeout} ms): ${this.#decoder.bufferedBytes} bytes came`,
@@ -231,14 +245,39 @@ export class WorkerConnection {
     );
   }
 
+  /**
+   * Reading stops while `maxQueuedCalls` calls wait, or while replies wait for a client that
+   * does not read them: neither calls nor replies pile up in this process.
+   */
+  #mustPause(): boolean {
+    return (
+      this.#queue.size >= this.#options.limits.maxQueuedCalls || this.#socket.writableNeedDrain
+    );
+  }
+
   #pause(): void {
     if (this.#paused) return;
     this.#paused = true;
     this.#socket.pause();
+    if (this.#socket.writableNeedDrain) this.#waitForDrain();
+  }
+
+  #waitForDrain(): void {
+    if (this.#drainAwaited) return;
+    this.#drainAwaited = true;
+    this.#socket.once('drain', () => {
+      this.#drainAwaited = false;
+      this.#resumeIfRoom();
+      this.#pump();
+    });
   }
 
   #resumeIfRoom(): void {
     if (!this.#paused || this.#queue.size > this.#options.limits.maxQueuedCalls / 2) return;
+    if (this.#socket.writableNeedDrain) {
+      this.#waitForDrain();
+      return;
+    }
     this.#paused = false;
     // The frame in progress gets its full time again: the wait was this side's.
     if (this.#frameStartedAt !== undefined) this.#frameStartedAt = performance.now();
@@ -293,11 +332,17 @@ export class WorkerConnection {
             error: toWire(new PrecedingCallFailedError()),
             failures: this.#queue.failures,
           });
+        } else if (this.#socket.writableNeedDrain) {
+          // The client is not reading its replies: start nothing more until it does.
+          this.#queue.unshift(item);
+          this.#pause();
+          this.#waitForDrain();
+          return;
         } else {
           const now = Date.now();
           if (this.#readAt < 0) {
             this.#readAt = now;
-          } else if (now - this.#readAt > READ_BEFORE_RUN_AFTER_MS) {
+          } else if (now - this.#readAt > READ_BEFORE_RUN_AFTER_MS || now < this.#readAt) {
             this.#queue.unshift(item);
             this.#readFirst();
             return;
@@ -317,13 +362,16 @@ export class WorkerConnection {
    */
   #readFirst(): void {
     this.#readPending = true;
-    setImmediate(() =>
-      setImmediate(() => {
-        this.#readPending = false;
-        this.#readAt = -1;
-        this.#pump();
-      }),
-    );
+    this.#afterPoll(() => {
+      this.#readPending = false;
+      this.#readAt = -1;
+      this.#pump();
+    });
+  }
+
+  /** Runs `fn` once the event loop has polled the socket (see `#readFirst`). */
+  #afterPoll(fn: () => void): void {
+    setImmediate(() => setImmediate(fn));
   }
 
   #runCall(call: Extract<Message, { type: 'call' }>, now: number): void {

@@ -114,10 +114,10 @@ export class WorkerHandle {
     return now - this.#spawnedAt;
   }
 
-  /** The supervisor itself was paused for `gap` ms: that time is not the worker's. */
-  forgive(gap: number, now: number): void {
-    this.#lastSeen = now;
-    this.#spawnedAt += gap;
+  /** The supervisor itself was paused for `ms`: that time is not the worker's. */
+  forgive(ms: number): void {
+    this.#lastSeen += ms;
+    this.#spawnedAt += ms;
   }
 
   #send(message: SupervisorMessage, handle?: Socket): boolean {

@@ -46,8 +46,14 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
         else pendingRetire = message.reason;
         return;
       case 'connection': {
-        if (connection || !handle) {
+        if (connection) {
           (handle as Socket | undefined)?.destroy();
+          return;
+        }
+        if (!handle) {
+          // The socket was gone before it could be handed over: this worker will never
+          // serve, and the supervisor counts it as serving until it exits.
+          finish(0);
           return;
         }
         connection = new WorkerConnection({

@@ -6,7 +6,8 @@ import { cpuTimeMs, eventually, isAlive, startServer } from '../helpers/processe
 import { RawClient } from '../helpers/raw-client.js';
 
 it('does not kill busy healthy workers after the supervisor was paused past hungWorkerTimeout', async () => {
-  await using server = await startServer('echo-worker.ts', { hungWorkerTimeout: 500 });
+  // A pause longer than the timeout, and shorter than three watchdog periods plus a second.
+  await using server = await startServer('echo-worker.ts', { hungWorkerTimeout: 1_000 });
   await using client = await RawClient.connect(server.endpoint);
   const id = client.sendCall('sleep', [3_000]);
   process.kill(server.pid, 'SIGSTOP');
