@@ -26,10 +26,20 @@ const methods = {
 export type SqliteMethods = typeof methods;
 
 export default defineWorker({
-  setup: () => {
+  setup: async () => {
     db = new Database(process.env.SQLITE_PATH ?? join(tmpdir(), 'taskpool-example.sqlite3'));
-    db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
+    // Workers start side by side: the switch to WAL (made once, it persists in the file)
+    // can meet another worker's and fail with SQLITE_BUSY without waiting, so retry it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        db.pragma('journal_mode = WAL');
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || attempt === 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
   },
   checkoutDone: () => {
     if (db.inTransaction) db.exec('ROLLBACK');
