@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidOptionError } from '@taskpool/protocol/runtime';
+import { InvalidOptionError, MAX_TIMER_MS } from '@taskpool/protocol/runtime';
 
 /** Describes a received value for an error message: `"fast" (string)`, `-1 (number)`. */
 export function received(value: unknown): string {
@@ -50,6 +50,15 @@ export function duration(
   if (value === null) return null;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     return invalid(where, option, 'a number of milliseconds above 0, or null for none', value);
+  }
+  // A deadline is waited for with a timer, and Node fires a longer one after 1 ms.
+  if (value > MAX_TIMER_MS) {
+    return invalid(
+      where,
+      option,
+      `at most ${MAX_TIMER_MS} ms (MAX_TIMER_MS, the longest a Node.js timer waits), or null for no limit`,
+      value,
+    );
   }
   return value;
 }

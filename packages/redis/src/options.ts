@@ -190,27 +190,6 @@ export interface ResolvedOptions {
 
 const WHERE = 'createQueue';
 
-/**
- * A deadline (`duration`) that a Node.js timer can wait for: at most MAX_TIMER_MS, since
- * a longer timer fires after 1 ms. Null (none) or the fallback as `duration` gives them.
- */
-export function timerDuration(
-  where: string,
-  option: string,
-  value: unknown,
-  fallback: number | null,
-): number | null {
-  const ms = duration(where, option, value, fallback);
-  if (ms !== null && ms > MAX_TIMER_MS) {
-    return invalid(
-      where,
-      option,
-      `at most ${MAX_TIMER_MS} ms (MAX_TIMER_MS, the longest a Node.js timer waits), or null for no limit`,
-      value,
-    );
-  }
-  return ms;
-}
 const PREFIX = /^[\w.{}-]{1,200}$/;
 
 /** Validates `options` and fills in defaults; throws InvalidOptionError. */
@@ -264,7 +243,7 @@ export function resolveOptions(options: QueueOptions): ResolvedOptions {
     priorities: [...priorities],
     defaultPriority,
     clientId: keyPart(WHERE, 'clientId', options.clientId ?? randomUUID()),
-    timeout: timerDuration(WHERE, 'timeout', options.timeout, 30_000),
+    timeout: duration(WHERE, 'timeout', options.timeout, 30_000),
     resultTtl: integer(WHERE, 'resultTtl', options.resultTtl, {
       min: 1_000,
       fallback: 86_400_000,

@@ -17,10 +17,9 @@ import {
   TimeoutError,
   ValidationError,
 } from '@taskpool/protocol/runtime';
-import { integer, invalid } from './checks.js';
+import { duration, integer, invalid } from './checks.js';
 import type { QueueContext } from './context.js';
 import type { CancelReason, Mode, NewJob, SubmitSide } from './modes/mode.js';
-import { timerDuration } from './options.js';
 import { retryTransient } from './time.js';
 import { type Outcome, parseOutcome } from './wire.js';
 
@@ -138,12 +137,7 @@ export class Submitter {
     if (typeof id !== 'string') invalid('collect', 'id', 'a job id', id);
     const existing = this.#waiting.get(id);
     if (existing) return existing.promise;
-    const timeout = timerDuration(
-      'collect',
-      'timeout',
-      options.timeout,
-      this.#context.options.timeout,
-    );
+    const timeout = duration('collect', 'timeout', options.timeout, this.#context.options.timeout);
     options.signal?.throwIfAborted();
     const waiting = this.#wait(null, timeout, options.signal, id);
     await Promise.race([this.#listen(), waiting.promise.catch(() => {})]);
@@ -169,12 +163,7 @@ export class Submitter {
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       invalid('submit', 'signal', 'an AbortSignal', signal);
     }
-    const timeout = timerDuration(
-      'submit',
-      'timeout',
-      options.timeout,
-      this.#context.options.timeout,
-    );
+    const timeout = duration('submit', 'timeout', options.timeout, this.#context.options.timeout);
     const attempts = integer('submit', 'maxAttempts', options.maxAttempts, {
       min: 1,
       max: mode === 'reliable' ? 1_000 : 1,
