@@ -30,7 +30,6 @@ export class CallContext implements HandlerContext {
   #controller: AbortController | undefined;
   #abortReason: unknown;
   #aborted = false;
-  #expired = false;
   #timer: NodeJS.Timeout | undefined;
   #log: DeferredLog | undefined;
 
@@ -74,16 +73,12 @@ export class CallContext implements HandlerContext {
 
   /** True once the call's deadline has passed (whether or not the signal was read). */
   get expired(): boolean {
-    if (!this.#expired && this.#deadline !== undefined && Date.now() >= this.#deadline) {
-      this.#expired = true;
-    }
-    return this.#expired;
+    return this.#deadline !== undefined && Date.now() >= this.#deadline;
   }
 
   #armDeadline(deadline: number): void {
     const wait = deadline - Date.now();
     if (wait <= 0) {
-      this.#expired = true;
       this.abort(new DOMException('the call deadline passed', 'TimeoutError'));
       return;
     }

@@ -27,7 +27,8 @@ export type CallOutcome =
 /** Receives how a call ended, with its context. */
 export type FinishCall = (outcome: CallOutcome, ctx: CallContext) => void;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** True for a promise (or anything with a `then`): the handler went asynchronous. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -40,6 +41,10 @@ const deadlinePassed = (ran: boolean) =>
     'TIMEOUT',
     ran ? 'the call deadline passed while it ran' : 'the call deadline passed before it ran',
   );
+
+function failed(call: CallMessage, error: unknown): CallOutcome {
+  return { type: 'error', id: call.id, error: toWire(error) };
+}
 
 export class CallRunner {
   readonly #dispatcher: Dispatcher;
@@ -61,7 +66,7 @@ export class CallRunner {
    */
   run(call: CallMessage, ctx: CallContext, finish: FinishCall, now: number): void {
     if (call.deadline !== undefined && now >= call.deadline) {
-      finish({ type: 'error', id: call.id, error: toWire(deadlinePassed(false)) }, ctx);
+      finish(failed(call, deadlinePassed(false)), ctx);
       return;
     }
     const setup = this.#setup;
@@ -72,18 +77,16 @@ export class CallRunner {
     void setup.ensure().then((failure) => {
       if (!failure) {
         // It waited for setup: it may have been cancelled, or run out of time, meanwhile.
-        if (call.deadline !== undefined && Date.now() >= call.deadline) {
-          finish({ type: 'error', id: call.id, error: toWire(deadlinePassed(false)) }, ctx);
-        } else if (ctx.aborted) {
-          finish({ type: 'error', id: call.id, error: toWire(ctx.abortReason) }, ctx);
-        } else {
+        if (ctx.expired) finish(failed(call, deadlinePassed(false)), ctx);
+        else if (ctx.aborted) finish(failed(call, ctx.abortReason), ctx);
+        else {
           this.#invoke(call, ctx, finish);
         }
         return;
       }
       const setupLog = setup.takeLog();
       if (setupLog) ctx.log.merge(setupLog.toJSON());
-      finish({ type: 'error', id: call.id, error: toWire(failure) }, ctx);
+      finish(failed(call, failure), ctx);
     });
   }
 
@@ -111,15 +114,11 @@ export class CallRunner {
       const checked = this.#dispatcher.checkResult(call.method, value);
       return { type: 'result', id: call.id, value: checked === undefined ? null : checked };
     } catch (error) {
-      return { type: 'error', id: call.id, error: toWire(error) };
+      return failed(call, error);
     }
   }
 
   #failure(call: CallMessage, ctx: CallContext, error: unknown): CallOutcome {
-    return {
-      type: 'error',
-      id: call.id,
-      error: toWire(ctx.expired ? deadlinePassed(true) : error),
-    };
+    return failed(call, ctx.expired ? deadlinePassed(true) : error);
   }
 }

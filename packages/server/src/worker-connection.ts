@@ -26,7 +26,7 @@ import {
 } from '@taskpool/protocol/runtime';
 import { CallContext, runInContext } from './call-context.js';
 import { CallQueue } from './call-queue.js';
-import type { CallOutcome, CallRunner } from './call-runner.js';
+import { type CallOutcome, type CallRunner, isThenable } from './call-runner.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { WorkerLimits } from './ipc.js';
 import type { WorkerDefinition } from './worker-definition.js';
@@ -68,14 +68,6 @@ const ABANDONED_CALL_GRACE_MS = 1_000;
  * handler that blocked the event loop kept it from being read).
  */
 const READ_BEFORE_RUN_AFTER_MS = 1;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 export class WorkerConnection {
   readonly #options: WorkerConnectionOptions;
