@@ -147,24 +147,20 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
     method: string,
     args: readonly unknown[],
     callOptions: OneShotOptions,
-    wait: CheckoutOptions,
   ): Promise<unknown> => {
-    const co = await checkout(wait);
-    let value: unknown;
+    const { signal, timeout } = callOptions;
+    const co = await checkout({
+      ...(signal ? { signal } : {}),
+      ...(timeout !== undefined ? { timeout } : {}),
+    });
     try {
-      value = await co.call(method, args, callOptions);
-    } catch (error) {
-      if (callOptions.signal?.aborted) {
-        // Rejects at once; the release waits for the worker's answer to the cancel (or
-        // cancelGrace) in the background. It never rejects.
-        void co.release();
-      } else {
-        await co.release();
-      }
-      throw error;
+      return await co.call(method, args, callOptions);
+    } finally {
+      const released = co.release();
+      // Aborted, it rejects at once: the release waits for the worker's answer to the
+      // cancel (or cancelGrace) in the background. A release never rejects.
+      if (!signal?.aborted) await released;
     }
-    await co.release();
-    return value;
   };
 
   const close = ({ timeout = 10_000 }: { timeout?: number } = {}): Promise<void> => {
@@ -195,14 +191,8 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
 
   return {
     checkout,
-    call: (method, args, callOptions = {}) => {
-      const { signal, timeout } = callOptions;
-      const wait: CheckoutOptions = {
-        ...(signal ? { signal } : {}),
-        ...(timeout !== undefined ? { timeout } : {}),
-      };
-      return oneShot(method, args as readonly unknown[], callOptions, wait) as Promise<never>;
-    },
+    call: (method, args, callOptions = {}) =>
+      oneShot(method, args as readonly unknown[], callOptions) as Promise<never>,
     withCheckout,
     stats: () => ({ ...pool.stats(), checkouts: held.size }),
     close,
