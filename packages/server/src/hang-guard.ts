@@ -4,8 +4,8 @@
  * memory on a timer; a small thread, which a blocked event loop cannot stop, SIGKILLs the
  * process when the counter has not moved for `timeout` ms of its own monotonic clock. A
  * check that comes much later than asked means the whole process was paused (SIGSTOP, a
- * suspended VM): the wait starts over instead of killing. It judges only once armed (when
- * the worker is ready): `setup` is bounded by `setupTimeout` instead.
+ * suspended VM): that time is not counted as blocked. It judges only once armed (when the
+ * worker is ready): `setup` is bounded by `setupTimeout` instead.
  *
  * @module
  */

@@ -2,8 +2,8 @@
  * The supervisor's watchdog: pings ready workers and reports one whose event loop has not
  * answered for `hungWorkerTimeout`, and one still starting past its start limit. It
  * measures with a monotonic clock, and a tick that comes much later than asked means the
- * supervisor itself was paused (SIGSTOP, a laptop asleep, a paused VM): that time is not
- * the workers', so they get a fresh wait instead of being killed on resume.
+ * supervisor itself was paused (SIGSTOP, a laptop asleep, a paused VM): the time past
+ * one period is not counted against the workers, so they are not killed on resume.
  *
  * @module
  */
