@@ -30,9 +30,13 @@ import { WorkerHandle, type WorkerState } from './worker-handle.js';
 
 /** Counts of the supervisor's workers and waiting connections. */
 export interface ServerStats {
+  /** Workers loading their code and running `setup` (not those asked to stop). */
   starting: number;
+  /** Ready workers waiting for a connection (not those asked to stop). */
   spares: number;
+  /** Workers serving a connection, retiring ones included. */
   serving: number;
+  /** Accepted connections waiting in the room for a worker. */
   waitingConnections: number;
   /** Workers spawned since start. */
   spawned: number;
