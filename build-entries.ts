@@ -5,7 +5,8 @@
 export const PACKAGE_ENTRIES: Record<string, Record<string, string>> = {
   protocol: {
     index: 'packages/protocol/src/index.ts',
-    runtime: 'packages/protocol/src/runtime.ts',
+    internal: 'packages/protocol/src/internal.ts',
+    schemas: 'packages/protocol/src/schemas.ts',
   },
   client: { index: 'packages/client/src/index.ts' },
   redis: { index: 'packages/redis/src/index.ts' },

@@ -1,10 +1,13 @@
 import { defineConfig, type Options } from 'tsup';
 import { PACKAGE_ENTRIES } from './build-entries.js';
 
+/** Entry names that are libraries (imported, with declarations), not programs. */
+const LIBRARY_ENTRIES = new Set(['index', 'internal', 'schemas']);
+
 /** The entries that are libraries (declarations are made for them), not programs. */
 function libraryEntries(entry: Record<string, string>): false | { entry: Record<string, string> } {
   const libraries = Object.fromEntries(
-    Object.entries(entry).filter(([name]) => name === 'index' || name === 'runtime'),
+    Object.entries(entry).filter(([name]) => LIBRARY_ENTRIES.has(name)),
   );
   return Object.keys(libraries).length === 0 ? false : { entry: libraries };
 }

@@ -9,7 +9,8 @@ export default defineConfig({
     // Exact matches: a bare '@taskpool/protocol' key would also rewrite its subpaths.
     alias: [
       { find: /^@taskpool\/protocol$/, replacement: source('protocol') },
-      { find: /^@taskpool\/protocol\/runtime$/, replacement: source('protocol', 'runtime') },
+      { find: /^@taskpool\/protocol\/internal$/, replacement: source('protocol', 'internal') },
+      { find: /^@taskpool\/protocol\/schemas$/, replacement: source('protocol', 'schemas') },
       { find: /^@taskpool\/server$/, replacement: source('server') },
       { find: /^@taskpool\/client$/, replacement: source('client') },
       { find: /^@taskpool\/redis$/, replacement: source('redis') },

@@ -2,7 +2,7 @@
  * codec: frames/s for encode+decode of a ~100-byte call message, next to bare
  * JSON.stringify + JSON.parse of the same object (the floor any JSON codec pays).
  */
-import { encodeFrame, FrameBatch, FrameDecoder, parseMessage } from '@taskpool/protocol';
+import { encodeFrame, FrameBatch, FrameDecoder, parseMessage } from '@taskpool/protocol/internal';
 
 const message = {
   type: 'call',

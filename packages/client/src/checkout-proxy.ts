@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type HelloMessage, UnknownMethodError } from '@taskpool/protocol/runtime';
+import { UnknownMethodError } from '@taskpool/protocol';
+import type { HelloMessage } from '@taskpool/protocol/internal';
 import type { CheckoutCore } from './checkout.js';
 import type { RemoteMethods, UntypedMethods } from './method-types.js';
 import type { CallOptions } from './options.js';

@@ -11,25 +11,27 @@
 import {
   CheckoutReleasedError,
   type DeferredLog,
-  type ErrorMessage,
   epochSeconds,
   FatalError,
-  findNonJson,
-  fromWire,
-  type HelloMessage,
   type Interface,
-  isJsonValue,
   isTaskpoolError,
   LeaseExpiredError,
   type LogRecord,
   type LogTimer,
-  type ResultMessage,
   type TaskpoolError,
   TimeoutError,
   UnknownMethodError,
   ValidationError,
   WorkerLostError,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
+import {
+  type ErrorMessage,
+  findNonJson,
+  fromWire,
+  type HelloMessage,
+  isJsonValue,
+  type ResultMessage,
+} from '@taskpool/protocol/internal';
 import type { Connection, ConnectionOwner, PendingCall } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';

@@ -11,7 +11,7 @@ import {
   type Interface,
   type InterfaceSchema,
   parseEndpoint,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
 import { CheckoutCore } from './checkout.js';
 import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
 import { Connection } from './connection.js';

@@ -8,22 +8,24 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import {
-  type CallMessage,
   type Endpoint,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type TaskpoolError,
+  TimeoutError,
+  WorkerLostError,
+} from '@taskpool/protocol';
+import {
+  type CallMessage,
   type ErrorMessage,
   FrameDecoder,
   FrameWriter,
   fromWire,
   type HelloMessage,
   type Message,
-  PROTOCOL_VERSION,
-  ProtocolError,
   parseMessage,
   type ResultMessage,
-  type TaskpoolError,
-  TimeoutError,
-  WorkerLostError,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol/internal';
 import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 
 /** A call waiting for its reply. */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { MAX_TIMER_MS } from '@taskpool/protocol/runtime';
+import { MAX_TIMER_MS } from '@taskpool/protocol';
 
 /** What the queue needs of a call. */
 export interface Deadline {

@@ -8,7 +8,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isTaskpoolError } from '@taskpool/protocol/runtime';
+import { isTaskpoolError } from '@taskpool/protocol';
 
 /** Options of {@link errorScope}. */
 export interface ErrorScopeOptions {

@@ -25,7 +25,7 @@ export {
   UnknownMethodError,
   ValidationError,
   WorkerLostError,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
 export type { Checkout, CheckoutBase } from './checkout-proxy.js';
 export { type Client, createClient, type OneShotOptions } from './client.js';
 export { CHANNELS } from './diagnostics.js';

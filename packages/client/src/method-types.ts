@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { HandlerContext } from '@taskpool/protocol/runtime';
+import type { HandlerContext } from '@taskpool/protocol';
 
 /** Any method name, any arguments, an unknown result: a client without types. */
 export type UntypedMethods = Record<string, (...args: unknown[]) => Promise<unknown>>;

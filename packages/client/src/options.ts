@@ -10,8 +10,8 @@ import {
   type Interface,
   type InterfaceSchema,
   MAX_TIMER_MS,
-  parseOptions,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
+import { parseOptions } from '@taskpool/protocol/internal';
 import { z } from 'zod';
 
 /** Options of {@link createClient}. */

@@ -17,7 +17,7 @@ import {
   QueueFullError,
   type TaskpoolError,
   TimeoutError,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
 import { timerDelay } from './deadline-queue.js';
 import { channels, debug } from './diagnostics.js';
 import type { ResolvedClientOptions } from './options.js';

@@ -1,7 +1,7 @@
 // The pool's rules with in-memory connections (no processes): waiting checkouts are served
 // first come first served, a destroyed worker is counted lost and replaced, maxCheckouts
 // and idleTimeout close workers on purpose (retired).
-import { type Endpoint, type TaskpoolError, WorkerLostError } from '@taskpool/protocol/runtime';
+import { type Endpoint, type TaskpoolError, WorkerLostError } from '@taskpool/protocol';
 import { expect, it } from 'vitest';
 import { Pool, type PoolConnection, type PoolEvents, type PoolOptions } from '../src/pool.js';
 import { eventually } from './helpers/harness.js';

@@ -1,4 +1,5 @@
-import { DeferredLog, LOG_LEVELS, logRecordSchema } from '@taskpool/protocol';
+import { DeferredLog, LOG_LEVELS } from '@taskpool/protocol';
+import { logRecordSchema } from '@taskpool/protocol/schemas';
 import { describe, expect, it } from 'vitest';
 
 describe('DeferredLog', () => {

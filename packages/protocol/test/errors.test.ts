@@ -6,7 +6,6 @@ import {
   ERROR_CODES,
   type ErrorCode,
   FatalError,
-  fromWire,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,
@@ -19,11 +18,11 @@ import {
   SetupError,
   TaskpoolError,
   TimeoutError,
-  toWire,
   UnknownMethodError,
   ValidationError,
   WorkerLostError,
 } from '@taskpool/protocol';
+import { fromWire, toWire } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
 
 type Scenario = [ErrorCode, () => TaskpoolError, new (...args: never[]) => TaskpoolError, RegExp];

@@ -1,4 +1,5 @@
-import { encodeFrame, encodeFrames, FrameDecoder, ProtocolError } from '@taskpool/protocol';
+import { ProtocolError } from '@taskpool/protocol';
+import { encodeFrame, encodeFrames, FrameDecoder } from '@taskpool/protocol/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -1,4 +1,5 @@
-import { FrameDecoder, FrameWriter, type Message, ProtocolError } from '@taskpool/protocol';
+import { ProtocolError } from '@taskpool/protocol';
+import { FrameDecoder, FrameWriter, type Message } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
 
 /** Lets the writer's flush run (it comes after every promise job of this turn). */

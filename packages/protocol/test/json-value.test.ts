@@ -1,4 +1,4 @@
-import { findNonJson, isJsonValue, MAX_JSON_DEPTH } from '@taskpool/protocol';
+import { findNonJson, isJsonValue, MAX_JSON_DEPTH } from '@taskpool/protocol/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -1,11 +1,6 @@
-import {
-  encodeFrame,
-  FrameDecoder,
-  type Message,
-  messageSchema,
-  ProtocolError,
-  parseMessage,
-} from '@taskpool/protocol';
+import { ProtocolError } from '@taskpool/protocol';
+import { encodeFrame, FrameDecoder, type Message, parseMessage } from '@taskpool/protocol/internal';
+import { messageSchema } from '@taskpool/protocol/schemas';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ValidationError } from '@taskpool/protocol/runtime';
+import { ValidationError } from '@taskpool/protocol';
 import { invalid } from './checks.js';
 import type { Queue } from './queue.js';
 import type { Worker, WorkOptions } from './worker.js';

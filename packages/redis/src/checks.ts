@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidOptionError, MAX_TIMER_MS } from '@taskpool/protocol/runtime';
+import { InvalidOptionError, MAX_TIMER_MS } from '@taskpool/protocol';
 
 /** Describes a received value for an error message: `"fast" (string)`, `-1 (number)`. */
 export function received(value: unknown): string {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { WireError } from '@taskpool/protocol/runtime';
+import type { WireError } from '@taskpool/protocol/internal';
 import type { QueueContext } from './context.js';
 import { isWireError, type Outcome, parseOutcome } from './wire.js';
 

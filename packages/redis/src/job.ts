@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { findNonJson, TimeoutError, ValidationError } from '@taskpool/protocol/runtime';
+import { TimeoutError, ValidationError } from '@taskpool/protocol';
+import { findNonJson } from '@taskpool/protocol/internal';
 import type { Claimed } from './modes/mode.js';
 
 /** Options of {@link Job.fail}. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { MAX_TIMER_MS } from '@taskpool/protocol/runtime';
+import { MAX_TIMER_MS } from '@taskpool/protocol';
 import type { Redis, RedisOptions } from 'ioredis';
 import { duration, integer, invalid, keyPart } from './checks.js';
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ClosedError, InvalidOptionError, TimeoutError } from '@taskpool/protocol/runtime';
+import { ClosedError, InvalidOptionError, TimeoutError } from '@taskpool/protocol';
 import { integer, invalid } from './checks.js';
 import { QueueContext } from './context.js';
 import { type JobRecord, readJobRecord } from './job-record.js';

@@ -10,13 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import {
   ClosedError,
-  findNonJson,
-  fromWire,
   InvalidOptionError,
   JobFailedError,
   TimeoutError,
   ValidationError,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
+import { findNonJson, fromWire } from '@taskpool/protocol/internal';
 import { duration, integer, invalid } from './checks.js';
 import type { QueueContext } from './context.js';
 import type { CancelReason, Mode, NewJob, SubmitSide } from './modes/mode.js';

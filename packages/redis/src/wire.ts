@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { WireError } from '@taskpool/protocol/runtime';
+import type { WireError } from '@taskpool/protocol/internal';
 import type { CancelReason } from './modes/mode.js';
 
 /** A job's final outcome. */

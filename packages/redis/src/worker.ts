@@ -8,13 +8,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import {
-  ClosedError,
-  TimeoutError,
-  toWire,
-  ValidationError,
-  WorkerLostError,
-} from '@taskpool/protocol/runtime';
+import { ClosedError, TimeoutError, ValidationError, WorkerLostError } from '@taskpool/protocol';
+import { toWire } from '@taskpool/protocol/internal';
 import { backoffDelay } from './backoff.js';
 import type { QueueContext } from './context.js';
 import { type Job, type Settlement, WorkerJob } from './job.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DeferredLog, type HandlerContext, MAX_TIMER_MS } from '@taskpool/protocol/runtime';
+import { DeferredLog, type HandlerContext, MAX_TIMER_MS } from '@taskpool/protocol';
 
 const storage = new AsyncLocalStorage<HandlerContext>();
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { CallMessage, DoneMessage } from '@taskpool/protocol/runtime';
+import type { CallMessage, DoneMessage } from '@taskpool/protocol/internal';
 
 /** Something a worker runs in turn. */
 export type QueuedItem = CallMessage | DoneMessage;

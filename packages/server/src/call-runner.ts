@@ -7,14 +7,13 @@
  *
  * @module
  */
+import { type DeferredLog, TaskpoolError } from '@taskpool/protocol';
 import {
   type CallMessage,
-  type DeferredLog,
   type ErrorMessage,
   type ResultMessage,
-  TaskpoolError,
   toWire,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol/internal';
 import { type CallContext, runInContext } from './call-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { SetupRunner } from './setup-runner.js';

@@ -6,13 +6,13 @@
  * @module
  */
 import {
-  findNonJson,
   type HandlerContext,
   type Interface,
   isImplementation,
   UnknownMethodError,
   ValidationError,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
+import { findNonJson } from '@taskpool/protocol/internal';
 import type { ServerInterface } from './worker-definition.js';
 
 /** Runs one call: returns the result (or a promise of it), or throws. */

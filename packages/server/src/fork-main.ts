@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { formatEndpoint } from '@taskpool/protocol/runtime';
+import { formatEndpoint } from '@taskpool/protocol';
 import type { ForkedServerMessage } from './fork-task-server.js';
 import type { ServerOptions } from './options.js';
 import { createServer } from './server.js';

@@ -14,7 +14,7 @@ import {
   formatEndpoint,
   parseEndpoint,
   TimeoutError,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
 import type { ServerOptions } from './options.js';
 
 /** Options of {@link forkTaskServer}: the server's options, with the worker code as a module. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-export type { HandlerContext } from '@taskpool/protocol/runtime';
+export type { HandlerContext } from '@taskpool/protocol';
 export { currentContext } from './call-context.js';
 export {
   type ForkedServer,

@@ -8,7 +8,7 @@
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
-import { type Endpoint, InvalidOptionError } from '@taskpool/protocol/runtime';
+import { type Endpoint, InvalidOptionError } from '@taskpool/protocol';
 
 function isAnswering(path: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -7,9 +7,9 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   type EndpointInput,
   InvalidOptionError,
-  invalidOption,
   MAX_TIMER_MS,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
+import { invalidOption } from '@taskpool/protocol/internal';
 import type { WorkerDefinition } from './worker-definition.js';
 
 /** Options of {@link createServer}. */

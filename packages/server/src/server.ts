@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Endpoint, formatEndpoint, parseEndpoint } from '@taskpool/protocol/runtime';
+import { type Endpoint, formatEndpoint, parseEndpoint } from '@taskpool/protocol';
 import { workerConfig } from './ipc.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { type CloseOptions, type ServerStats, Supervisor } from './supervisor.js';

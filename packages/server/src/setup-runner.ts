@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { DeferredLog, SetupError } from '@taskpool/protocol/runtime';
+import { DeferredLog, SetupError } from '@taskpool/protocol';
 import type { WorkerDefinition } from './worker-definition.js';
 
 export class SetupRunner {

@@ -13,12 +13,12 @@ import { fileURLToPath } from 'node:url';
 import {
   ClosedError,
   type Endpoint,
-  FRAME_HEADER_BYTES,
   formatEndpoint,
   InvalidOptionError,
   parseEndpoint,
   ServerBusyError,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol';
+import { FRAME_HEADER_BYTES } from '@taskpool/protocol/internal';
 import type { WorkerConfig } from './ipc.js';
 import { openListener } from './listener.js';
 import type { ResolvedServerOptions } from './options.js';

@@ -8,7 +8,8 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { encodeFrame, type TaskpoolError, toWire } from '@taskpool/protocol/runtime';
+import type { TaskpoolError } from '@taskpool/protocol';
+import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 
 interface Waiting {
   socket: Socket;

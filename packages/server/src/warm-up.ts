@@ -11,7 +11,7 @@
  * @module
  */
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { FrameDecoder, FrameWriter } from '@taskpool/protocol/runtime';
+import { FrameDecoder, FrameWriter } from '@taskpool/protocol/internal';
 
 /** Resolves once a frame has gone each way, or after 1 s; never rejects. */
 export function warmUpConnectionPath(): Promise<void> {

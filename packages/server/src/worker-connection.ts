@@ -10,20 +10,22 @@
 import type { Socket } from 'node:net';
 import {
   CancelledError,
+  PROTOCOL_VERSION,
+  PrecedingCallFailedError,
+  ProtocolError,
+  ValidationError,
+  WorkerLostError,
+} from '@taskpool/protocol';
+import {
   type ErrorMessage,
   FrameDecoder,
   FrameWriter,
   type HelloMessage,
   type Message,
-  PROTOCOL_VERSION,
-  PrecedingCallFailedError,
-  ProtocolError,
   parseMessage,
   type ResultMessage,
   toWire,
-  ValidationError,
-  WorkerLostError,
-} from '@taskpool/protocol/runtime';
+} from '@taskpool/protocol/internal';
 import { CallContext, runInContext } from './call-context.js';
 import { CallQueue } from './call-queue.js';
 import { type CallOutcome, type CallRunner, isThenable } from './call-runner.js';

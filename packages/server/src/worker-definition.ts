@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { AnyImplementation, HandlerContext } from '@taskpool/protocol/runtime';
+import type { AnyImplementation, HandlerContext } from '@taskpool/protocol';
 
 /** A record of handlers: each receives its arguments, then the call context. */
 export type HandlerRecord = Record<string, (...args: never[]) => unknown>;

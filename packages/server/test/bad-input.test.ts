@@ -1,4 +1,4 @@
-import { encodeFrame } from '@taskpool/protocol';
+import { encodeFrame } from '@taskpool/protocol/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { startServer } from './helpers/processes.js';

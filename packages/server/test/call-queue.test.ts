@@ -1,5 +1,5 @@
 /** The worker's call queue on its own: order, cancel, `done`, and the failure gate. */
-import type { CallMessage } from '@taskpool/protocol';
+import type { CallMessage } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
 import { CallQueue } from '../src/call-queue.js';
 

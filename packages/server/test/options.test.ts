@@ -3,12 +3,8 @@
  * should not load zod for it). This holds the hand-written checks to the zod schema they
  * replaced: same verdicts, same messages, same resolved options.
  */
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  InvalidOptionError,
-  MAX_TIMER_MS,
-  parseOptions,
-} from '@taskpool/protocol';
+import { DEFAULT_MAX_FRAME_BYTES, InvalidOptionError, MAX_TIMER_MS } from '@taskpool/protocol';
+import { parseOptions } from '@taskpool/protocol/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatEndpoint } from '@taskpool/protocol/runtime';
+import { formatEndpoint } from '@taskpool/protocol';
 import { createServer } from '@taskpool/server';
 import { integerOption, UsageError } from '../usage.js';
 

@@ -2,7 +2,7 @@
 // once. Every timer option is bounded by MAX_TIMER_MS (2^31 - 1; null is no limit) and a
 // larger one is refused with INVALID_OPTION; a delay above the max is clamped to it.
 import { createClient } from '@taskpool/client';
-import { MAX_TIMER_MS } from '@taskpool/protocol/runtime';
+import { MAX_TIMER_MS } from '@taskpool/protocol';
 import { createQueue } from '@taskpool/redis';
 import { describe, expect, it } from 'vitest';
 import { timerDelay } from '../../src/deadline-queue.js';

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { WireError } from '@taskpool/protocol/runtime';
+import type { WireError } from '@taskpool/protocol/internal';
 import type { QueueContext } from '../context.js';
 import type { Outcome } from '../wire.js';
 

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { toWire, WorkerLostError } from '@taskpool/protocol/runtime';
+import { WorkerLostError } from '@taskpool/protocol';
+import { toWire } from '@taskpool/protocol/internal';
 import { BlockingConnection } from '../blocking.js';
 import { onReconnect } from '../connection.js';
 import type { QueueContext } from '../context.js';

@@ -51,7 +51,7 @@ function bundle(): Promise<string> {
         js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
       alias: {
-        '@taskpool/protocol/runtime': source('../../../protocol/src/runtime.ts'),
+        '@taskpool/protocol/internal': source('../../../protocol/src/internal.ts'),
         '@taskpool/protocol': source('../../../protocol/src/index.ts'),
         '@taskpool/redis': source('../../src/index.ts'),
       },

@@ -3,6 +3,7 @@
  * read replies by id. It checks nothing on its own; the tests do.
  */
 import { connect, type Socket } from 'node:net';
+import { parseEndpoint } from '@taskpool/protocol';
 import {
   type CallMessage,
   type ErrorMessage,
@@ -10,10 +11,9 @@ import {
   FrameWriter,
   type HelloMessage,
   type Message,
-  parseEndpoint,
   parseMessage,
   type ResultMessage,
-} from '@taskpool/protocol';
+} from '@taskpool/protocol/internal';
 
 type Reply = ResultMessage | ErrorMessage;
 

@@ -1,0 +1,27 @@
+/**
+ * `@taskpool/protocol/internal`: the plumbing the taskpool packages share: framing, the
+ * parse gate, the wire form of errors, JSON checks and option checks. It is published for
+ * them, follows their versions and is not part of the public API; users import
+ * `@taskpool/protocol`.
+ *
+ * @module
+ */
+export { fromWire, toWire, type WireError } from './errors.js';
+export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
+export { encodeFrame, encodeFrames, FrameBatch } from './frame-encoder.js';
+export { type FrameSink, FrameWriter } from './frame-writer.js';
+export { findNonJson, isJsonValue, MAX_JSON_DEPTH } from './json-value.js';
+export { FRAME_HEADER_BYTES } from './limits.js';
+export type {
+  CallMessage,
+  CancelMessage,
+  DoneMessage,
+  ErrorMessage,
+  HelloMessage,
+  Message,
+  MessageType,
+  ResultMessage,
+  RetireMessage,
+} from './messages.js';
+export { invalidOption, parseOptions } from './options.js';
+export { parseMessage } from './parse-message.js';
