@@ -43,6 +43,14 @@ export const ERROR_CODES = {
   QUEUE_FULL: { fatal: false, summary: 'too many checkouts are waiting' },
   /** The server refused the connection because `maxWorkers` workers are busy. */
   SERVER_BUSY: { fatal: true, summary: 'the server has no worker to spare' },
+  /**
+   * The server cannot start workers: their code fails to load (a missing module, an error
+   * at import, no default export). The message and `cause` carry the load error.
+   */
+  WORKER_START_FAILED: {
+    fatal: true,
+    summary: 'the server cannot start a worker because its code fails to load',
+  },
   /** A call was made on a checkout after it was released. */
   CHECKOUT_RELEASED: { fatal: false, summary: 'the checkout was already released' },
   /** The client, server or queue was closed or destroyed. */

@@ -180,6 +180,14 @@ export class ServerBusyError extends TaskpoolError {
   }
 }
 
+/** The server's workers cannot start: their code fails to load. */
+export class WorkerStartFailedError extends TaskpoolError {
+  constructor(message: string, options?: TaskpoolErrorOptions) {
+    super('WORKER_START_FAILED', message, options);
+    this.name = 'WorkerStartFailedError';
+  }
+}
+
 /** A call on a checkout that was already released. */
 export class CheckoutReleasedError extends TaskpoolError {
   constructor(options?: TaskpoolErrorOptions) {
@@ -300,6 +308,7 @@ const WIRE_CLASSES: Partial<Record<ErrorCode, { prototype: TaskpoolError }>> = {
   LEASE_EXPIRED: LeaseExpiredError,
   QUEUE_FULL: QueueFullError,
   SERVER_BUSY: ServerBusyError,
+  WORKER_START_FAILED: WorkerStartFailedError,
   CHECKOUT_RELEASED: CheckoutReleasedError,
   CLOSED: ClosedError,
   INVALID_OPTION: InvalidOptionError,

@@ -50,6 +50,7 @@ export {
   UnknownMethodError,
   ValidationError,
   WorkerLostError,
+  WorkerStartFailedError,
 } from './errors.js';
 export type { HandlerContext } from './handler-context.js';
 export {

@@ -21,6 +21,7 @@ import {
   UnknownMethodError,
   ValidationError,
   WorkerLostError,
+  WorkerStartFailedError,
 } from '@taskpool/protocol';
 import { fromWire, toWire } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +64,12 @@ const scenarios: Scenario[] = [
   ['LEASE_EXPIRED', () => new LeaseExpiredError(1500), LeaseExpiredError, /1.5 seconds/],
   ['QUEUE_FULL', () => new QueueFullError(10), QueueFullError, /maxQueue 10/],
   ['SERVER_BUSY', () => new ServerBusyError('full'), ServerBusyError, /full/],
+  [
+    'WORKER_START_FAILED',
+    () => new WorkerStartFailedError('cannot load ./worker.js'),
+    WorkerStartFailedError,
+    /cannot load/,
+  ],
   ['CHECKOUT_RELEASED', () => new CheckoutReleasedError(), CheckoutReleasedError, /released/],
   ['CLOSED', () => new ClosedError('client'), ClosedError, /client is closed/],
   ['INVALID_OPTION', () => new InvalidOptionError('bad option'), InvalidOptionError, /bad option/],
