@@ -19,7 +19,7 @@ import { median, quantile, spread } from './stats.js';
 import type { RunningSystem, System } from './systems/system.js';
 import { bcryptCost, type WorkloadName, type WorkloadParams } from './workloads.js';
 
-export interface RunContext {
+interface RunContext {
   socketDir: string;
   /** 0-based repetition, to alternate orders inside a child (bcrypt's 2 and 1 workers). */
   rep: number;

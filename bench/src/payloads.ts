@@ -24,7 +24,7 @@ export function smallPayload(id: number): SmallPayload {
 }
 
 /** 10,000 characters, not one repeated letter, so a truncation shows. */
-export const tenThousand = Array.from({ length: 10_000 }, (_, i) =>
+const tenThousand = Array.from({ length: 10_000 }, (_, i) =>
   String.fromCharCode(97 + ((i * 7) % 26)),
 ).join('');
 

@@ -14,7 +14,7 @@ export interface Run {
   outcome: JobOutcome;
 }
 
-export interface Row {
+interface Row {
   system: string;
   /** Every observation of the primary figure, over all repetitions. */
   samples: number[];

@@ -28,7 +28,7 @@ const running = new Set<number>();
  * empty environment and never pay it, so keeping it would time the environment, not the
  * pools.
  */
-export const childEnv = Object.fromEntries(
+const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(([name]) => name !== 'NODE_EXTRA_CA_CERTS'),
 );
 

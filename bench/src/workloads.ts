@@ -29,7 +29,7 @@ export interface WorkloadParams {
   settleMs?: number;
 }
 
-export interface Extra {
+interface Extra {
   key: string;
   label: string;
   unit: string;

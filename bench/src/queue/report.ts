@@ -23,7 +23,7 @@ export interface FigureRun {
   keysLeft?: number;
 }
 
-export interface QueueRow {
+interface QueueRow {
   system: QueueSystemName;
   /** Jobs/s of every repetition that succeeded. */
   samples: number[];

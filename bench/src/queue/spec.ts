@@ -15,7 +15,7 @@ export const queueSystems: readonly QueueSystemName[] = [
   'taskpool-reliable',
 ];
 
-export type QueueWorkloadName = 'await-c1' | 'await-c32' | 'drain';
+type QueueWorkloadName = 'await-c1' | 'await-c32' | 'drain';
 
 export interface QueueWorkload {
   name: QueueWorkloadName;

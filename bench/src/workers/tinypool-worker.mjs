@@ -8,5 +8,3 @@ export function echo(value) {
 export function hash({ password, salt }) {
   return bcrypt.hashSync(password, salt);
 }
-
-export default echo;
