@@ -8,10 +8,10 @@
 import { z } from 'zod';
 
 /** One log line: seconds since `start`, a level (10 error … 40 debug), then the items. */
-export const logEntrySchema = z.tuple([z.number(), z.number()]).rest(z.unknown());
+const logEntrySchema = z.tuple([z.number(), z.number()]).rest(z.unknown());
 
 /** One timer: its name, and its start and end in seconds since `start`. */
-export const timerEntrySchema = z.union([
+const timerEntrySchema = z.union([
   z.tuple([z.string(), z.number(), z.number()]),
   z.tuple([z.string(), z.number()]),
 ]);
