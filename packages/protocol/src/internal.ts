@@ -6,6 +6,7 @@
  *
  * @module
  */
+export { type BackoffPolicy, backoffDelay } from './backoff.js';
 export { fromWire, toWire, type WireError } from './errors.js';
 export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
 export { encodeFrame, encodeFrames, FrameBatch } from './frame-encoder.js';

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { backoffDelay } from '@taskpool/protocol/internal';
 
 /** Resolves after `ms`, or at once when `signal` aborts (it never rejects). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -63,6 +64,9 @@ export function isTransient(error: unknown): boolean {
   );
 }
 
+/** The pause before retrying a transient failure: 50 ms, doubling, up to 1 s. */
+const TRANSIENT_BACKOFF = { base: 50, cap: 1_000 };
+
 /**
  * Runs `fn` until it succeeds, retrying transient failures with a growing pause, until
  * `signal` aborts; then the last error is thrown.
@@ -73,7 +77,7 @@ export async function retryTransient<T>(fn: () => Promise<T>, signal: AbortSigna
       return await fn();
     } catch (error) {
       if (!isTransient(error) || signal.aborted) throw error;
-      await sleep(Math.min(50 * 2 ** attempt, 1_000), signal);
+      await sleep(backoffDelay(TRANSIENT_BACKOFF, attempt), signal);
       if (signal.aborted) throw error;
     }
   }

@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ClosedError, TimeoutError, ValidationError, WorkerLostError } from '@taskpool/protocol';
-import { toWire } from '@taskpool/protocol/internal';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, toWire } from '@taskpool/protocol/internal';
+import { retryDelay } from './backoff.js';
 import type { QueueContext } from './context.js';
 import { type Job, type Settlement, WorkerJob } from './job.js';
 import type { Claimed, Mode, WorkSide } from './modes/mode.js';
@@ -73,6 +73,8 @@ export interface JobStream<TData = unknown, TResult = unknown>
 
 /** Grace after a stop deadline for handing jobs back and closing. */
 const CLEANUP_MS = 1_000;
+/** The pause after a failed take before the next: 100 ms, doubling, up to 2 s. */
+const TAKE_BACKOFF = { base: 100, cap: 2_000 };
 
 /** The worker behind `jobs()` and `process()`. */
 export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
@@ -161,7 +163,7 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
       } catch (error) {
         if (stopping.aborted) break;
         this.#context.report(error);
-        await sleep(Math.min(100 * 2 ** failures++, 2_000), stopping);
+        await sleep(backoffDelay(TAKE_BACKOFF, failures++), stopping);
         continue;
       }
       for (const job of claimed) this.#admit(job);
@@ -208,7 +210,7 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
       return this.#side.finish(claimed, { id: claimed.id, ok: true, value: settlement.value });
     }
     const error = toWire(settlement.error);
-    const delay = backoffDelay(this.#context.options.backoff, claimed.attempt);
+    const delay = retryDelay(this.#context.options.backoff, claimed.attempt);
     const retry =
       this.#side.retries &&
       settlement.retry &&

@@ -5,9 +5,9 @@
  *
  * @module
  */
+import { type BackoffPolicy, backoffDelay } from '@taskpool/protocol/internal';
 
-const FIRST_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 5_000;
+const START_BACKOFF: BackoffPolicy = { base: 100, cap: 5_000 };
 
 export class SpawnPacer {
   readonly #interval: number;
@@ -24,14 +24,15 @@ export class SpawnPacer {
     return this.#timer !== undefined;
   }
 
+  /** The pause failed starts impose on the next spawn: 0 after a worker started. */
+  get backoff(): number {
+    return this.#failedStarts > 0 ? backoffDelay(START_BACKOFF, this.#failedStarts - 1) : 0;
+  }
+
   /** Runs `spawn` now when it may, else once it may (one at a time). */
   request(spawn: () => void): void {
     if (this.#timer) return;
-    const backoff =
-      this.#failedStarts > 0
-        ? Math.min(FIRST_BACKOFF_MS * 2 ** (this.#failedStarts - 1), MAX_BACKOFF_MS)
-        : 0;
-    const delay = Math.max(this.#lastSpawn + this.#interval - performance.now(), backoff);
+    const delay = Math.max(this.#lastSpawn + this.#interval - performance.now(), this.backoff);
     if (delay <= 0) {
       this.#lastSpawn = performance.now();
       spawn();
