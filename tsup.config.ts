@@ -34,6 +34,20 @@ const packageBuild = (name: string, entry: Record<string, string>): Options => (
   tsconfig: './tsconfig.json',
 });
 
-export default defineConfig(
-  Object.entries(PACKAGE_ENTRIES).map(([name, entry]) => packageBuild(name, entry)),
-);
+/**
+ * The packages to build: all of them, or under `npm pack` (each package's `prepack` runs
+ * tsup from the root) only the one being packed, so packing every package builds each once.
+ */
+function packagesToBuild(): [string, Record<string, string>][] {
+  const all = Object.entries(PACKAGE_ENTRIES);
+  if (process.env.npm_lifecycle_event !== 'prepack') return all;
+  const packing = all.filter(([name]) => `@taskpool/${name}` === process.env.npm_package_name);
+  if (packing.length === 0) {
+    throw new Error(
+      `tsup: prepack of ${process.env.npm_package_name ?? 'an unnamed package'}: expected one of ${all.map(([name]) => `@taskpool/${name}`).join(', ')}`,
+    );
+  }
+  return packing;
+}
+
+export default defineConfig(packagesToBuild().map(([name, entry]) => packageBuild(name, entry)));
