@@ -5,14 +5,20 @@
  * @module
  */
 
+// Every error class, the guard and the code table, as docs/errors.md promises, beside
+// defineInterface and DeferredLog.
 export {
   CancelledError,
   CheckoutReleasedError,
   ClosedError,
   DeferredLog,
   defineInterface,
+  ERROR_CODES,
+  type ErrorCode,
   FatalError,
+  InvalidOptionError,
   isTaskpoolError,
+  JobFailedError,
   LeaseExpiredError,
   PrecedingCallFailedError,
   ProtocolError,
@@ -25,6 +31,7 @@ export {
   UnknownMethodError,
   ValidationError,
   WorkerLostError,
+  WorkerStartFailedError,
 } from '@taskpool/protocol';
 export type { Checkout, CheckoutBase } from './checkout-proxy.js';
 export { type Client, createClient, type OneShotOptions } from './client.js';

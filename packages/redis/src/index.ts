@@ -4,6 +4,31 @@
  *
  * @module
  */
+// Every error class, the guard and the code table, as docs/errors.md promises.
+export {
+  CancelledError,
+  CheckoutReleasedError,
+  ClosedError,
+  ERROR_CODES,
+  type ErrorCode,
+  FatalError,
+  InvalidOptionError,
+  isTaskpoolError,
+  JobFailedError,
+  LeaseExpiredError,
+  PrecedingCallFailedError,
+  ProtocolError,
+  QueueFullError,
+  RemoteError,
+  ServerBusyError,
+  SetupError,
+  TaskpoolError,
+  TimeoutError,
+  UnknownMethodError,
+  ValidationError,
+  WorkerLostError,
+  WorkerStartFailedError,
+} from '@taskpool/protocol';
 export { type CallJob, type CallTarget, type ServeOptions, serveQueue } from './bridge.js';
 export type { FailOptions, Job } from './job.js';
 export type { JobRecord, JobState } from './job-record.js';

@@ -7,6 +7,31 @@
  */
 
 export type { HandlerContext } from '@taskpool/protocol';
+// Every error class, the guard and the code table, as docs/errors.md promises.
+export {
+  CancelledError,
+  CheckoutReleasedError,
+  ClosedError,
+  ERROR_CODES,
+  type ErrorCode,
+  FatalError,
+  InvalidOptionError,
+  isTaskpoolError,
+  JobFailedError,
+  LeaseExpiredError,
+  PrecedingCallFailedError,
+  ProtocolError,
+  QueueFullError,
+  RemoteError,
+  ServerBusyError,
+  SetupError,
+  TaskpoolError,
+  TimeoutError,
+  UnknownMethodError,
+  ValidationError,
+  WorkerLostError,
+  WorkerStartFailedError,
+} from '@taskpool/protocol';
 export { currentContext } from './call-context.js';
 export {
   type ForkedServer,
