@@ -1,17 +1,19 @@
 /**
  * The entry of a forked server process: read the options, listen, report back, and close
- * gracefully when the parent says so or goes away.
+ * gracefully when the parent says so or goes away. A failure to start is reported in wire
+ * form, with its cause, so that the parent rejects with the same code, message and stack.
  *
  * @module
  */
 import { formatEndpoint } from '@taskpool/protocol';
+import { toWire } from '@taskpool/protocol/internal';
 import type { ForkedServerMessage } from './fork-task-server.js';
 import type { ServerOptions } from './options.js';
 import { createServer } from './server.js';
 
 const raw = process.env.TASKPOOL_FORKED_SERVER;
 delete process.env.TASKPOOL_FORKED_SERVER;
-const report = (message: ForkedServerMessage) => process.send?.(message);
+let closing = false;
 
 try {
   const options = JSON.parse(raw ?? '{}') as ServerOptions;
@@ -21,7 +23,6 @@ try {
     // Not every platform lets a process rename itself.
   }
   const server = createServer({ ...options, handleSignals: true });
-  let closing = false;
   const close = (timeout?: number) => {
     if (closing) return;
     closing = true;
@@ -32,9 +33,20 @@ try {
   });
   process.on('disconnect', () => close());
   const endpoint = await server.listen();
-  report({ t: 'listening', endpoint: formatEndpoint(endpoint) });
+  process.send?.({
+    t: 'listening',
+    endpoint: formatEndpoint(endpoint),
+  } satisfies ForkedServerMessage);
 } catch (error) {
-  report({ t: 'failed', message: error instanceof Error ? error.message : String(error) });
+  // listen() has already stopped and reaped whatever it started: nothing is left to close.
+  closing = true;
+  const cause = (error as { cause?: unknown } | null)?.cause;
   process.exitCode = 1;
-  process.disconnect?.();
+  const failed: ForkedServerMessage = {
+    t: 'failed',
+    error: toWire(error),
+    ...(cause === undefined ? {} : { cause: toWire(cause) }),
+  };
+  // Disconnects once the report is written: disconnecting at once could drop it.
+  if (process.connected && process.send) process.send(failed, () => process.disconnect());
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { WireError } from '@taskpool/protocol/internal';
 
 /**
  * Supervisor → worker. `connection` comes with the socket handle, and with the bytes the
@@ -16,8 +17,15 @@ export type SupervisorMessage =
   /** Finish the current checkout, tell the client (a `retire` frame), exit when it leaves. */
   | { t: 'retire'; reason: string };
 
-/** Worker → supervisor. */
-export type WorkerMessage = { t: 'ready' } | { t: 'pong' };
+/**
+ * Worker → supervisor. `loaded`: its code is imported and is a worker definition (setup
+ * has not run yet). `start-failed`: its code cannot load; the worker exits next.
+ */
+export type WorkerMessage =
+  | { t: 'loaded' }
+  | { t: 'ready' }
+  | { t: 'pong' }
+  | { t: 'start-failed'; error: WireError };
 
 /** The environment variable that makes a process a worker and carries its configuration. */
 export const WORKER_ENV = 'TASKPOOL_WORKER_CONFIG';

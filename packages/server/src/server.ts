@@ -15,7 +15,9 @@ import { runWorker } from './worker-runtime.js';
 export interface TaskServer extends AsyncDisposable {
   /**
    * Starts listening and spawning spares; resolves with the endpoint (the real port when
-   * listening on TCP port 0). In a worker process it never resolves: the worker serves.
+   * listening on TCP port 0) once a first worker has loaded its code. When the code cannot
+   * load, rejects with `WORKER_START_FAILED` (the load error as `cause`), leaving nothing
+   * running. In a worker process it never resolves: the worker serves.
    */
   listen(): Promise<Endpoint>;
   /** Stops accepting, lets busy workers finish until the deadline, then TERM, then KILL. */
@@ -40,6 +42,9 @@ function workerModeServer(options: ServerOptions): TaskServer | undefined {
     waitingConnections: 0,
     spawned: 0,
     killedHung: 0,
+    startFailures: 0,
+    consecutiveStartFailures: 0,
+    lastStartError: null,
   });
   return {
     endpoint,

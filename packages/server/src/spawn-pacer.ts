@@ -55,6 +55,12 @@ export class SpawnPacer {
     this.#failedStarts = 0;
   }
 
+  /** Drops a scheduled spawn and forgets failed starts (listen() failed: a new one starts afresh). */
+  reset(): void {
+    this.cancel();
+    this.#failedStarts = 0;
+  }
+
   /** Drops a scheduled spawn. */
   cancel(): void {
     clearTimeout(this.#timer);

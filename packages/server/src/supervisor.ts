@@ -17,13 +17,16 @@ import {
   InvalidOptionError,
   parseEndpoint,
   ServerBusyError,
+  type WorkerStartFailedError,
 } from '@taskpool/protocol';
 import { FRAME_HEADER_BYTES } from '@taskpool/protocol/internal';
+import { channels } from './diagnostics.js';
 import type { WorkerConfig } from './ipc.js';
 import { openListener } from './listener.js';
 import type { ResolvedServerOptions } from './options.js';
 import { installSignals } from './signals.js';
 import { SpawnPacer } from './spawn-pacer.js';
+import { cannotLoad, didNotStart, rebuildError } from './start-failure.js';
 import { WaitingRoom } from './waiting-room.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
@@ -42,6 +45,15 @@ export interface ServerStats {
   spawned: number;
   /** Workers killed by the hung-worker watchdog since start. */
   killedHung: number;
+  /**
+   * Workers that exited, or were killed, before they were ready, since start: their code
+   * cannot load, or it crashed or blocked while loading.
+   */
+  startFailures: number;
+  /** Start failures since a worker was last ready: 0 while workers start. */
+  consecutiveStartFailures: number;
+  /** The message of the last start failure's `WORKER_START_FAILED` error, or null. */
+  lastStartError: string | null;
 }
 
 /** Options of `server.close()`. */
@@ -58,6 +70,25 @@ export interface CloseOptions {
 const KILL_GRACE_MS = 1_000;
 /** What a worker may take to load its code, on top of `setupTimeout`, before it is killed. */
 const LOAD_ALLOWANCE_MS = 10_000;
+
+/** A promise with its settle functions, for `listen()` to wait for a first worker's code. */
+interface FirstLoad {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+function firstLoad(): FirstLoad {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Unobserved until listen() has its listener: a failure before then is not unhandled.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
 
 function workerMainScript(): string {
   const here = fileURLToPath(import.meta.url);
@@ -79,6 +110,13 @@ export class Supervisor {
   #generation = 0;
   #spawned = 0;
   #killedHung = 0;
+  #startFailures = 0;
+  #consecutiveStartFailures = 0;
+  #lastStartError: string | null = null;
+  /** The last start failure written to stderr: each kind is written once, not per worker. */
+  #reportedStartError: string | undefined;
+  /** What listen() waits for: a first worker whose code loads, or fails to. */
+  #firstLoad: FirstLoad | undefined;
   #closing: Promise<void> | undefined;
   #exitWaiters: (() => void)[] = [];
   #removeSignals: (() => void) | undefined;
@@ -109,13 +147,8 @@ export class Supervisor {
         );
         worker.stop('hung', 'SIGKILL');
       },
-      onStartTimeout: (worker, age) => {
-        if (worker.stopReason === 'start-timeout') return;
-        process.stderr.write(
-          `taskpool server: killing worker ${worker.id} (pid ${worker.pid}): not ready ${Math.round(age)} ms after it was started (setupTimeout ${setupTimeout} ms)\n`,
-        );
-        worker.stop('start-timeout', 'SIGKILL');
-      },
+      // Reported once it has exited, as a start failure (see #failedStart).
+      onStartTimeout: (worker) => worker.stop('start-timeout', 'SIGKILL'),
     });
   }
 
@@ -146,6 +179,9 @@ export class Supervisor {
       waitingConnections: this.#waiting.size,
       spawned: this.#spawned,
       killedHung: this.#killedHung,
+      startFailures: this.#startFailures,
+      consecutiveStartFailures: this.#consecutiveStartFailures,
+      lastStartError: this.#lastStartError,
     };
   }
 
@@ -157,17 +193,17 @@ export class Supervisor {
 
   async #listen(): Promise<Endpoint> {
     // Spares start while the socket is opened, not after: a worker takes longer to start
-    // than the listener, and the first connection waits for one.
+    // than the listener, and the first connection waits for one. Without spares no worker
+    // starts before the first connection, so there is no first load to wait for.
     this.#started = true;
+    const loading = this.#options.spares > 0 ? firstLoad() : undefined;
+    this.#firstLoad = loading;
     this.#fill();
     let listener: Server;
     try {
       listener = await openListener(this.#endpoint, this.#options.socketMode);
     } catch (error) {
-      this.#started = false;
-      this.#listening = undefined;
-      this.#pacer.cancel();
-      for (const worker of this.#workers) worker.stop('listen-failed');
+      await this.#abandonListen();
       throw error;
     }
     if (this.#closing) {
@@ -180,6 +216,16 @@ export class Supervisor {
       process.stderr.write(`taskpool server: listener error: ${error.message}\n`);
     });
     this.#watchdog.start();
+    if (loading) {
+      // Code that cannot load fails listen() with its error, rather than leaving a server
+      // that looks healthy while its workers crash one after another.
+      try {
+        await loading.promise;
+      } catch (error) {
+        if (!this.#closing) await this.#abandonListen(error as WorkerStartFailedError);
+        throw error;
+      }
+    }
     if (this.#options.handleSignals) {
       this.#removeSignals = installSignals({
         close: () => void this.close(),
@@ -187,6 +233,42 @@ export class Supervisor {
       });
     }
     return this.endpoint;
+  }
+
+  /**
+   * listen() failed: closes the listener and removes its socket file, refuses whoever
+   * connected meanwhile, stops the workers and waits until every one has exited, so that
+   * nothing is left running. listen() may be called again.
+   */
+  async #abandonListen(error?: WorkerStartFailedError): Promise<void> {
+    this.#started = false;
+    this.#listening = undefined;
+    this.#firstLoad = undefined;
+    this.#pacer.reset();
+    this.#watchdog.stop();
+    const listener = this.#listener;
+    this.#listener = undefined;
+    if (listener) this.#closeListener(listener);
+    if (error) this.#waiting.refuseAll(error);
+    this.#waiting.closeAll();
+    for (const worker of this.#workers) worker.stop('listen-failed');
+    if (!(await this.#allExited(KILL_GRACE_MS))) {
+      for (const worker of this.#workers) worker.stop('listen-failed', 'SIGKILL');
+      await this.#allExited(KILL_GRACE_MS * 5);
+    }
+  }
+
+  #closeListener(listener: Server): void {
+    // Not awaited: its callback waits for every connection ever accepted, and handed-off
+    // ones belong to the workers.
+    listener.close();
+    if (this.#endpoint.kind === 'unix') {
+      try {
+        unlinkSync(this.#endpoint.path);
+      } catch {
+        // Already gone: libuv unlinks it on close.
+      }
+    }
   }
 
   /** Replaces every worker with one running fresh code: spares at once, busy ones when idle. */
@@ -214,19 +296,10 @@ export class Supervisor {
   async #close(timeout: number): Promise<void> {
     this.#removeSignals?.();
     this.#pacer.cancel();
+    this.#firstLoad?.reject(new ClosedError('server'));
+    this.#firstLoad = undefined;
     const listener = this.#listener;
-    if (listener) {
-      // Not awaited: its callback waits for every connection ever accepted, and handed-off
-      // ones belong to the workers, which are waited for below.
-      listener.close();
-      if (this.#endpoint.kind === 'unix') {
-        try {
-          unlinkSync(this.#endpoint.path);
-        } catch {
-          // Already gone: libuv unlinks it on close.
-        }
-      }
-    }
+    if (listener) this.#closeListener(listener);
     this.#waiting.closeAll();
     for (const worker of this.#workers) {
       if (worker.state === 'serving') worker.retire('close');
@@ -338,14 +411,33 @@ export class Supervisor {
       execArgv: this.#options.execArgv ?? process.execArgv,
       env: (this.#options.env as NodeJS.ProcessEnv | undefined) ?? process.env,
       generation: this.#generation,
+      onLoaded: () => this.#onLoaded(),
       onReady: (ready) => this.#onReady(ready),
       onExit: (exited, code, signal, previous) => this.#onExit(exited, code, signal, previous),
     });
     this.#workers.add(worker);
   }
 
+  #onLoaded(): void {
+    this.#firstLoad?.resolve();
+    this.#firstLoad = undefined;
+  }
+
   #onReady(worker: WorkerHandle): void {
+    this.#onLoaded();
     this.#pacer.started();
+    if (this.#consecutiveStartFailures > 0) {
+      if (channels.workerStartRecovered.hasSubscribers) {
+        channels.workerStartRecovered.publish({
+          endpoint: formatEndpoint(this.endpoint),
+          workerId: worker.id,
+          pid: worker.pid,
+          failures: this.#consecutiveStartFailures,
+        });
+      }
+      this.#consecutiveStartFailures = 0;
+      this.#reportedStartError = undefined;
+    }
     if (this.#closing) {
       worker.stop('close');
       return;
@@ -374,17 +466,65 @@ export class Supervisor {
     const failedToStart =
       previous === 'starting' &&
       (stopReason === undefined || stopReason === 'start-timeout') &&
-      !(code === 0 && signal === null);
+      (!(code === 0 && signal === null) || worker.loadError !== undefined);
     this.#workers.delete(worker);
-    if (failedToStart) {
-      this.#pacer.failedStart();
-      if (stopReason === undefined) {
-        process.stderr.write(
-          `taskpool server: worker ${worker.id} (pid ${worker.pid}) exited with ${signal ?? `code ${code}`} before it was ready\n`,
-        );
-      }
-    }
+    if (failedToStart) this.#failedStart(worker, code, signal);
     for (const waiter of [...this.#exitWaiters]) waiter();
     this.#fill();
+  }
+
+  /** Where workers get their code: the worker module, or the re-executed entry script. */
+  get #workerCode(): string {
+    const { workerModule } = this.#options;
+    return workerModule === undefined
+      ? (process.argv[1] ?? 'the entry script')
+      : String(workerModule);
+  }
+
+  /**
+   * A worker exited (or was killed) before it was ready. A first one fails listen(); later
+   * ones are counted, published, written to stderr once per kind (the message names no
+   * worker, so a crash loop repeats it), refused to the connections waiting for a worker,
+   * and back off further spawns.
+   */
+  #failedStart(worker: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
+    const { loadError } = worker;
+    const error = loadError
+      ? cannotLoad(this.#workerCode, rebuildError(loadError))
+      : didNotStart(
+          this.#workerCode,
+          worker.stopReason === 'start-timeout'
+            ? `a worker was killed: not ready ${Number(this.#options.setupTimeout) + LOAD_ALLOWANCE_MS} ms after it was started (setupTimeout ${this.#options.setupTimeout} ms, plus ${LOAD_ALLOWANCE_MS} ms to load its code)`
+            : `a worker exited with ${signal ?? `code ${code}`} before it was ready`,
+        );
+    this.#startFailures++;
+    this.#consecutiveStartFailures++;
+    this.#lastStartError = error.message;
+    this.#pacer.failedStart();
+    if (channels.workerStartFailed.hasSubscribers) {
+      channels.workerStartFailed.publish({
+        endpoint: formatEndpoint(this.endpoint),
+        workerId: worker.id,
+        pid: worker.pid,
+        error,
+        consecutiveFailures: this.#consecutiveStartFailures,
+        retryIn: this.#pacer.backoff,
+      });
+    }
+    if (this.#closing) return;
+    const first = this.#firstLoad;
+    if (first) {
+      // listen() rejects with it: the caller has the error, stderr need not.
+      this.#firstLoad = undefined;
+      first.reject(error);
+      return;
+    }
+    if (error.message !== this.#reportedStartError) {
+      this.#reportedStartError = error.message;
+      process.stderr.write(
+        `taskpool server: WORKER_START_FAILED: ${error.message}; retrying with backoff (repeats of this failure are not written)\n`,
+      );
+    }
+    this.#waiting.refuseAll(error);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Accepted connections waiting for a worker, oldest first. Each waits up to
- * `connectionTimeout`, then is refused with `SERVER_BUSY`. The room reads from its
+ * `connectionTimeout`, then is refused with `SERVER_BUSY`; all are refused at once with
+ * `WORKER_START_FAILED` when a worker fails to start. The room reads from its
  * sockets, so that a client that goes away leaves the room at once (a paused socket would
  * never say so); whatever such a client sent is kept and handed to the worker with the
  * socket.
@@ -56,7 +57,10 @@ export class WaitingRoom {
       socket,
       head: [],
       headBytes: 0,
-      timer: setTimeout(() => this.#refuse(waiting), this.#options.timeout),
+      timer: setTimeout(
+        () => this.#refuse(waiting, this.#options.refusal()),
+        this.#options.timeout,
+      ),
     };
     this.#waiting.push(waiting);
     socket.on('data', (chunk: Buffer) => {
@@ -91,6 +95,14 @@ export class WaitingRoom {
     return { socket, head: Buffer.concat(waiting.head) };
   }
 
+  /**
+   * Refuses every waiting connection with `error` (workers cannot start: waiting longer
+   * would only end in a bare timeout).
+   */
+  refuseAll(error: TaskpoolError): void {
+    for (const waiting of [...this.#waiting]) this.#refuse(waiting, error);
+  }
+
   /** Drops every waiting connection (the server is closing). */
   closeAll(): void {
     for (const waiting of this.#waiting.splice(0)) {
@@ -105,9 +117,8 @@ export class WaitingRoom {
     if (index >= 0) this.#waiting.splice(index, 1);
   }
 
-  #refuse(waiting: Waiting): void {
+  #refuse(waiting: Waiting, error: TaskpoolError): void {
     this.#leave(waiting);
-    const error = this.#options.refusal();
     waiting.socket.end(encodeFrame({ type: 'error', id: 0, error: toWire(error) }));
   }
 }

@@ -47,6 +47,23 @@ export function defineWorker<const TDefinition extends WorkerDefinition>(
   return definition;
 }
 
+/** What a module's default export (or its namespace, without one) holds, in words. */
+function describeExport(loaded: Record<string, unknown>): string {
+  if (!('default' in loaded)) {
+    const names = Object.keys(loaded);
+    return names.length === 0
+      ? 'a module with no exports'
+      : `a module with no default export (its exports: ${names.join(', ')})`;
+  }
+  const value = loaded.default;
+  if (value === null) return 'a default export of null';
+  if (typeof value !== 'object') return `a default export of type ${typeof value}`;
+  const keys = Object.keys(value);
+  return keys.length === 0
+    ? 'a default export with no interface (an empty object)'
+    : `a default export with no interface (its keys: ${keys.join(', ')})`;
+}
+
 /** Reads a worker definition from a loaded module: its default export, or its named exports. */
 export function definitionFromModule(
   loaded: Record<string, unknown>,
@@ -56,7 +73,7 @@ export function definitionFromModule(
   const iface = candidate?.interface;
   if (typeof iface !== 'function' && (typeof iface !== 'object' || iface === null)) {
     throw new TypeError(
-      `worker module ${where}: expected a default export { interface, setup?, checkoutDone? } (see defineWorker), received no interface`,
+      `worker module ${where}: expected a default export { interface, setup?, checkoutDone? } (see defineWorker), received ${describeExport(loaded)}`,
     );
   }
   return candidate as WorkerDefinition;

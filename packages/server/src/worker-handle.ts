@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { WireError } from '@taskpool/protocol/internal';
 import {
   type SupervisorMessage,
   WORKER_ENV,
@@ -29,7 +30,7 @@ export type StopReason =
   | 'start-timeout'
   /** A spare beyond `spares`, started for a connection that left before it was ready. */
   | 'surplus'
-  /** The listener could not be opened. */
+  /** `listen()` failed: the listener could not be opened, or a first worker could not load. */
   | 'listen-failed';
 
 export interface WorkerSpawnOptions {
@@ -39,6 +40,8 @@ export interface WorkerSpawnOptions {
   execArgv: string[];
   env: NodeJS.ProcessEnv;
   generation: number;
+  /** Its code is loaded (setup has not run yet). */
+  onLoaded: (worker: WorkerHandle) => void;
   onReady: (worker: WorkerHandle) => void;
   onExit: (
     worker: WorkerHandle,
@@ -54,6 +57,8 @@ export class WorkerHandle {
   readonly child: ChildProcess;
   #state: WorkerState = 'starting';
   #stopReason: StopReason | undefined;
+  #loaded = false;
+  #loadError: WireError | undefined;
   /** `performance.now()` when spawned (moved on when the supervisor was paused). */
   #spawnedAt = performance.now();
   /** `performance.now()` when the worker last answered (or became ready). */
@@ -70,9 +75,16 @@ export class WorkerHandle {
     });
     this.child.on('message', (message: WorkerMessage) => {
       this.#lastSeen = performance.now();
-      if (message.t === 'ready' && this.#state === 'starting') {
+      if (this.#state !== 'starting') return;
+      if (message.t === 'loaded' && !this.#loaded) {
+        this.#loaded = true;
+        options.onLoaded(this);
+      } else if (message.t === 'ready') {
+        this.#loaded = true;
         this.#state = 'spare';
         options.onReady(this);
+      } else if (message.t === 'start-failed') {
+        this.#loadError = message.error;
       }
     });
     // 'exit' can come before the IPC channel is closed; 'close' is after both.
@@ -88,6 +100,11 @@ export class WorkerHandle {
 
   get state(): WorkerState {
     return this.#state;
+  }
+
+  /** What loading its code threw, if it said so before it exited. */
+  get loadError(): WireError | undefined {
+    return this.#loadError;
   }
 
   /** Why it was asked to stop, if it was. */

@@ -6,8 +6,9 @@
  * @module
  */
 import type { Socket } from 'node:net';
+import { toWire } from '@taskpool/protocol/internal';
 import { CallRunner } from './call-runner.js';
-import { createDispatcher } from './dispatcher.js';
+import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { startHangGuard } from './hang-guard.js';
 import type { SupervisorMessage, WorkerConfig, WorkerMessage } from './ipc.js';
 import { SetupRunner } from './setup-runner.js';
@@ -19,6 +20,18 @@ function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
 }
 
+/**
+ * The worker's code cannot load: tells the supervisor why (it reports the error once,
+ * instead of every worker of a crash loop printing its stack), then exits.
+ */
+export function failStart(error: unknown): Promise<never> {
+  const exit = () => process.exit(1);
+  if (!process.connected || !process.send) exit();
+  // Exits once the message is written: exiting at once could lose it.
+  else process.send({ t: 'start-failed', error: toWire(error) } satisfies WorkerMessage, exit);
+  return new Promise<never>(() => {});
+}
+
 /** Serves as a worker until the connection ends; never resolves (the process exits). */
 export function runWorker(definition: WorkerDefinition, config: WorkerConfig): Promise<never> {
   const name = config.serverName ?? 'anonymous';
@@ -27,7 +40,13 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
   } catch {
     // Not every platform lets a process rename itself.
   }
-  const dispatcher = createDispatcher(definition.interface);
+  let dispatcher: Dispatcher;
+  try {
+    dispatcher = createDispatcher(definition.interface);
+  } catch (error) {
+    return failStart(error);
+  }
+  send({ t: 'loaded' });
   const { limits } = config;
   const setup = new SetupRunner(definition.setup, config.workerId, limits.setupTimeout);
   const runner = new CallRunner(dispatcher, setup);

@@ -1,8 +1,11 @@
-/** `taskpool serve <worker-module>`: runs a server until SIGTERM or SIGINT. */
+/**
+ * `taskpool serve <worker-module>`: runs a server until SIGTERM or SIGINT. Worker code that
+ * cannot load is said once, with its stack, and the command exits 1.
+ */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatEndpoint } from '@taskpool/protocol';
+import { type Endpoint, formatEndpoint, isTaskpoolError } from '@taskpool/protocol';
 import { createServer } from '@taskpool/server';
 import { integerOption, UsageError } from '../usage.js';
 
@@ -24,7 +27,18 @@ export async function runServe(args: string[]): Promise<number> {
       integerOption('hung-worker-timeout', values['hung-worker-timeout']),
     ),
   });
-  const endpoint = await server.listen();
+  let endpoint: Endpoint;
+  try {
+    endpoint = await server.listen();
+  } catch (error) {
+    if (!isTaskpoolError(error) || error.code !== 'WORKER_START_FAILED') throw error;
+    // The load error's stack says where the worker code broke; listen() has stopped
+    // everything it started.
+    console.error(`taskpool: ${error.code}: ${error.message}`);
+    const { cause } = error as { cause?: unknown };
+    if (cause instanceof Error && cause.stack) console.error(cause.stack);
+    return 1;
+  }
   console.log(`taskpool: serving ${module} on ${formatEndpoint(endpoint)} (pid ${process.pid})`);
   return new Promise<number>((done) => {
     const stop = () => void server.close().then(() => done(0));

@@ -1,0 +1,101 @@
+/**
+ * forkTaskServer's options: a bad one is INVALID_OPTION naming the option, thrown before
+ * anything is forked when it can be checked here, and carried back with its code when only
+ * the forked server can tell (it threw a raw TypeError, or came back as CLOSED).
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isTaskpoolError } from '@taskpool/protocol';
+import { describe, expect, it } from 'vitest';
+import { builtServer, childrenOf, fixture } from './helpers/processes.js';
+
+type ForkOptions = Parameters<typeof builtServer.forkTaskServer>[0];
+
+async function refusal(options: unknown): Promise<Error & { code?: string }> {
+  const before = childrenOf(process.pid).length;
+  const error = await builtServer.forkTaskServer(options as ForkOptions).then(
+    () => {
+      throw new Error('forkTaskServer resolved');
+    },
+    (thrown: unknown) => thrown as Error & { code?: string },
+  );
+  // Checked here: nothing was forked.
+  expect(childrenOf(process.pid).length).toBe(before);
+  return error;
+}
+
+describe('forkTaskServer options', () => {
+  const module = fixture('echo-worker.ts');
+
+  it.each([
+    [
+      'no options',
+      undefined,
+      'forkTaskServer: options: expected an object with a module, received nothing',
+    ],
+    [
+      'no module',
+      {},
+      'forkTaskServer: option module: expected the path or file URL of a worker module, received nothing',
+    ],
+    [
+      'a module that is not a path',
+      { module: 42 },
+      'forkTaskServer: option module: expected the path or file URL of a worker module, received 42',
+    ],
+    [
+      'a startTimeout of 0',
+      { module, startTimeout: 0 },
+      'forkTaskServer: option startTimeout: expected an integer number of milliseconds from 1 to 2147483647, received 0',
+    ],
+    [
+      'an interface (the code comes from the module)',
+      { module, interface: { echo: () => 1 } },
+      'forkTaskServer: option interface: expected nothing (the worker code comes from option module), received an object (keys: echo)',
+    ],
+    [
+      'handleSignals',
+      { module, handleSignals: false },
+      'forkTaskServer: option handleSignals: expected nothing (a forked server always handles its signals), received false',
+    ],
+    [
+      'a listen that is not an endpoint',
+      { module, listen: 'http://x' },
+      'forkTaskServer: option listen: expected "unix:/path", an absolute path or "tcp://host:port", received "http://x"',
+    ],
+  ])('refuses %s with INVALID_OPTION, before forking', async (_name, options, message) => {
+    const error = await refusal(options);
+    expect(isTaskpoolError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'INVALID_OPTION', name: 'InvalidOptionError' });
+    expect(error.message).toBe(message);
+  });
+
+  it('refuses a bad server option with INVALID_OPTION naming it, before forking', async () => {
+    const error = await refusal({ module, spares: -1 });
+    expect(error).toMatchObject({ code: 'INVALID_OPTION' });
+    expect(error.message).toMatch(/^forkTaskServer: option "?spares"?: .*received -1$/);
+  });
+
+  it('carries a failure only the forked server can tell back with its code', async () => {
+    const path = join(tmpdir(), `taskpool-fork-options-${process.pid}-${Date.now()}`);
+    writeFileSync(path, 'not a socket');
+    try {
+      const error = await builtServer
+        .forkTaskServer({ module, listen: `unix:${path}`, execArgv: [], spares: 1 })
+        .then(
+          () => {
+            throw new Error('forkTaskServer resolved');
+          },
+          (thrown: unknown) => thrown as Error & { code?: string },
+        );
+      expect(isTaskpoolError(error)).toBe(true);
+      expect(error).toMatchObject({ code: 'INVALID_OPTION', name: 'InvalidOptionError' });
+      expect(error.message).toMatch(/option "?listen"?: expected a free socket path, received/);
+      // The stack is the forked server's, where the check failed.
+      expect(error.stack).toContain('openListener');
+    } finally {
+      rmSync(path, { force: true });
+    }
+  });
+});
