@@ -14,7 +14,7 @@
 import type { CallMessage, DoneMessage } from '@taskpool/protocol/internal';
 
 /** Something a worker runs in turn. */
-export type QueuedItem = CallMessage | DoneMessage;
+type QueuedItem = CallMessage | DoneMessage;
 
 export class CallQueue {
   /**

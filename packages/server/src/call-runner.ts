@@ -24,7 +24,7 @@ export type CallOutcome =
   | Pick<ErrorMessage, 'type' | 'id' | 'error'>;
 
 /** Receives how a call ended, with its context. */
-export type FinishCall = (outcome: CallOutcome, ctx: CallContext) => void;
+type FinishCall = (outcome: CallOutcome, ctx: CallContext) => void;
 
 /** True for a promise (or anything with a `then`): the handler went asynchronous. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {

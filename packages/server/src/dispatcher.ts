@@ -16,10 +16,10 @@ import { findNonJson } from '@taskpool/protocol/internal';
 import type { ServerInterface } from './worker-definition.js';
 
 /** Runs one call: returns the result (or a promise of it), or throws. */
-export type Invoke = (method: string | null, args: unknown[], ctx: HandlerContext) => unknown;
+type Invoke = (method: string | null, args: unknown[], ctx: HandlerContext) => unknown;
 
 /** Checks a handler's result before it is sent; returns the value to send. */
-export type CheckResult = (method: string | null, value: unknown) => unknown;
+type CheckResult = (method: string | null, value: unknown) => unknown;
 
 export interface Dispatcher {
   invoke: Invoke;

@@ -47,7 +47,7 @@ for (;;) {
 `;
 
 /** A started guard. */
-export interface HangGuard {
+interface HangGuard {
   /** From now on, a blocked event loop kills the worker. */
   arm(): void;
 }

@@ -35,7 +35,7 @@ export function withCause<T extends Error>(error: T, cause: unknown): T {
 }
 
 /** A module URL or path as a reader would look for it: file URLs as paths. */
-export function displayModule(module: string): string {
+function displayModule(module: string): string {
   if (!module.startsWith('file:')) return module;
   try {
     return fileURLToPath(module);

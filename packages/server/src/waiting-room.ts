@@ -19,7 +19,7 @@ interface Waiting {
   timer: NodeJS.Timeout;
 }
 
-export interface WaitingRoomOptions {
+interface WaitingRoomOptions {
   /** How long a connection may wait. */
   timeout: number;
   /** The most bytes a client may send before it has a worker; past it, it is dropped. */

@@ -9,7 +9,7 @@
  */
 import type { WorkerHandle } from './worker-handle.js';
 
-export interface WatchdogOptions {
+interface WatchdogOptions {
   /** No answer for this long is a hung worker; null: never. */
   hungTimeout: number | null;
   /** Not ready this long after its spawn is a failed start; null: never. */

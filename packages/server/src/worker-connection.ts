@@ -33,7 +33,7 @@ import type { Dispatcher } from './dispatcher.js';
 import type { WorkerLimits } from './ipc.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
-export interface WorkerConnectionOptions {
+interface WorkerConnectionOptions {
   socket: Socket;
   /** Bytes the client sent before the hand-off (read by the supervisor). */
   head?: Buffer | undefined;

@@ -19,7 +19,7 @@ import {
 export type WorkerState = 'starting' | 'spare' | 'serving' | 'exited';
 
 /** Why the supervisor asked a worker to stop; none for a worker that stopped by itself. */
-export type StopReason =
+type StopReason =
   /** Replaced by a rolling restart (SIGHUP, `restart()`). */
   | 'restart'
   /** The server is closing. */
@@ -33,7 +33,7 @@ export type StopReason =
   /** `listen()` failed: the listener could not be opened, or a first worker could not load. */
   | 'listen-failed';
 
-export interface WorkerSpawnOptions {
+interface WorkerSpawnOptions {
   config: WorkerConfig;
   /** The script to run: the worker-main entry, or the server's own entry script. */
   script: string;
