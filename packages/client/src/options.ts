@@ -6,13 +6,29 @@
  * @module
  */
 import {
+  DEFAULT_MAX_FRAME_BYTES,
   type EndpointInput,
   type Interface,
   type InterfaceSchema,
-  MAX_TIMER_MS,
 } from '@taskpool/protocol';
-import { parseOptions } from '@taskpool/protocol/internal';
-import { z } from 'zod';
+import {
+  abortSignal,
+  anything,
+  boolean,
+  check,
+  checkOption,
+  checkOptions,
+  integer,
+  milliseconds,
+  nested,
+  nullable,
+  option,
+  optional,
+  type ResolvedOptions,
+  required,
+  resolveOptions,
+  string,
+} from '@taskpool/protocol/internal';
 
 /** Options of {@link createClient}. */
 export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema> {
@@ -167,57 +183,99 @@ export interface CallOptions {
   timeout?: number | null;
 }
 
-const endpoint = z.union([z.string(), z.object({}).passthrough()]);
+/** A server address as `parseEndpoint` takes it; it checks the address itself. */
+const isEndpoint = (value: unknown) =>
+  typeof value === 'string' ||
+  (typeof value === 'object' && value !== null && !Array.isArray(value));
 
-/** The message of a duration above MAX_TIMER_MS. */
-const tooLong = (nullable: boolean) =>
-  `expected at most ${MAX_TIMER_MS} ms (MAX_TIMER_MS, the longest a Node.js timer waits)` +
-  (nullable ? ', or null for no limit' : '');
-/** Milliseconds from 0. */
-const ms = z.number().int().nonnegative().max(MAX_TIMER_MS, tooLong(false));
-/** Milliseconds from 1. */
-const positiveMs = z.number().int().positive().max(MAX_TIMER_MS, tooLong(false));
 /** A deadline in milliseconds, or null for none. */
-const deadline = z.number().positive().max(MAX_TIMER_MS, tooLong(true)).nullable();
+const DEADLINE = nullable(milliseconds(1));
 
-const schema = z.object({
-  connect: z.union([endpoint, z.array(endpoint).min(1)]),
-  interface: z.unknown().optional(),
-  name: z.string().optional(),
-  minWorkers: z.number().int().nonnegative().default(2),
-  maxWorkers: z.number().int().positive().default(20),
-  timeout: deadline.default(30_000),
-  maxCheckouts: z.number().int().positive().nullable().default(null),
-  dontReforkAfterError: z.boolean().default(false),
-  maxQueue: z.number().int().nonnegative().default(10_000),
-  leaseTimeout: deadline.default(300_000),
-  idleTimeout: deadline.default(30_000),
-  reconnect: z
-    .object({ first: ms.default(200), every: positiveMs.default(1_000) })
-    .default({ first: 200, every: 1_000 }),
-  cancelGrace: ms.default(1_000),
-  connectTimeout: positiveMs.default(10_000),
-  maxFrameBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(16 * 1024 * 1024),
-});
+/** createClient's options. */
+const CLIENT_OPTIONS = {
+  connect: required(
+    check<EndpointInput | EndpointInput[]>(
+      'an endpoint (unix:/path, tcp://host:port, { path } or { host, port }) or a non-empty array of them',
+      (value) =>
+        isEndpoint(value) || (Array.isArray(value) && value.length > 0 && value.every(isEndpoint)),
+    ),
+  ),
+  interface: optional(anything),
+  name: optional(string),
+  minWorkers: option(integer(0), 2),
+  maxWorkers: option(integer(1), 20),
+  timeout: option(DEADLINE, 30_000),
+  maxCheckouts: option(nullable(integer(1)), null),
+  dontReforkAfterError: option(boolean, false),
+  maxQueue: option(integer(0), 10_000),
+  leaseTimeout: option(DEADLINE, 300_000),
+  idleTimeout: option(DEADLINE, 30_000),
+  reconnect: nested({
+    first: option(milliseconds(0), 200),
+    every: option(milliseconds(1), 1_000),
+  }),
+  cancelGrace: option(milliseconds(0), 1_000),
+  connectTimeout: option(milliseconds(1), 10_000),
+  maxFrameBytes: option(integer(1), DEFAULT_MAX_FRAME_BYTES),
+};
 
-export type ResolvedClientOptions = z.output<typeof schema>;
+/** createClient's options, checked, with their defaults. */
+export type ResolvedClientOptions = ResolvedOptions<typeof CLIENT_OPTIONS>;
 
 /** Validates client options and fills in defaults; `minWorkers` is clamped to `maxWorkers`. */
 export function resolveClientOptions(
   options: ClientOptions<InterfaceSchema>,
 ): ResolvedClientOptions {
-  const resolved = parseOptions('createClient', schema, options);
+  const resolved = resolveOptions('createClient', CLIENT_OPTIONS, options);
   resolved.minWorkers = Math.min(resolved.minWorkers, resolved.maxWorkers);
   return resolved;
 }
 
-const timeoutSchema = z.object({ timeout: deadline.optional() });
+/** How long a checkout keeps trying to reach a server (`waitForServer`). */
+const WAIT_FOR_SERVER = nullable(milliseconds(0), 'no limit (until the timeout)');
 
-/** Validates a per-checkout or per-call timeout; throws InvalidOptionError. */
+/** The options of `client.checkout()`. */
+const CHECKOUT_OPTIONS = {
+  timeout: optional(DEADLINE),
+  signal: optional(abortSignal),
+  log: optional(anything),
+  waitForServer: optional(WAIT_FOR_SERVER),
+};
+
+/** The options of one call on a checkout. */
+const CALL_OPTIONS = { signal: optional(abortSignal), timeout: optional(DEADLINE) };
+
+/** The options of a one-shot `client.call()`: the call's and the checkout's wait. */
+const ONE_SHOT_OPTIONS = { ...CALL_OPTIONS, waitForServer: optional(WAIT_FOR_SERVER) };
+
+/** The options of `client.close()`. */
+const CLOSE_OPTIONS = { timeout: optional(milliseconds(0)) };
+
+/**
+ * Validates a per-checkout or per-call timeout; throws InvalidOptionError. It runs on every
+ * call: it allocates nothing when the timeout is good.
+ */
 export function checkTimeout(what: string, timeout: unknown): void {
-  if (timeout !== undefined) parseOptions(what, timeoutSchema, { timeout });
+  checkOption(what, 'timeout', DEADLINE, timeout);
+}
+
+/**
+ * Validates the options of `client.checkout()` (unknown keys included); throws
+ * InvalidOptionError. It allocates nothing when they are good.
+ */
+export function checkCheckoutOptions(options: unknown): void {
+  checkOptions('checkout', CHECKOUT_OPTIONS, options);
+}
+
+/**
+ * Validates the options of one call: `what` is `call` on a checkout, `client.call` for a
+ * one-shot call (which also takes `waitForServer`). It allocates nothing when they are good.
+ */
+export function checkCallOptions(what: 'call' | 'client.call', options: unknown): void {
+  checkOptions(what, what === 'call' ? CALL_OPTIONS : ONE_SHOT_OPTIONS, options);
+}
+
+/** Validates the options of `client.close()`; throws InvalidOptionError. */
+export function checkCloseOptions(options: unknown): void {
+  checkOptions('close', CLOSE_OPTIONS, options);
 }

@@ -24,5 +24,32 @@ export type {
   ResultMessage,
   RetireMessage,
 } from './messages.js';
-export { invalidOption, parseOptions } from './options.js';
+export {
+  abortSignal,
+  anything,
+  boolean,
+  type Check,
+  check,
+  checkOption,
+  checkOptions,
+  describeValue,
+  func,
+  integer,
+  invalidOption,
+  milliseconds,
+  nested,
+  nullable,
+  number,
+  type Option,
+  type OptionSpec,
+  object,
+  oneOf,
+  option,
+  optional,
+  optionError,
+  type ResolvedOptions,
+  required,
+  resolveOptions,
+  string,
+} from './option-checks.js';
 export { parseMessage } from './parse-message.js';

@@ -7,7 +7,7 @@
  * @module
  */
 import { ValidationError } from '@taskpool/protocol';
-import { invalid } from './checks.js';
+import { checkWorkOptions, invalidArgument } from './options.js';
 import type { Queue } from './queue.js';
 import type { Worker, WorkOptions } from './worker.js';
 
@@ -69,8 +69,15 @@ export function serveQueue(
   options: ServeOptions = {},
 ): Worker {
   if (typeof client?.call !== 'function') {
-    invalid('serveQueue', 'client', 'an object with call(method, args, options)', client);
+    throw invalidArgument(
+      'serveQueue',
+      'client',
+      'an object with call(method, args, options)',
+      client,
+    );
   }
+  // Checked here too, so that a wrong option is named as serveQueue's.
+  checkWorkOptions('serveQueue', options);
   return queue.process(async (job) => {
     let call: CallJob;
     try {

@@ -4,9 +4,31 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { MAX_TIMER_MS } from '@taskpool/protocol';
+import { InvalidOptionError } from '@taskpool/protocol';
+import {
+  abortSignal,
+  type Check,
+  check,
+  checkOption,
+  checkOptions,
+  describeValue,
+  func,
+  integer,
+  milliseconds,
+  nullable,
+  number,
+  object,
+  oneOf,
+  option,
+  optional,
+  optionError,
+  required,
+  resolveOptions,
+  string,
+} from '@taskpool/protocol/internal';
 import type { Redis, RedisOptions } from 'ioredis';
-import { duration, integer, invalid, keyPart } from './checks.js';
+import type { CollectOptions, SubmitOptions } from './submitter.js';
+import type { StopOptions, WorkOptions } from './worker.js';
 
 /** How much a queue promises, traded against speed: see `docs/redis.md`. */
 export type QueueMode = 'simple' | 'recoverable' | 'reliable';
@@ -18,7 +40,7 @@ export const QUEUE_MODES: readonly QueueMode[] = ['simple', 'recoverable', 'reli
 export interface BackoffOptions {
   /** `fixed` waits `delay` every time; `exponential` waits `delay · 2^(attempt − 1)`. */
   type: 'fixed' | 'exponential';
-  /** Milliseconds; 0 retries at once. */
+  /** Milliseconds, at most `MAX_TIMER_MS` (2^31 - 1); 0 retries at once. */
   delay: number;
   /**
    * Randomly shortens each wait by up to this fraction (0 to 1), so that jobs failing
@@ -127,7 +149,7 @@ export interface QueueOptions {
    */
   backoff?: BackoffOptions | number;
   /**
-   * A reliable worker's lease, in milliseconds. The worker renews it every third of this;
+   * A reliable worker's lease, in milliseconds (100 to `MAX_TIMER_MS`). The worker renews it every third of this;
    * when a worker stops renewing (it died, or its event loop was blocked this long), its
    * jobs go back to the queue. Run blocking work through `serveQueue()` so the event loop
    * stays free.
@@ -137,22 +159,24 @@ export interface QueueOptions {
    */
   leaseTime?: number;
   /**
-   * The longest one blocking pop waits on Redis before it is reissued, in milliseconds.
+   * The longest one blocking pop waits on Redis before it is reissued, in milliseconds
+   * (10 to 600_000).
    *
    * @default 5_000
    * @example 1_000
    */
   blockTimeout?: number;
   /**
-   * Default deadline of `stop()` and `close()`, in milliseconds: jobs still running then
-   * are aborted and handed back to the queue.
+   * Default deadline of `stop()` and `close()`, in milliseconds (at most `MAX_TIMER_MS`):
+   * jobs still running then are aborted and handed back to the queue.
    *
    * @default 10_000
    * @example 60_000
    */
   closeTimeout?: number;
   /**
-   * Deadline of one-off reads (`stats()`, `getJob()`), in milliseconds.
+   * Deadline of one-off reads (`stats()`, `getJob()`), in milliseconds (at most
+   * `MAX_TIMER_MS`).
    *
    * @default 10_000
    * @example 2_000
@@ -190,108 +214,181 @@ export interface ResolvedOptions {
 
 const WHERE = 'createQueue';
 
+/** Names that are safe inside key names: letters, digits, `_`, `-`, `.`. */
+const NAME = /^[\w.-]{1,200}$/;
 const PREFIX = /^[\w.{}-]{1,200}$/;
 
+const isName = (value: unknown) => typeof value === 'string' && NAME.test(value);
+/** A name usable inside a key (queue name, priority, client id). */
+const keyName = check<string>('a string of 1 to 200 letters, digits, "_", "-" or "."', isName);
+
+/** How long a worker waits before a failed reliable job's next attempt. */
+const BACKOFF_OPTIONS = {
+  type: required(oneOf(['fixed', 'exponential'] as const)),
+  delay: option(milliseconds(0, { whole: true }), 1_000),
+  jitter: option(number(0, 1), 0),
+};
+
+const BACKOFF = object(BACKOFF_OPTIONS);
+
+/** A deadline in milliseconds, or null for none. */
+const DEADLINE = nullable(milliseconds(1));
+
+/** createQueue's options; the ones that depend on others are checked after. */
+const QUEUE_OPTIONS = {
+  redis: required(
+    check<RedisInput>(
+      'a URL, ioredis options or an ioredis client',
+      (value) => typeof value === 'string' || (typeof value === 'object' && value !== null),
+    ),
+  ),
+  name: required(keyName),
+  mode: option(oneOf(QUEUE_MODES), 'reliable'),
+  prefix: option(
+    check<string>(
+      'a string of 1 to 200 letters, digits, "_", "-", "." or "{}"',
+      (value) => typeof value === 'string' && PREFIX.test(value),
+    ),
+    'taskpool',
+  ),
+  priorities: option(
+    check<readonly string[]>(
+      'a non-empty array of distinct names of 1 to 200 letters, digits, "_", "-" or "."',
+      (value) =>
+        Array.isArray(value) &&
+        value.length > 0 &&
+        value.every(isName) &&
+        new Set(value).size === value.length,
+      (value) => [...(value as string[])],
+    ),
+    ['default'],
+  ),
+  defaultPriority: optional(string),
+  clientId: optional(keyName),
+  timeout: option(DEADLINE, 30_000),
+  // Not waited for with a timer: Redis expires the record, so MAX_TIMER_MS does not bound it.
+  resultTtl: option(milliseconds(1_000, { max: null, whole: true }), 86_400_000),
+  maxAttempts: optional(integer(1, 1_000)),
+  backoff: option(
+    check<Required<BackoffOptions>>(
+      'a number of milliseconds, or { type, delay?, jitter? }',
+      (value) => typeof value === 'number' || BACKOFF.test(value),
+      (value, what, path) => {
+        if (typeof value !== 'number') return BACKOFF.resolve!(value, what, path);
+        checkOption(what, path, BACKOFF_OPTIONS.delay.check, value);
+        return { type: 'fixed', delay: value, jitter: 0 };
+      },
+    ),
+    { type: 'exponential', delay: 1_000, jitter: 0 },
+  ),
+  leaseTime: option(milliseconds(100, { whole: true }), 30_000),
+  blockTimeout: option(milliseconds(10, { max: 600_000, whole: true }), 5_000),
+  closeTimeout: option(milliseconds(0, { whole: true }), 10_000),
+  commandTimeout: option(milliseconds(1, { whole: true }), 10_000),
+  onError: option(func as Check<(error: unknown) => void>, () => {}),
+};
+
 /** Validates `options` and fills in defaults; throws InvalidOptionError. */
-export function resolveOptions(options: QueueOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    return invalid(WHERE, 'options', 'an object', options);
-  }
-  const redis = options.redis;
-  if (typeof redis !== 'string' && (typeof redis !== 'object' || redis === null)) {
-    return invalid(WHERE, 'redis', 'a URL, ioredis options or an ioredis client', redis);
-  }
-  const mode = options.mode ?? 'reliable';
-  if (!QUEUE_MODES.includes(mode)) {
-    return invalid(WHERE, 'mode', "'simple', 'recoverable' or 'reliable'", mode);
-  }
-  const prefix = options.prefix ?? 'taskpool';
-  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
-    return invalid(WHERE, 'prefix', 'letters, digits, "_", "-", "." or "{}"', prefix);
-  }
-  const priorities = options.priorities ?? ['default'];
-  if (!Array.isArray(priorities) || priorities.length === 0) {
-    return invalid(WHERE, 'priorities', 'a non-empty array of names', priorities);
-  }
-  for (const [i, p] of priorities.entries()) keyPart(WHERE, `priorities[${i}]`, p);
-  if (new Set(priorities).size !== priorities.length) {
-    return invalid(WHERE, 'priorities', 'distinct names', priorities.join(', '));
-  }
-  const defaultPriority = options.defaultPriority ?? (priorities[0] as string);
+export function resolveQueueOptions(options: QueueOptions): ResolvedOptions {
+  const resolved = resolveOptions(WHERE, QUEUE_OPTIONS, options);
+  const { mode, priorities, maxAttempts } = resolved;
+  const defaultPriority = resolved.defaultPriority ?? (priorities[0] as string);
   if (!priorities.includes(defaultPriority)) {
-    return invalid(WHERE, 'defaultPriority', `one of ${priorities.join(', ')}`, defaultPriority);
+    throw optionError(WHERE, 'defaultPriority', oneOf(priorities).expected, defaultPriority);
   }
-  if (mode !== 'reliable' && options.maxAttempts !== undefined && options.maxAttempts !== 1) {
-    return invalid(WHERE, 'maxAttempts', "1 (only mode 'reliable' retries)", options.maxAttempts);
+  if (mode !== 'reliable' && maxAttempts !== undefined && maxAttempts !== 1) {
+    throw optionError(WHERE, 'maxAttempts', '1 (only mode "reliable" retries)', maxAttempts);
   }
-  const maxAttempts = integer(WHERE, 'maxAttempts', options.maxAttempts, {
-    min: 1,
-    max: 1_000,
-    fallback: mode === 'reliable' ? 3 : 1,
-  });
-  const leaseTime = integer(WHERE, 'leaseTime', options.leaseTime, {
-    min: 100,
-    fallback: 30_000,
-  });
-  const onError = options.onError ?? (() => {});
-  if (typeof onError !== 'function') return invalid(WHERE, 'onError', 'a function', onError);
   return {
-    redis,
-    name: keyPart(WHERE, 'name', options.name),
-    mode,
-    prefix,
-    priorities: [...priorities],
+    ...resolved,
     defaultPriority,
-    clientId: keyPart(WHERE, 'clientId', options.clientId ?? randomUUID()),
-    timeout: duration(WHERE, 'timeout', options.timeout, 30_000),
-    resultTtl: integer(WHERE, 'resultTtl', options.resultTtl, {
-      min: 1_000,
-      fallback: 86_400_000,
-    }),
-    maxAttempts,
-    backoff: resolveBackoff(options.backoff),
-    leaseTime,
-    blockTimeout: integer(WHERE, 'blockTimeout', options.blockTimeout, {
-      min: 10,
-      max: 600_000,
-      fallback: 5_000,
-    }),
-    closeTimeout: integer(WHERE, 'closeTimeout', options.closeTimeout, {
-      min: 0,
-      max: MAX_TIMER_MS,
-      fallback: 10_000,
-    }),
-    commandTimeout: integer(WHERE, 'commandTimeout', options.commandTimeout, {
-      min: 1,
-      max: MAX_TIMER_MS,
-      fallback: 10_000,
-    }),
-    onError,
+    clientId: resolved.clientId ?? randomUUID(),
+    maxAttempts: maxAttempts ?? (mode === 'reliable' ? 3 : 1),
   };
 }
 
-function resolveBackoff(backoff: BackoffOptions | number | undefined): Required<BackoffOptions> {
-  if (backoff === undefined) return { type: 'exponential', delay: 1_000, jitter: 0 };
-  if (typeof backoff === 'number') {
-    return {
-      type: 'fixed',
-      delay: integer(WHERE, 'backoff', backoff, { min: 0, fallback: 0 }),
-      jitter: 0,
-    };
+/** The options of `queue.jobs()`, `queue.process()` and `serveQueue()`. */
+const WORK_OPTIONS = {
+  concurrency: optional(integer(1, 10_000)),
+  signal: optional(abortSignal),
+  priorities: optional(
+    check<readonly string[]>(
+      'a non-empty array of the queue’s priorities',
+      (value) => Array.isArray(value) && value.length > 0,
+    ),
+  ),
+};
+
+/**
+ * Validates the options of a worker (`what` is `jobs`, `process` or `serveQueue`); given the
+ * queue's `priorities`, the ones it serves must be among them. Throws InvalidOptionError.
+ */
+export function checkWorkOptions(
+  what: string,
+  options: WorkOptions | undefined,
+  priorities?: readonly string[],
+): void {
+  checkOptions(what, WORK_OPTIONS, options);
+  const served = options?.priorities;
+  if (priorities === undefined || served === undefined) return;
+  for (const priority of served) {
+    if (!priorities.includes(priority)) {
+      throw optionError(what, 'priorities', `names among ${oneOf(priorities).expected}`, priority);
+    }
   }
-  if (typeof backoff !== 'object' || backoff === null) {
-    return invalid(WHERE, 'backoff', 'milliseconds or { type, delay, jitter? }', backoff);
+}
+
+/** The options of `submit()` and `run()`. */
+const SUBMIT_OPTIONS = {
+  timeout: optional(DEADLINE),
+  signal: optional(abortSignal),
+  priority: optional(string),
+  maxAttempts: optional(integer(1, 1_000)),
+};
+
+/**
+ * Validates the options of `submit()`: the priority must be one of the queue's, and only
+ * reliable mode takes more than one attempt. Throws InvalidOptionError; allocates nothing
+ * when they are good (it runs for every job).
+ */
+export function checkSubmitOptions(options: SubmitOptions, queue: ResolvedOptions): void {
+  checkOptions('submit', SUBMIT_OPTIONS, options);
+  const { priority, maxAttempts } = options;
+  if (priority !== undefined && !queue.priorities.includes(priority)) {
+    throw optionError('submit', 'priority', oneOf(queue.priorities).expected, priority);
   }
-  if (backoff.type !== 'fixed' && backoff.type !== 'exponential') {
-    return invalid(WHERE, 'backoff.type', "'fixed' or 'exponential'", backoff.type);
+  if (queue.mode !== 'reliable' && maxAttempts !== undefined && maxAttempts !== 1) {
+    throw optionError('submit', 'maxAttempts', '1 (only mode "reliable" retries)', maxAttempts);
   }
-  const jitter = backoff.jitter ?? 0;
-  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1)) {
-    return invalid(WHERE, 'backoff.jitter', 'a number from 0 to 1', jitter);
-  }
-  return {
-    type: backoff.type,
-    delay: integer(WHERE, 'backoff.delay', backoff.delay, { min: 0, fallback: 1_000 }),
-    jitter,
-  };
+}
+
+/** The options of `collect()`. */
+const COLLECT_OPTIONS = { timeout: optional(DEADLINE), signal: optional(abortSignal) };
+
+/** Validates the options of `collect()`; throws InvalidOptionError. */
+export function checkCollectOptions(options: CollectOptions): void {
+  checkOptions('collect', COLLECT_OPTIONS, options);
+}
+
+/** The options of `stop()` and `close()`. */
+const STOP_OPTIONS = { timeout: optional(milliseconds(0)) };
+
+/** Validates the options of `stop()` or `close()` (`what`); throws InvalidOptionError. */
+export function checkStopOptions(what: string, options: StopOptions | undefined): void {
+  checkOptions(what, STOP_OPTIONS, options);
+}
+
+/**
+ * The InvalidOptionError of a wrong argument (not an option), in the options' form:
+ * `process: argument handler: expected a function, received "x" (a string)`.
+ */
+export function invalidArgument(
+  what: string,
+  name: string,
+  expected: string,
+  value: unknown,
+): InvalidOptionError {
+  return new InvalidOptionError(
+    `${what}: argument ${name}: expected ${expected}, received ${describeValue(value)}`,
+  );
 }

@@ -5,14 +5,20 @@
  * @module
  */
 import { ClosedError, InvalidOptionError, TimeoutError } from '@taskpool/protocol';
-import { integer, invalid } from './checks.js';
 import { QueueContext } from './context.js';
 import { type JobRecord, readJobRecord } from './job-record.js';
 import type { Mode } from './modes/mode.js';
 import { recoverableMode } from './modes/recoverable.js';
 import { reliableMode } from './modes/reliable.js';
 import { simpleMode } from './modes/simple.js';
-import { type QueueMode, type QueueOptions, resolveOptions } from './options.js';
+import {
+  checkStopOptions,
+  checkWorkOptions,
+  invalidArgument,
+  type QueueMode,
+  type QueueOptions,
+  resolveQueueOptions,
+} from './options.js';
 import { type JobHandler, processJobs } from './process.js';
 import { type QueueStats, readStats } from './stats.js';
 import { type CollectOptions, type JobHandle, type SubmitOptions, Submitter } from './submitter.js';
@@ -81,7 +87,7 @@ const MODES: Record<QueueMode, Mode> = {
 export function createQueue<TData = unknown, TResult = unknown>(
   options: QueueOptions,
 ): Queue<TData, TResult> {
-  const resolved = resolveOptions(options);
+  const resolved = resolveQueueOptions(options);
   const context = new QueueContext(resolved);
   const mode = MODES[resolved.mode];
   const submitter = new Submitter(context, mode);
@@ -95,9 +101,9 @@ export function createQueue<TData = unknown, TResult = unknown>(
       return error;
     });
 
-  const startWorker = (workOptions: WorkOptions = {}) => {
+  const startWorker = (what: string, workOptions: WorkOptions = {}) => {
     if (closing) throw new ClosedError('queue');
-    checkWorkOptions(workOptions, resolved.priorities);
+    checkWorkOptions(what, workOptions, resolved.priorities);
     const worker: QueueWorker<TData, TResult> = new QueueWorker(context, mode, workOptions, () =>
       workers.delete(worker),
     );
@@ -117,10 +123,12 @@ export function createQueue<TData = unknown, TResult = unknown>(
     run: async (data, submitOptions) =>
       (await submitter.submit(data, submitOptions)).result as Promise<TResult>,
     collect: (id, collectOptions) => submitter.collect(id, collectOptions) as Promise<TResult>,
-    jobs: (workOptions) => startWorker(workOptions),
+    jobs: (workOptions) => startWorker('jobs', workOptions),
     process(handler, workOptions) {
-      if (typeof handler !== 'function') invalid('process', 'handler', 'a function', handler);
-      const worker = startWorker(workOptions);
+      if (typeof handler !== 'function') {
+        throw invalidArgument('process', 'handler', 'a function', handler);
+      }
+      const worker = startWorker('process', workOptions);
       processJobs(worker, handler, context.report);
       return worker;
     },
@@ -138,8 +146,16 @@ export function createQueue<TData = unknown, TResult = unknown>(
       }
       return bounded('getJob', readJobRecord(context, id));
     },
-    stop: stopAll,
+    async stop(stopOptions) {
+      checkStopOptions('stop', stopOptions);
+      await stopAll(stopOptions);
+    },
     close(stopOptions) {
+      try {
+        checkStopOptions('close', stopOptions);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       closing ??= (async () => {
         await stopAll(stopOptions);
         submitter.close();
@@ -151,21 +167,6 @@ export function createQueue<TData = unknown, TResult = unknown>(
     [Symbol.asyncDispose]: () => queue.close(),
   };
   return queue;
-}
-
-function checkWorkOptions(options: WorkOptions, priorities: readonly string[]): void {
-  if (typeof options !== 'object' || options === null) {
-    invalid('jobs', 'options', 'an object', options);
-  }
-  integer('jobs', 'concurrency', options.concurrency, { min: 1, max: 10_000, fallback: 1 });
-  const served = options.priorities;
-  if (served === undefined) return;
-  if (!Array.isArray(served) || served.length === 0) {
-    invalid('jobs', 'priorities', 'a non-empty array of the queue’s priorities', served);
-  }
-  for (const p of served) {
-    if (!priorities.includes(p)) invalid('jobs', 'priorities', `among ${priorities.join(', ')}`, p);
-  }
 }
 
 async function obliterate(context: QueueContext): Promise<number> {

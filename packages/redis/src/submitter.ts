@@ -16,9 +16,9 @@ import {
   ValidationError,
 } from '@taskpool/protocol';
 import { findNonJson, fromWire } from '@taskpool/protocol/internal';
-import { duration, integer, invalid } from './checks.js';
 import type { QueueContext } from './context.js';
 import type { CancelReason, Mode, NewJob, SubmitSide } from './modes/mode.js';
+import { checkCollectOptions, checkSubmitOptions, invalidArgument } from './options.js';
 import { retryTransient } from './time.js';
 import { type Outcome, parseOutcome } from './wire.js';
 
@@ -133,10 +133,11 @@ export class Submitter {
     if (this.#context.options.mode === 'simple') {
       throw new InvalidOptionError("collect: simple mode keeps no records; use 'recoverable'");
     }
-    if (typeof id !== 'string') invalid('collect', 'id', 'a job id', id);
+    if (typeof id !== 'string') throw invalidArgument('collect', 'id', 'a job id (a string)', id);
+    checkCollectOptions(options);
     const existing = this.#waiting.get(id);
     if (existing) return existing.promise;
-    const timeout = duration('collect', 'timeout', options.timeout, this.#context.options.timeout);
+    const timeout = options.timeout === undefined ? this.#context.options.timeout : options.timeout;
     options.signal?.throwIfAborted();
     const waiting = this.#wait(null, timeout, options.signal, id);
     await Promise.race([this.#listen(), waiting.promise.catch(() => {})]);
@@ -151,23 +152,14 @@ export class Submitter {
   }
 
   #newJob(data: unknown, options: SubmitOptions) {
-    const { priorities, defaultPriority, maxAttempts, mode } = this.#context.options;
-    const priority = options.priority ?? defaultPriority;
-    if (!priorities.includes(priority)) {
-      invalid('submit', 'priority', `one of ${priorities.join(', ')}`, priority);
-    }
+    const queue = this.#context.options;
+    checkSubmitOptions(options, queue);
+    const priority = options.priority ?? queue.defaultPriority;
     const problem = findNonJson(data);
     if (problem !== undefined) throw new ValidationError('INVALID_ARGS', `submit: ${problem}`);
     const signal = options.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      invalid('submit', 'signal', 'an AbortSignal', signal);
-    }
-    const timeout = duration('submit', 'timeout', options.timeout, this.#context.options.timeout);
-    const attempts = integer('submit', 'maxAttempts', options.maxAttempts, {
-      min: 1,
-      max: mode === 'reliable' ? 1_000 : 1,
-      fallback: maxAttempts,
-    });
+    const timeout = options.timeout === undefined ? queue.timeout : options.timeout;
+    const attempts = options.maxAttempts ?? queue.maxAttempts;
     const queuedAt = Date.now();
     const job: NewJob = {
       id: randomUUID(),

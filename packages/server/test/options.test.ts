@@ -1,183 +1,201 @@
 /**
- * Server options are checked without zod (every worker runs createServer, and a worker
- * should not load zod for it). This holds the hand-written checks to the zod schema they
- * replaced: same verdicts, same messages, same resolved options.
+ * Server options are checked by the shared option checker (no zod: every worker runs
+ * createServer too): one message form, unknown options refused with the nearest known name,
+ * INVALID_OPTION from createServer and forkTaskServer alike.
  */
 import { DEFAULT_MAX_FRAME_BYTES, InvalidOptionError, MAX_TIMER_MS } from '@taskpool/protocol';
-import { parseOptions } from '@taskpool/protocol/internal';
+import { createServer, forkTaskServer } from '@taskpool/server';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { resolveServerOptions, type ServerOptions } from '../src/options.js';
 
-const TIMER =
-  'Too big: expected number to be <=2147483647 (the longest a timer can wait, about 24.8 days';
-const ms = z.number().int().nonnegative().max(MAX_TIMER_MS, `${TIMER})`);
-const positiveMs = z.number().int().positive().max(MAX_TIMER_MS, `${TIMER})`);
-const nullableMs = z
-  .number()
-  .int()
-  .positive()
-  .max(MAX_TIMER_MS, `${TIMER}; null for no limit)`)
-  .nullable();
+const base = { listen: 'unix:/tmp/x.sock', interface: {} };
 
-/** The schema createServer used before; the reference for the checks. */
-const reference = z.object({
-  listen: z.union([z.string(), z.object({}).passthrough()]),
-  interface: z.unknown().optional(),
-  setup: z.function().optional(),
-  checkoutDone: z.function().optional(),
-  workerModule: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
-  name: z.string().optional(),
-  spares: z.number().int().nonnegative().default(2),
-  maxWorkers: z.number().int().positive().default(64),
-  connectionTimeout: ms.default(10_000),
-  maxRequestsPerWorker: z.number().int().positive().nullable().default(null),
-  spawnInterval: ms.default(0),
-  hungWorkerTimeout: nullableMs.default(300_000),
-  setupTimeout: nullableMs.default(60_000),
-  maxQueuedCalls: z.number().int().positive().default(1_024),
-  frameTimeout: positiveMs.default(30_000),
-  socketMode: z.number().int().min(0).max(0o777).default(0o600),
-  maxFrameBytes: z.number().int().positive().default(DEFAULT_MAX_FRAME_BYTES),
-  execArgv: z.array(z.string()).optional(),
-  env: z.record(z.string(), z.string().optional()).optional(),
-  handleSignals: z.boolean().default(true),
-});
-
-function outcome(run: () => unknown): { ok: unknown } | { error: string } {
+/** The message of what `fn` throws, checking that it is an INVALID_OPTION. */
+function messageOf(fn: () => unknown): string {
   try {
-    return { ok: run() };
+    fn();
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidOptionError);
-    return { error: (error as Error).message };
+    expect((error as InvalidOptionError).code).toBe('INVALID_OPTION');
+    return (error as Error).message;
   }
+  throw new Error('did not throw');
 }
 
-/** Functions are compared by kind: zod hands back a wrapper, the checks the function itself. */
-function comparable(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || !('ok' in value)) return value;
-  const ok = value.ok as Record<string, unknown>;
-  return {
-    ok: Object.fromEntries(
-      Object.entries(ok).map(([key, item]) => [
-        key,
-        typeof item === 'function' ? 'a function' : item,
-      ]),
-    ),
-  };
-}
-
-function compare(input: unknown): void {
-  const expected = outcome(() => {
-    const resolved = parseOptions('createServer', reference, input);
-    if (resolved.interface === undefined && resolved.workerModule === undefined) {
-      throw new InvalidOptionError('no interface');
-    }
-    return resolved;
-  });
-  const actual = outcome(() => resolveServerOptions(input as ServerOptions));
-  if ('error' in expected && expected.error === 'no interface') {
-    expect(actual).toMatchObject({ error: expect.stringMatching(/option "interface"/) });
-    return;
-  }
-  expect(comparable(actual)).toStrictEqual(comparable(expected));
-}
-
-const odd = fc.constantFrom<unknown>(
-  undefined,
-  null,
-  '',
-  'x',
-  0,
-  -1,
-  0.5,
-  1.5,
-  2 ** 53,
-  -(2 ** 53),
-  Number.NaN,
-  Number.POSITIVE_INFINITY,
-  true,
-  [],
-  ['a', 1],
-  {},
-  { a: 'x', b: undefined },
-  { a: 1 },
-  () => 1,
-  new URL('file:///tmp/worker.js'),
-  new Date(0),
-);
-const int = fc.oneof(
-  fc.integer({ min: -3, max: 1_000 }),
-  fc.constantFrom(511, 512, 0o600, MAX_TIMER_MS, MAX_TIMER_MS + 1),
-);
-const field = <T>(valid: fc.Arbitrary<T>) =>
-  fc.oneof({ weight: 3, arbitrary: valid as fc.Arbitrary<unknown> }, { weight: 2, arbitrary: odd });
-const options = fc.record(
-  {
-    listen: field(fc.oneof(fc.constant('unix:/tmp/x.sock'), fc.constant({ path: '/tmp/x' }))),
-    interface: field(fc.constant({ echo: (x: unknown) => x })),
-    setup: field(fc.constant(() => undefined)),
-    checkoutDone: field(fc.constant(async () => undefined)),
-    workerModule: field(fc.constantFrom('./worker.js', new URL('file:///w.js'))),
-    name: field(fc.string({ maxLength: 4 })),
-    spares: field(int),
-    maxWorkers: field(int),
-    connectionTimeout: field(int),
-    maxRequestsPerWorker: field(fc.oneof(int, fc.constant(null))),
-    spawnInterval: field(int),
-    hungWorkerTimeout: field(fc.oneof(int, fc.constant(null))),
-    setupTimeout: field(fc.oneof(int, fc.constant(null))),
-    maxQueuedCalls: field(int),
-    frameTimeout: field(int),
-    socketMode: field(int),
-    maxFrameBytes: field(int),
-    execArgv: field(fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 })),
-    env: field(fc.dictionary(fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }))),
-    handleSignals: field(fc.boolean()),
-    other: odd,
-  },
-  { requiredKeys: [] },
-);
+const resolve = (input: unknown) => resolveServerOptions(input as ServerOptions);
 
 describe('server options', () => {
-  it('are checked as the zod schema checked them, with its messages', () => {
-    fc.assert(fc.property(options, compare), { numRuns: 3_000 });
+  it('fill in the documented defaults', () => {
+    expect(resolve(base)).toStrictEqual({
+      listen: 'unix:/tmp/x.sock',
+      interface: {},
+      setup: undefined,
+      checkoutDone: undefined,
+      workerModule: undefined,
+      name: undefined,
+      spares: 2,
+      maxWorkers: 64,
+      connectionTimeout: 10_000,
+      maxRequestsPerWorker: null,
+      spawnInterval: 0,
+      hungWorkerTimeout: 300_000,
+      setupTimeout: 60_000,
+      maxQueuedCalls: 1_024,
+      frameTimeout: 30_000,
+      socketMode: 0o600,
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      execArgv: undefined,
+      env: undefined,
+      handleSignals: true,
+    });
   });
 
-  it('agree on the documented and the edge cases', () => {
-    for (const input of [
+  it('say which option, what was expected and what came', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ spares: -1 }, 'option spares: expected an integer >= 0, received -1'],
+      [{ maxWorkers: 1.5 }, 'option maxWorkers: expected an integer >= 1, received 1.5'],
+      [
+        { hungWorkerTimeout: 2 ** 31 },
+        'option hungWorkerTimeout: expected a number of milliseconds from 1 to 2147483647, or null for no limit, received 2147483648',
+      ],
+      [
+        { connectionTimeout: '10s' },
+        'option connectionTimeout: expected a number of milliseconds from 0 to 2147483647, received "10s" (a string)',
+      ],
+      [
+        { socketMode: 0o1000 },
+        'option socketMode: expected an integer from 0 to 511, received 512',
+      ],
+      [
+        { execArgv: ['--x', 2] },
+        'option execArgv: expected an array of strings, received an array of 2 items',
+      ],
+      [{ env: { A: 1 } }, 'option env: expected an object of strings, received an object'],
+      [
+        { workerModule: '' },
+        'option workerModule: expected a module path or file URL, received "" (a string)',
+      ],
+      [
+        { handleSignals: 'no' },
+        'option handleSignals: expected true or false, received "no" (a string)',
+      ],
+      [{ setup: 5 }, 'option setup: expected a function, received 5'],
+    ];
+    for (const [bad, message] of cases) {
+      expect(messageOf(() => resolve({ ...base, ...bad }))).toBe(`createServer: ${message}`);
+    }
+    expect(messageOf(() => resolve({ interface: {} }))).toBe(
+      'createServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port, { path } or { host, port }), received nothing',
+    );
+    expect(messageOf(() => resolve({ listen: 'unix:/tmp/x.sock' }))).toBe(
+      'createServer: option interface: expected handlers, an implementation or a function (or a workerModule), received nothing',
+    );
+  });
+
+  it('refuse unknown options, with the nearest known name', () => {
+    expect(messageOf(() => resolve({ ...base, spare: 1 }))).toBe(
+      'createServer: unknown option spare (did you mean spares?)',
+    );
+    expect(messageOf(() => resolve({ ...base, maxWorker: 1 }))).toBe(
+      'createServer: unknown option maxWorker (did you mean maxWorkers?)',
+    );
+    expect(messageOf(() => resolve({ ...base, port: 7000 }))).toBe(
+      'createServer: unknown option port',
+    );
+  });
+
+  it('accept the limits themselves, and copy what the caller could change later', () => {
+    const env = { A: 'b', B: undefined };
+    const execArgv = ['--x'];
+    const resolved = resolve({
+      ...base,
+      spares: 0,
+      hungWorkerTimeout: MAX_TIMER_MS,
+      setupTimeout: null,
+      spawnInterval: 0,
+      socketMode: 0o777,
+      env,
+      execArgv,
+      workerModule: new URL('file:///w.js'),
+    });
+    expect(resolved).toMatchObject({
+      spares: 0,
+      hungWorkerTimeout: MAX_TIMER_MS,
+      setupTimeout: null,
+    });
+    expect(resolved.env).toStrictEqual(env);
+    expect(resolved.env).not.toBe(env);
+    expect(resolved.execArgv).toStrictEqual(execArgv);
+    expect(resolved.execArgv).not.toBe(execArgv);
+  });
+
+  it('either resolve within their bounds or throw INVALID_OPTION, whatever comes', () => {
+    const odd = fc.constantFrom<unknown>(
       undefined,
       null,
+      '',
       'x',
+      -1,
+      0.5,
+      2 ** 53,
+      Number.NaN,
+      true,
       [],
-      { listen: 'unix:/tmp/x.sock', interface: {}, spares: -1 },
-      { listen: 'unix:/tmp/x.sock', interface: {}, hungWorkerTimeout: 0.5 },
-      { listen: 'unix:/tmp/x.sock', interface: {}, connectionTimeout: 2 ** 31 },
-      { listen: 'unix:/tmp/x.sock', interface: {}, setupTimeout: 2 ** 31 },
-      { listen: 'unix:/tmp/x.sock', interface: {}, frameTimeout: MAX_TIMER_MS },
-      { listen: 'unix:/tmp/x.sock', interface: {}, env: { __proto__: null, A: 'b' } },
-      { listen: 'unix:/tmp/x.sock', interface: {}, env: { a: 'x', b: undefined } },
-      { listen: { path: '/tmp/x' }, interface: {}, execArgv: [], handleSignals: false },
-      { listen: 'unix:/tmp/x.sock', interface: {}, execArgv: ['--x', 2] },
-      { listen: 'unix:/tmp/x.sock', interface: {}, workerModule: '' },
-      { listen: 'unix:/tmp/x.sock', workerModule: new URL('file:///w.js') },
-      Object.assign(Object.create({ spares: 5 }), { listen: 'unix:/tmp/x.sock', interface: {} }),
-    ]) {
-      compare(input);
-    }
-    expect(() =>
-      resolveServerOptions({ listen: 'unix:/tmp/x.sock', interface: {}, spares: -1 }),
-    ).toThrow('createServer: option "spares": Too small: expected number to be >=0, received -1');
-    // Node fires a timer longer than 2^31 - 1 ms after 1 ms: such a timeout is refused.
-    expect(() =>
-      resolveServerOptions({
-        listen: 'unix:/tmp/x.sock',
-        interface: {},
-        hungWorkerTimeout: 2 ** 31,
-      }),
-    ).toThrow(
-      'createServer: option "hungWorkerTimeout": Too big: expected number to be <=2147483647 (the longest a timer can wait, about 24.8 days; null for no limit), received 2147483648',
+      {},
+      () => 1,
     );
+    const int = fc.oneof(
+      fc.integer({ min: -3, max: 1_000 }),
+      fc.constantFrom(MAX_TIMER_MS, MAX_TIMER_MS + 1),
+    );
+    const field = (valid: fc.Arbitrary<unknown>) =>
+      fc.oneof({ weight: 3, arbitrary: valid }, { weight: 1, arbitrary: odd });
+    const options = fc.record(
+      {
+        listen: field(fc.constant('unix:/tmp/x.sock')),
+        interface: field(fc.constant({})),
+        spares: field(int),
+        maxWorkers: field(int),
+        connectionTimeout: field(int),
+        hungWorkerTimeout: field(fc.oneof(int, fc.constant(null))),
+        socketMode: field(int),
+        handleSignals: field(fc.boolean()),
+        spars: odd,
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(options, (input) => {
+        let resolved: ReturnType<typeof resolve>;
+        try {
+          resolved = resolve(input);
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidOptionError);
+          expect((error as Error).message).toMatch(
+            /^createServer: (option \w+: expected .*, received .+|unknown option \w+( \(did you mean \w+\?\))?)$/,
+          );
+          return;
+        }
+        expect(Number.isInteger(resolved.spares) && resolved.spares >= 0).toBe(true);
+        expect(resolved.connectionTimeout).toBeLessThanOrEqual(MAX_TIMER_MS);
+        expect(resolved.hungWorkerTimeout ?? 1).toBeGreaterThanOrEqual(1);
+        expect(resolved.hungWorkerTimeout ?? 0).toBeLessThanOrEqual(MAX_TIMER_MS);
+        expect(resolved.socketMode).toBeLessThanOrEqual(0o777);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('are refused with INVALID_OPTION by createServer and by forkTaskServer, before anything starts', async () => {
+    expect(messageOf(() => createServer({ ...base, spare: 1 } as ServerOptions))).toBe(
+      'createServer: unknown option spare (did you mean spares?)',
+    );
+    const fork = forkTaskServer({ module: './worker.js', maxWorker: 2 } as never);
+    await expect(fork).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(fork).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: 'forkTaskServer: unknown option maxWorker (did you mean maxWorkers?)',
+    });
   });
 });
