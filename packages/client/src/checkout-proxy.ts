@@ -8,13 +8,27 @@
 import { UnknownMethodError } from '@taskpool/protocol';
 import type { HelloMessage } from '@taskpool/protocol/internal';
 import type { CheckoutCore } from './checkout.js';
-import type { RemoteMethods, UntypedMethods } from './method-types.js';
+import type {
+  CallRest,
+  CallResult,
+  MethodName,
+  RemoteMethods,
+  UntypedMethods,
+} from './method-types.js';
 import type { CallOptions } from './options.js';
 
 /** The members every checkout has. Their names cannot be used as remote methods on it. */
-export interface CheckoutBase extends AsyncDisposable {
-  /** Calls `method` (null: the one-function interface) with `args`. */
-  call(method: string | null, args?: readonly unknown[], options?: CallOptions): Promise<unknown>;
+export interface CheckoutBase<TMethods extends RemoteMethods = UntypedMethods>
+  extends AsyncDisposable {
+  /**
+   * Calls `method` with `args`, typed like the method itself (and like `client.call`):
+   * `co.call('hash', ['x'])` is `co.hash('x')` with options. Untyped, any name, and `null`
+   * for a one-function interface.
+   */
+  call<K extends MethodName<TMethods>>(
+    method: K,
+    ...rest: CallRest<TMethods, K, CallOptions>
+  ): Promise<CallResult<TMethods, K>>;
   /** Calls a one-function server's function with these arguments (the original's `$co->(…)`). */
   invoke(...args: unknown[]): Promise<unknown>;
   /** Lets every call made settle, then returns the worker (or replaces it). Idempotent. */
@@ -28,7 +42,7 @@ export interface CheckoutBase extends AsyncDisposable {
 }
 
 /** A checkout: its own members and the remote methods. */
-export type Checkout<TMethods extends RemoteMethods = UntypedMethods> = CheckoutBase &
+export type Checkout<TMethods extends RemoteMethods = UntypedMethods> = CheckoutBase<TMethods> &
   Omit<TMethods, keyof CheckoutBase>;
 
 /** Names that never become remote methods on a checkout proxy. */
@@ -48,7 +62,9 @@ export function createCheckoutProxy<TMethods extends RemoteMethods>(
   iface: { has(name: unknown): boolean } | undefined,
 ): Checkout<TMethods> {
   const base: CheckoutBase = {
-    call: (method, args = [], options) => core.call(method, args, options),
+    // Typed by the interface for the caller; checked at run time by the core.
+    call: ((method: string | null, args: readonly unknown[] = [], options?: CallOptions) =>
+      core.call(method, args, options)) as CheckoutBase['call'],
     invoke: (...args) => core.call(null, args),
     release: () => core.release(),
     throwFatalError: (reason) => core.throwFatalError(reason),

@@ -44,7 +44,7 @@ import type { Pool } from './pool.js';
  * stored and every call rejects with it. `releasing`: waiting for the calls made to
  * settle; new calls are refused. `released`: the worker went back (or was replaced).
  */
-export type CheckoutPhase = 'active' | 'poisoned' | 'releasing' | 'released';
+type CheckoutPhase = 'active' | 'poisoned' | 'releasing' | 'released';
 
 /**
  * Error codes raised before a handler ran, or by a handler that stopped as asked: they
@@ -59,7 +59,7 @@ const WORKER_UNTOUCHED = new Set<string>([
   'CANCELLED',
 ]);
 
-export interface CheckoutSettings {
+interface CheckoutSettings {
   timeout: number | null;
   log: DeferredLog | undefined;
   interface: Interface | undefined;
@@ -148,15 +148,6 @@ export class CheckoutCore implements ConnectionOwner {
 
   get worker(): HelloMessage | undefined {
     return this.#connection.hello;
-  }
-
-  get phase(): CheckoutPhase {
-    return this.#phase;
-  }
-
-  /** The fatal error stored in this checkout, if any. */
-  get fatalError(): TaskpoolError | undefined {
-    return this.#fatal;
   }
 
   call(method: string | null, args: readonly unknown[], options?: CallOptions): Promise<unknown> {

@@ -10,6 +10,8 @@ import {
   type EndpointInput,
   type Interface,
   type InterfaceSchema,
+  InvalidOptionError,
+  MAX_TIMER_MS,
   parseEndpoint,
 } from '@taskpool/protocol';
 import { CheckoutCore } from './checkout.js';
@@ -17,7 +19,13 @@ import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
 import { Connection } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
-import type { ArgsOf, RemoteMethods, ResultOf, UntypedMethods } from './method-types.js';
+import type {
+  CallRest,
+  CallResult,
+  MethodName,
+  RemoteMethods,
+  UntypedMethods,
+} from './method-types.js';
 import {
   type CallOptions,
   type CheckoutOptions,
@@ -27,26 +35,43 @@ import {
 } from './options.js';
 import { Pool, type PoolStats } from './pool.js';
 
+/** How long a checkout keeps trying to reach a server before it says why it cannot. */
+export interface ServerWaitOptions {
+  /**
+   * How long (ms, at most `MAX_TIMER_MS`) this checkout keeps trying while no server can be
+   * reached: every endpoint's last connection attempt failed (no such socket, refused, a
+   * connect timeout, or an error the server sent instead of `hello`, such as `SERVER_BUSY`)
+   * and the client holds no connection. Past it, the next such failure rejects the
+   * checkout with `TIMEOUT`, saying what each endpoint did (`message`, `data.endpoints`,
+   * `cause`). `0` gives up at the first failed attempt made while it waits: for a tool
+   * with no reason to wait for a server that may come later. A server that answers but
+   * whose workers are all busy is waited for until `timeout`. `null` = keep trying until
+   * `timeout` (a client started before its server still gets a worker).
+   * @default null
+   * @example await client.checkout({ waitForServer: 0 })
+   */
+  waitForServer?: number | null;
+}
+
 /** Options of a one-shot `client.call()`: the checkout's and the call's. */
-export interface OneShotOptions extends CallOptions {}
+export interface OneShotOptions extends CallOptions, ServerWaitOptions {}
 
 /** A taskpool client. */
 export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends AsyncDisposable {
   /** Waits for a worker (FIFO) and gives exclusive use of it until released. */
-  checkout(options?: CheckoutOptions): Promise<Checkout<TMethods>>;
+  checkout(options?: CheckoutOptions & ServerWaitOptions): Promise<Checkout<TMethods>>;
   /**
    * One call on its own checkout. Aborted by `signal`, it rejects at once with
    * `signal.reason`, like `co.call`; the checkout is released in the background.
    */
-  call<K extends keyof TMethods & string>(
+  call<K extends MethodName<TMethods>>(
     method: K,
-    args: ArgsOf<TMethods, K>,
-    options?: OneShotOptions,
-  ): Promise<ResultOf<TMethods, K>>;
+    ...rest: CallRest<TMethods, K, OneShotOptions>
+  ): Promise<CallResult<TMethods, K>>;
   /** Runs `fn` with a checkout, released when `fn` settles. */
   withCheckout<T>(
     fn: (checkout: Checkout<TMethods>) => T | Promise<T>,
-    options?: CheckoutOptions,
+    options?: CheckoutOptions & ServerWaitOptions,
   ): Promise<T>;
   /** Counts of workers and waiting checkouts. */
   stats(): PoolStats & { checkouts: number };
@@ -57,6 +82,19 @@ export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends
   close(options?: { timeout?: number }): Promise<void>;
   /** Closes every connection now; held checkouts become fatal (`CLOSED`). */
   destroy(): void;
+}
+
+/** Validates `waitForServer`; throws INVALID_OPTION saying what was expected and what came. */
+function checkWaitForServer(what: string, value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) {
+    const received =
+      typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? typeof value);
+    throw new InvalidOptionError(
+      `${what}: option waitForServer: expected an integer from 0 to ${MAX_TIMER_MS} (MAX_TIMER_MS) or null, received ${received}`,
+    );
+  }
+  return value;
 }
 
 function endpointsOf(connect: EndpointInput | EndpointInput[]): Endpoint[] {
@@ -82,7 +120,7 @@ export function createClient<TSchema extends InterfaceSchema>(
 export function createClient<TMethods extends RemoteMethods = UntypedMethods>(
   options: ClientOptions & { interface?: undefined },
 ): Client<TMethods>;
-export function createClient(options: ClientOptions): Client<RemoteMethods> {
+export function createClient(options: ClientOptions): Client<UntypedMethods> {
   const resolved = resolveClientOptions(options);
   const endpoints = endpointsOf(options.connect);
   const pool = new Pool<Connection>(resolved, endpoints, (endpoint, events) =>
@@ -98,13 +136,14 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
   let closing: Promise<void> | undefined;
 
   const checkout = async (
-    checkoutOptions: CheckoutOptions = {},
-  ): Promise<Checkout<RemoteMethods>> => {
+    checkoutOptions: CheckoutOptions & ServerWaitOptions = {},
+  ): Promise<Checkout<UntypedMethods>> => {
     checkTimeout('checkout', checkoutOptions.timeout);
+    const waitForServer = checkWaitForServer('checkout', checkoutOptions.waitForServer);
     if (closing) throw new ClosedError('client');
     const timeout =
       checkoutOptions.timeout !== undefined ? checkoutOptions.timeout : resolved.timeout;
-    const connection = await pool.acquire(timeout, checkoutOptions.signal);
+    const connection = await pool.acquire(timeout, checkoutOptions.signal, waitForServer);
     if (closing) {
       // close() came between the worker's assignment and this continuation: refused like
       // every checkout close() finds waiting.
@@ -128,12 +167,12 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
     if (channels.checkoutAssigned.hasSubscribers) {
       channels.checkoutAssigned.publish({ pid: connection.pid, waiting: pool.stats().waiting });
     }
-    return createCheckoutProxy<RemoteMethods>(core, iface);
+    return createCheckoutProxy<UntypedMethods>(core, iface);
   };
 
   const withCheckout = async <T>(
-    fn: (co: Checkout<RemoteMethods>) => T | Promise<T>,
-    checkoutOptions?: CheckoutOptions,
+    fn: (co: Checkout<UntypedMethods>) => T | Promise<T>,
+    checkoutOptions?: CheckoutOptions & ServerWaitOptions,
   ): Promise<T> => {
     const co = await checkout(checkoutOptions);
     try {
@@ -144,17 +183,18 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
   };
 
   const oneShot = async (
-    method: string,
+    method: string | null,
     args: readonly unknown[],
     callOptions: OneShotOptions,
   ): Promise<unknown> => {
-    const { signal, timeout } = callOptions;
+    const { signal, timeout, waitForServer } = callOptions;
     const co = await checkout({
       ...(signal ? { signal } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
+      ...(waitForServer !== undefined ? { waitForServer } : {}),
     });
     try {
-      return await co.call(method, args, callOptions);
+      return await co.call(method, args, { signal, timeout });
     } finally {
       const released = co.release();
       // Aborted, it rejects at once: the release waits for the worker's answer to the
@@ -191,8 +231,8 @@ export function createClient(options: ClientOptions): Client<RemoteMethods> {
 
   return {
     checkout,
-    call: (method, args, callOptions = {}) =>
-      oneShot(method, args as readonly unknown[], callOptions) as Promise<never>,
+    call: ((method: string | null, args: readonly unknown[] = [], callOptions = {}) =>
+      oneShot(method, args, callOptions)) as Client['call'],
     withCheckout,
     stats: () => ({ ...pool.stats(), checkouts: held.size }),
     close,

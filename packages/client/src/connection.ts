@@ -7,8 +7,10 @@
  * @module
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { getSystemErrorMap } from 'node:util';
 import {
   type Endpoint,
+  isTaskpoolError,
   PROTOCOL_VERSION,
   ProtocolError,
   type TaskpoolError,
@@ -38,10 +40,10 @@ export interface PendingCall extends Deadline {
  * Where a connection is in its life: `connecting` until the worker's hello, `open` while
  * it can carry calls, `closed` once it ended (for any reason, exactly once).
  */
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+type ConnectionState = 'connecting' | 'open' | 'closed';
 
 /** What the pool hears from a connection it opened. */
-export interface ConnectionEvents {
+interface ConnectionEvents {
   /** The connection ended (for any reason), with the error to give in-flight calls. */
   onClosed: (connection: Connection, error: TaskpoolError) => void;
   /** The worker said it will not serve another checkout. */
@@ -89,8 +91,11 @@ export class Connection {
   }
 
   /**
-   * Connects and waits for hello. Rejects (and leaves nothing open) when the server does
-   * not answer, refuses, or says nothing within `timeout` ms.
+   * Connects and waits for hello. Rejects (and leaves nothing open) with what went wrong,
+   * as it came, so that a caller can say why no worker came: the socket's own error
+   * (`ENOENT`, `ECONNREFUSED`, ...), the error the server sent instead of hello
+   * (`SERVER_BUSY`, `WORKER_START_FAILED`), a `TIMEOUT` when nothing came within `timeout`
+   * ms, `WORKER_LOST` when the socket closed first, or a `PROTOCOL_ERROR`.
    */
   static open(
     endpoint: Endpoint,
@@ -104,18 +109,19 @@ export class Connection {
   #handshake(timeout: number): Promise<Connection> {
     const socket = this.#socket;
     return new Promise((resolve, reject) => {
-      const fail = (error: TaskpoolError) => {
+      const fail = (error: Error) => {
         clearTimeout(timer);
         this.#state = 'closed';
-        this.#closeError ??= error;
         socket.destroy();
         reject(error);
       };
-      const timer = setTimeout(
-        () => fail(new TimeoutError(timeout, { cause: 'no hello from the worker' })),
-        timeout,
-      );
-      const onError = (error: Error) => fail(new WorkerLostError(error.message, { cause: error }));
+      const timer = setTimeout(() => {
+        const error = new TimeoutError(timeout);
+        error.message += socket.connecting ? ' connecting' : " waiting for the worker's hello";
+        fail(error);
+      }, timeout);
+      // The socket's own error (ENOENT, ECONNREFUSED, ...): the caller reports its code.
+      const onError = (error: Error) => fail(error);
       const onClose = () => fail(new WorkerLostError('closed before hello'));
       socket.once('error', onError);
       socket.once('close', onClose);
@@ -137,6 +143,8 @@ export class Connection {
           return;
         }
         if (first.type === 'error') {
+          // The server refuses this connection before any worker took it (SERVER_BUSY,
+          // WORKER_START_FAILED): the pool decides whether to wait or give up.
           fail(fromWire(first.error));
           return;
         }
@@ -172,10 +180,6 @@ export class Connection {
     });
   }
 
-  get state(): ConnectionState {
-    return this.#state;
-  }
-
   /** The worker's hello (undefined until connected). */
   get hello(): HelloMessage | undefined {
     return this.#hello;
@@ -193,11 +197,6 @@ export class Connection {
   /** The worker sent `retire`: it serves the current checkout, then is closed. */
   get retiring(): boolean {
     return this.#retiring;
-  }
-
-  /** Failed calls seen on this connection (see the protocol's `failures`). */
-  get failures(): number {
-    return this.#failures;
   }
 
   /** The error that ended the connection, once closed. */
@@ -341,4 +340,24 @@ export class Connection {
     owner?.onConnectionClosed(error);
     for (const call of pending) call.reply(error);
   }
+}
+
+/** Descriptions of the system's error numbers, read once: `-2` is `no such file or directory`. */
+let systemErrors: Map<number, [string, string]> | undefined;
+
+/**
+ * A connect error in a few words, code first: `ENOENT: no such file or directory`,
+ * `ECONNREFUSED: connection refused`, `SERVER_BUSY: all 4 workers are busy`, `TIMEOUT: timed
+ * out after 10 seconds connecting`.
+ */
+export function describeConnectError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, errno } = error as NodeJS.ErrnoException;
+  if (typeof code !== 'string') return error.message;
+  if (isTaskpoolError(error)) return `${code}: ${error.message}`;
+  // A system error's message repeats the syscall and address (`connect ENOENT /x.sock`),
+  // which the caller names already: the description of its number says it plainly.
+  systemErrors ??= getSystemErrorMap();
+  const description = typeof errno === 'number' ? systemErrors.get(errno)?.[1] : undefined;
+  return `${code}: ${description ?? error.message}`;
 }

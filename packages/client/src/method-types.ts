@@ -13,18 +13,38 @@ export type UntypedMethods = Record<string, (...args: unknown[]) => Promise<unkn
 export type RemoteMethods = object;
 
 /** The arguments of method `K` of a methods map. */
-export type ArgsOf<TMethods, K extends keyof TMethods> = TMethods[K] extends (
-  ...args: infer A
-) => unknown
+type ArgsOf<TMethods, K extends keyof TMethods> = TMethods[K] extends (...args: infer A) => unknown
   ? A
   : unknown[];
 
 /** What method `K` of a methods map resolves to. */
-export type ResultOf<TMethods, K extends keyof TMethods> = TMethods[K] extends (
+type ResultOf<TMethods, K extends keyof TMethods> = TMethods[K] extends (
   ...args: never[]
 ) => infer R
   ? Awaited<R>
   : unknown;
+
+/**
+ * The method names a `call` takes: the interface's, or any name and `null` (a one-function
+ * interface) when the methods are untyped.
+ */
+export type MethodName<TMethods> = string extends keyof TMethods
+  ? string | null
+  : keyof TMethods & string;
+
+/** The arguments of a `call` of method `K`, as a (readonly) array. */
+type CallArgs<TMethods, K> = K extends keyof TMethods
+  ? Readonly<ArgsOf<TMethods, K>>
+  : readonly unknown[];
+
+/** What a `call` of method `K` resolves to. */
+export type CallResult<TMethods, K> = K extends keyof TMethods ? ResultOf<TMethods, K> : unknown;
+
+/** What follows the method name in a `call`: its arguments (optional when it takes none), then options. */
+export type CallRest<TMethods, K, TOptions> =
+  [] extends CallArgs<TMethods, K>
+    ? [args?: CallArgs<TMethods, K>, options?: TOptions]
+    : [args: CallArgs<TMethods, K>, options?: TOptions];
 
 type WithoutContext<TArgs extends unknown[]> = TArgs extends [...infer Rest, infer Last]
   ? [Last] extends [HandlerContext]

@@ -5,6 +5,11 @@
  * workers above `minWorkers` idle longer than `idleTimeout`, and counts every lost worker
  * once before refilling.
  *
+ * While no server can be reached, a waiting checkout is told why when it gives up: its
+ * `TIMEOUT` names each endpoint, its last connect error and the attempts made. A server
+ * that says its workers cannot start (`WORKER_START_FAILED`) fails the checkouts waiting at
+ * once, as no wait would help; the next checkout tries again.
+ *
  * The pool owns which connections are idle and which are assigned to checkouts; it opens
  * them through a factory (`Connection.open` in the client), so its rules can be tested
  * with fake connections.
@@ -14,10 +19,13 @@
 import {
   ClosedError,
   type Endpoint,
+  formatEndpoint,
+  isTaskpoolError,
   QueueFullError,
   type TaskpoolError,
   TimeoutError,
 } from '@taskpool/protocol';
+import { describeConnectError } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels, debug } from './diagnostics.js';
 import type { ResolvedClientOptions } from './options.js';
@@ -63,8 +71,23 @@ export interface PoolEvents<C> {
   onRetire: (connection: C) => void;
 }
 
-/** Opens a connection to `endpoint` (resolves once it can take calls) that reports to `events`. */
-export type OpenConnection<C> = (endpoint: Endpoint, events: PoolEvents<C>) => Promise<C>;
+/**
+ * Opens a connection to `endpoint` (resolves once it can take calls) that reports to
+ * `events`; rejects with the error that prevented it, as it came (`ENOENT`, `SERVER_BUSY`, ...).
+ */
+type OpenConnection<C> = (endpoint: Endpoint, events: PoolEvents<C>) => Promise<C>;
+
+/** What one endpoint did, in the `data` of a `TIMEOUT` that came while it could not be reached. */
+export interface EndpointReport {
+  /** The endpoint, as `unix:/path` or `tcp://host:port`. */
+  endpoint: string;
+  /** Connection attempts that failed since it last answered (0: it answers). */
+  attempts: number;
+  /** The last of those failures, code first (`ENOENT: no such file or directory`). */
+  error?: string;
+  /** Connections open to it: all held by checkouts when a checkout timed out. */
+  connections: number;
+}
 
 /** The options the pool follows. */
 export type PoolOptions = Pick<
@@ -76,6 +99,15 @@ interface Waiter<C> {
   resolve: (connection: C) => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
+  /**
+   * `performance.now()` from which a failed attempt that leaves no server reachable rejects
+   * this waiter (its `waitForServer` has passed), or Infinity.
+   */
+  giveUpAt: number;
+  /** Connection attempts started before it came: their failures say nothing new to it. */
+  attemptsBefore: number;
+  /** Its `waitForServer`, for the message. */
+  waitForServer: number | null;
 }
 
 /** A connection waiting in the pool, since `performance.now()` `since`. */
@@ -88,7 +120,7 @@ interface Idle<C> {
  * How a released worker leaves its checkout: `pool` returns it (or retires it, at
  * `maxCheckouts` or when it asked to retire), `destroy` closes it and counts it lost.
  */
-export type ReleaseMode = 'pool' | 'destroy';
+type ReleaseMode = 'pool' | 'destroy';
 
 interface EndpointHealth {
   endpoint: Endpoint;
@@ -97,6 +129,12 @@ interface EndpointHealth {
   connections: number;
   /** Marks it up again, for another try, while other endpoints answer. */
   retry?: NodeJS.Timeout | undefined;
+  /** Connection attempts that failed since it last answered. */
+  failures: number;
+  /** The error of the last of those attempts. */
+  lastError: unknown;
+  /** The number of that attempt (see `Pool.#attempts`), to find the latest across endpoints. */
+  lastAttempt: number;
 }
 
 export class Pool<C extends PoolConnection> {
@@ -125,12 +163,21 @@ export class Pool<C extends PoolConnection> {
   #connected = 0;
   #connectFailures = 0;
   #nextEndpoint = 0;
+  /** Connection attempts started since start, numbering them. */
+  #attempts = 0;
   #emptied: (() => void)[] = [];
 
   constructor(options: PoolOptions, endpoints: Endpoint[], open: OpenConnection<C>) {
     this.#options = options;
     this.#open = open;
-    this.#endpoints = endpoints.map((endpoint) => ({ endpoint, downSince: 0, connections: 0 }));
+    this.#endpoints = endpoints.map((endpoint) => ({
+      endpoint,
+      downSince: 0,
+      connections: 0,
+      failures: 0,
+      lastError: undefined,
+      lastAttempt: 0,
+    }));
     this.#populate();
   }
 
@@ -147,8 +194,16 @@ export class Pool<C extends PoolConnection> {
     };
   }
 
-  /** Waits for a worker: FIFO, bounded by `timeout` (ms, null = none) and `signal`. */
-  acquire(timeout: number | null, signal: AbortSignal | undefined): Promise<C> {
+  /**
+   * Waits for a worker: FIFO, bounded by `timeout` (ms, null = none) and `signal`. Once it
+   * has waited `waitForServer` ms (null = no such bound), the first failed connection
+   * attempt that leaves no server reachable rejects it with a `TIMEOUT` saying why.
+   */
+  acquire(
+    timeout: number | null,
+    signal: AbortSignal | undefined,
+    waitForServer: number | null = null,
+  ): Promise<C> {
     if (this.#closed) return Promise.reject(new ClosedError('client'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiters.length === 0) {
@@ -171,6 +226,10 @@ export class Pool<C extends PoolConnection> {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
         },
+        attemptsBefore: this.#attempts,
+        giveUpAt:
+          waitForServer === null ? Number.POSITIVE_INFINITY : performance.now() + waitForServer,
+        waitForServer,
       };
       const remove = () => {
         waiter.cleanup();
@@ -180,7 +239,7 @@ export class Pool<C extends PoolConnection> {
       if (timeout !== null) {
         timer = setTimeout(() => {
           remove();
-          reject(new TimeoutError(timeout));
+          reject(this.#timeoutError(timeout, 'waiting for a worker'));
         }, timerDelay(timeout));
       }
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -304,6 +363,7 @@ export class Pool<C extends PoolConnection> {
 
   #connect(): void {
     const health = this.#pickEndpoint();
+    const attempt = ++this.#attempts;
     this.#connecting++;
     this.#open(health.endpoint, {
       onClosed: (connection, error) => this.#onClosed(connection, health, error),
@@ -313,6 +373,8 @@ export class Pool<C extends PoolConnection> {
         this.#connecting--;
         this.#connected++;
         health.downSince = 0;
+        health.failures = 0;
+        health.lastError = undefined;
         health.connections++;
         this.#failing = false;
         clearTimeout(this.#reconnectTimer);
@@ -328,11 +390,18 @@ export class Pool<C extends PoolConnection> {
         this.#populate();
         this.#armIdleTimer();
       },
-      (error: TaskpoolError) => {
+      (error: unknown) => {
         this.#connecting--;
         this.#connectFailures++;
-        debug('connection attempt failed: %s', error.message);
-        this.#onConnectFailed(health);
+        health.failures++;
+        health.lastError = error;
+        health.lastAttempt = attempt;
+        debug(
+          'connection attempt to %s failed: %s',
+          formatEndpoint(health.endpoint),
+          describeConnectError(error),
+        );
+        this.#onConnectFailed(health, attempt);
       },
     );
   }
@@ -342,7 +411,7 @@ export class Pool<C extends PoolConnection> {
    * answers, probe with one connection at a time: first after `reconnect.first`, then every
    * `reconnect.every`, for as long as workers are wanted.
    */
-  #onConnectFailed(health: EndpointHealth): void {
+  #onConnectFailed(health: EndpointHealth, attempt: number): void {
     health.downSince ||= Date.now();
     if (this.#closed) return;
     if (this.#endpoints.some((other) => other.downSince === 0)) {
@@ -356,9 +425,80 @@ export class Pool<C extends PoolConnection> {
     }
     const firstFailure = !this.#failing;
     this.#failing = true;
+    this.#failWaiters(attempt);
     this.#scheduleProbe(
       firstFailure ? this.#options.reconnect.first : this.#options.reconnect.every,
     );
+  }
+
+  /**
+   * No server can be reached, and the pool holds no connection (one held by a checkout
+   * would come back to the pool: worth waiting for). A server that said its workers cannot
+   * start fails with its error every checkout that was waiting when `attempt` began:
+   * waiting would not help, and a checkout that comes later tries again. Checkouts past
+   * their `waitForServer` give up with a `TIMEOUT` saying why.
+   */
+  #failWaiters(attempt: number): void {
+    if (this.#connections.size > 0) return;
+    const startFailed = this.#endpoints.find(
+      (health) =>
+        isTaskpoolError(health.lastError) && health.lastError.code === 'WORKER_START_FAILED',
+    )?.lastError;
+    const now = performance.now();
+    for (const waiter of [...this.#waiters]) {
+      let error: unknown;
+      if (startFailed !== undefined && waiter.attemptsBefore < attempt) error = startFailed;
+      else if (now >= waiter.giveUpAt) {
+        error = this.#timeoutError(
+          waiter.waitForServer as number,
+          'waiting for a server to answer',
+        );
+      } else continue;
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      waiter.cleanup();
+      waiter.reject(error);
+    }
+  }
+
+  /**
+   * The `TIMEOUT` of a checkout that waited `timeout` ms. When connection attempts failed,
+   * it says what each endpoint last did (in its message and `data.endpoints`), with the
+   * last connect error as its `cause`: `timed out after 30 seconds waiting for a worker:
+   * could not connect to unix:/x.sock (ENOENT: no such file or directory; 31 attempts)`.
+   * When every server answered (their workers were all busy), it is the bare `TIMEOUT`.
+   */
+  #timeoutError(timeout: number, waitingFor: string): TimeoutError {
+    const failing = this.#endpoints.filter((health) => health.failures > 0);
+    if (failing.length === 0) return new TimeoutError(timeout);
+    const latest = failing.reduce((last, health) =>
+      health.lastAttempt > last.lastAttempt ? health : last,
+    );
+    const endpoints = this.#endpoints.map((health): EndpointReport => {
+      const report: EndpointReport = {
+        endpoint: formatEndpoint(health.endpoint),
+        attempts: health.failures,
+        connections: health.connections,
+      };
+      if (health.failures > 0) report.error = describeConnectError(health.lastError);
+      return report;
+    });
+    const error = new TimeoutError(timeout, {
+      cause: latest.lastError,
+      data: { endpoints },
+    });
+    const said = endpoints.map((report) => {
+      if (report.error !== undefined) {
+        const attempts = `${report.attempts} attempt${report.attempts === 1 ? '' : 's'}`;
+        return `could not connect to ${report.endpoint} (${report.error}; ${attempts})`;
+      }
+      if (report.connections > 0) {
+        const workers = `${report.connections} worker${report.connections === 1 ? '' : 's'}`;
+        return `${report.endpoint} answered (${workers}, all busy)`;
+      }
+      return `${report.endpoint} not reached yet`;
+    });
+    error.message = `${error.message} ${waitingFor}: ${said.join('; ')}`;
+    return error;
   }
 
   #scheduleProbe(delay: number): void {

@@ -24,6 +24,25 @@ describe('a client typed by a zod interface', () => {
     void co.nope();
   });
 
+  it('types co.call like the methods themselves', async () => {
+    const co = await client.checkout();
+    expectTypeOf(co.call('hash', ['x'])).toEqualTypeOf<Promise<string>>();
+    expectTypeOf(co.call('verify', ['x', 'y'], { timeout: 1_000 })).toEqualTypeOf<
+      Promise<boolean>
+    >();
+    expectTypeOf(co.call('hash', ['x'] as const)).toEqualTypeOf<Promise<string>>();
+    // @ts-expect-error wrong argument type
+    void co.call('hash', [1]);
+    // @ts-expect-error verify takes two arguments
+    void co.call('verify', ['x']);
+    // @ts-expect-error hash takes an argument
+    void co.call('hash');
+    // @ts-expect-error unknown method
+    void co.call('nope', []);
+    // @ts-expect-error a typed interface has no nameless function
+    void co.call(null, ['x']);
+  });
+
   it('types one-shot calls', () => {
     expectTypeOf(client.call('hash', ['x'])).resolves.toEqualTypeOf<string>();
     // @ts-expect-error wrong argument type
@@ -49,6 +68,13 @@ describe('a client typed by its handlers', () => {
     expectTypeOf(co.slow).toEqualTypeOf<(ms: number) => Promise<number>>();
     // @ts-expect-error a string is not a number
     void co.add('1', 2);
+    expectTypeOf(co.call('add', [1, 2])).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(co.call('pid')).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(client.call('pid')).toEqualTypeOf<Promise<number>>();
+    // @ts-expect-error a string is not a number
+    void co.call('add', ['1', 2]);
+    // @ts-expect-error no such handler
+    void co.call('sub', [1, 2]);
   });
 });
 
@@ -60,5 +86,9 @@ describe('an untyped client', () => {
     expectTypeOf(co.call('anything', [1, 'two'])).toEqualTypeOf<Promise<unknown>>();
     expectTypeOf(co.invoke(1, 2)).toEqualTypeOf<Promise<unknown>>();
     expectTypeOf(client.call('anything', [1])).toEqualTypeOf<Promise<unknown>>();
+    expectTypeOf(co.call('anything')).toEqualTypeOf<Promise<unknown>>();
+    expectTypeOf(co.call(null, ['first arg'])).toEqualTypeOf<Promise<unknown>>();
+    const args: readonly unknown[] = [1];
+    expectTypeOf(co.call('anything', args, { timeout: 1_000 })).toEqualTypeOf<Promise<unknown>>();
   });
 });
