@@ -3,12 +3,18 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Reads a whole number option, or throws a UsageError that says what came. */
-export function integerOption(name: string, value: string | undefined): number | undefined {
+/** Reads a whole number option (at most `max`), or throws a UsageError that says what came. */
+export function integerOption(
+  name: string,
+  value: string | undefined,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) {
-    throw new UsageError(`--${name}: expected a whole number, received ${JSON.stringify(value)}`);
+  if (!Number.isInteger(number) || number < 0 || number > max) {
+    const expected =
+      max === Number.MAX_SAFE_INTEGER ? 'a whole number' : `a whole number up to ${max}`;
+    throw new UsageError(`--${name}: expected ${expected}, received ${JSON.stringify(value)}`);
   }
   return number;
 }

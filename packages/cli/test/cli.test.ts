@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +23,15 @@ async function taskpool(
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/** A TCP port on 127.0.0.1 that refuses connections: bound, then closed. */
+async function refusedPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
@@ -49,10 +59,36 @@ describe('taskpool command line', () => {
     expect((await taskpool('serve', fixture, '--spares', 'many')).stderr).toContain(
       '--spares: expected a whole number, received "many"',
     );
+    expect((await taskpool('describe', 'unix:/tmp/x.sock', '--wait', 'soon')).code).toBe(2);
+  });
+
+  it('fails at once, saying why, when the server cannot be reached', async () => {
+    const missing = `unix:${join(tmpdir(), `taskpool-cli-missing-${process.pid}`, 'x.sock')}`;
+    const call = await taskpool('call', missing, 'greet', 'world');
+    expect(call.code).toBe(1);
+    expect(call.stdout).toBe('');
+    expect(call.stderr).toBe(
+      `taskpool: cannot connect to ${missing}: ENOENT: no such file or directory\n`,
+    );
+    const described = await taskpool('describe', missing);
+    expect(described.code).toBe(1);
+    expect(described.stderr).toContain(`cannot connect to ${missing}: ENOENT`);
+    const refused = `tcp://127.0.0.1:${await refusedPort()}`;
+    const tcp = await taskpool('call', refused, 'greet', 'world');
+    expect(tcp.code).toBe(1);
+    expect(tcp.stderr).toContain(`cannot connect to ${refused}: ECONNREFUSED: connection refused`);
+    // --wait: keeps trying that long, then says the same, with the attempts made.
+    const waited = await taskpool('call', missing, 'greet', 'world', '--wait', '300');
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toMatch(
+      /^taskpool: cannot connect to unix:\S+ ENOENT: no such file or directory( \(\d+ attempts\))?\n$/,
+    );
   });
 
   it('serves a worker module, calls and describes it, and stops on SIGTERM', async () => {
     const socket = join(tmpdir(), `taskpool-cli-${process.pid}-${Date.now()}.sock`);
+    // Started before the server: --wait keeps it trying until the server is up.
+    const early = taskpool('call', `unix:${socket}`, 'greet', 'early', '--wait', '25000');
     const server = spawn(
       process.execPath,
       [
@@ -73,6 +109,7 @@ describe('taskpool command line', () => {
     const exited = new Promise<number | null>((resolve) => server.once('close', resolve));
     try {
       expect(await waitForLine(server, /serving .* on unix:\S+/)).toContain(socket);
+      expect(await early).toMatchObject({ code: 0, stdout: '"hello, early"\n' });
       const greeting = await taskpool('call', `unix:${socket}`, 'greet', 'world');
       expect(greeting).toMatchObject({ code: 0 });
       expect(JSON.parse(greeting.stdout)).toBe('hello, world');

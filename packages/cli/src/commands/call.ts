@@ -1,6 +1,7 @@
 /** `taskpool call <endpoint> <method> [json-arg ...]`: one call, its result printed as JSON. */
 import { parseArgs } from 'node:util';
 import { createClient } from '@taskpool/client';
+import { MAX_TIMER_MS } from '@taskpool/protocol';
 import { integerOption, UsageError } from '../usage.js';
 
 function parseJsonArgument(text: string): unknown {
@@ -23,13 +24,25 @@ export async function runCall(args: string[]): Promise<number> {
   if (endpoint === undefined || method === undefined) {
     throw new UsageError('call takes an endpoint and a method');
   }
-  const timeout = integerOption('timeout', parsed.values.timeout) ?? 30_000;
+  const timeout = integerOption('timeout', parsed.values.timeout, MAX_TIMER_MS) ?? 30_000;
+  const wait = integerOption('wait', parsed.values.wait, MAX_TIMER_MS) ?? 0;
   await using client = createClient({ connect: endpoint, minWorkers: 0, maxWorkers: 1, timeout });
-  const result = await client.call(method, rest.map(parseJsonArgument));
+  // A command has no reason to wait for a server that may come later: it says at once why
+  // it cannot reach one, unless --wait gives it time. Once reached, a busy server's worker
+  // is waited for up to --timeout.
+  await using co = await client.checkout({
+    timeout: Math.min(wait + timeout, MAX_TIMER_MS),
+    waitForServer: wait,
+  });
+  const result = await co.call(method, rest.map(parseJsonArgument), { timeout });
   console.log(JSON.stringify(result, null, 2));
   return 0;
 }
 
 function parseCallArgs(args: string[]) {
-  return parseArgs({ args, allowPositionals: true, options: { timeout: { type: 'string' } } });
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: { timeout: { type: 'string' }, wait: { type: 'string' } },
+  });
 }
