@@ -227,6 +227,7 @@ const client = createClient({ connect: 'unix:/nonexistent.sock', interface: hash
 await using co = await client.checkout();
 await co.hash(42); // misuse: hash takes a string
 await client.call('verify', ['only one']); // misuse: verify takes two strings
+await co.call('hash', [1]); // misuse: typed like co.hash
 await co.verify('a', 'b');
 `;
 
