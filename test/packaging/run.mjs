@@ -7,7 +7,8 @@
  * start, extracted from README.md, three ways: TypeScript compiled by plain `tsc` and run
  * with `node`, plain JavaScript (ES modules), and CommonJS. It also checks that `tsc` rejects
  * a misuse of the typed interface, that `require()` and `import` give the same error classes,
- * and that the `taskpool` bin of @taskpool/cli serves, describes and calls.
+ * that the packages work without zod (an optional peer) for untyped calls, and that the
+ * `taskpool` bin of @taskpool/cli serves, describes and calls.
  *
  * Every process it starts is in a process group of its own, killed at its deadline; every
  * server listens on a Unix socket in the temporary directory, which is removed at the end
@@ -371,6 +372,34 @@ async function main() {
     const result = await run(process.execPath, ['same-classes.cjs'], { cwd: app });
     return result.stdout.trim();
   });
+
+  await step(
+    'without zod (an optional peer): the packages load, a plain record serves',
+    async () => {
+      const bare = join(tmp, 'without-zod');
+      mkdirSync(bare);
+      writeFileSync(
+        join(bare, 'package.json'),
+        `${JSON.stringify({ name: 'packaging-app-without-zod', private: true, type: 'module' }, null, 2)}\n`,
+      );
+      await run(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          ...readdirSync(tarballs).map((file) => join(tarballs, file)),
+        ],
+        { cwd: bare, timeout: 240_000 },
+      );
+      for (const file of ['main.mjs', 'worker.mjs']) {
+        copyFileSync(join(here, 'without-zod', file), join(bare, file));
+      }
+      const result = await run(process.execPath, ['main.mjs'], { cwd: bare });
+      return result.stdout.trim();
+    },
+  );
 
   await step('the taskpool bin of @taskpool/cli: help, serve, describe, call', async () => {
     const help = await run('npx', ['--no', '--', 'taskpool', 'help'], { cwd: app });
