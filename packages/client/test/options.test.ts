@@ -103,7 +103,7 @@ describe('checkout, call and close options', () => {
       'checkout: option signal: expected an AbortSignal, received "stop" (a string)',
     );
     expect(() => checkCheckoutOptions({ waitForServer: -1 })).toThrow(
-      'checkout: option waitForServer: expected a number of milliseconds from 0 to 2147483647, or null for no limit (until the timeout), received -1',
+      'checkout: option waitForServer: expected a whole number of milliseconds from 0 to 2147483647, or null for no limit (until the timeout), received -1',
     );
     expect(checkCallOptions('call', { timeout: 5 })).toBeUndefined();
     expect(() => checkCallOptions('call', { waitForServer: 0 })).toThrow(

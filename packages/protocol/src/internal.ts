@@ -35,7 +35,6 @@ export {
   describeValue,
   func,
   integer,
-  invalidOption,
   milliseconds,
   nested,
   nullable,

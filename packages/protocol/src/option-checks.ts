@@ -270,24 +270,6 @@ export function optionError(
 }
 
 /**
- * {@link optionError} for a caller holding the whole `input`: the value is read at `path`,
- * and `message` says what was expected, starting with "expected".
- * @example throw invalidOption('checkout', ['waitForServer'], 'expected an integer >= 0', options);
- */
-export function invalidOption(
-  what: string,
-  path: readonly PropertyKey[],
-  message: string,
-  input: unknown,
-  cause?: unknown,
-): InvalidOptionError {
-  let value = input;
-  for (const key of path) value = isRecord(value) ? value[key as string] : undefined;
-  const expected = message.replace(/^expected /, '');
-  return optionError(what, path.map(String).join('.'), expected, value, cause);
-}
-
-/**
  * A value as an option error shows it: a number, boolean or null as written (`-1`), a
  * string quoted and said to be one (`"5" (a string)`, as it reads like 5), anything else
  * by its kind (`an array of 2 items`, `a Date object`, `a function`); undefined is `nothing`.

@@ -177,11 +177,11 @@ describe('createQueue option validation', () => {
         'process: argument handler: expected a function, received "run" (a string)',
       );
       await refuses(
-        () => serveQueue(queue, { call: async () => 1 }, { signal: 'stop' } as never),
+        () => serveQueue(queue as never, { call: async () => 1 }, { signal: 'stop' } as never),
         'serveQueue: option signal: expected an AbortSignal, received "stop" (a string)',
       );
       await refuses(
-        () => serveQueue(queue, {} as never),
+        () => serveQueue(queue as never, {} as never),
         'serveQueue: argument client: expected an object with call(method, args, options), received an object',
       );
       await refuses(
