@@ -16,7 +16,6 @@
  *
  * @module
  */
-import { parseArgs } from 'node:util';
 import { runCall } from './commands/call.js';
 import { runDescribe } from './commands/describe.js';
 import { runServe } from './commands/serve.js';
@@ -44,12 +43,9 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
 };
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({
-    args: argv.slice(0, 1),
-    allowPositionals: true,
-    strict: false,
-  });
-  const name = positionals[0];
+  // The first word is read as it is: parseArgs would take `--help` for an option and
+  // leave no command name.
+  const name = argv[0];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(HELP);
     return name === undefined ? 2 : 0;

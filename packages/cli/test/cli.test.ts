@@ -50,6 +50,15 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
 }
 
 describe('taskpool command line', () => {
+  it('prints usage and exits 0 when asked for help', async () => {
+    for (const ask of ['--help', '-h', 'help']) {
+      expect(await taskpool(ask)).toMatchObject({
+        code: 0,
+        stdout: expect.stringContaining('usage:'),
+      });
+    }
+  });
+
   it('prints usage and exits 2 without a command, or with an unknown one', async () => {
     expect(await taskpool()).toMatchObject({ code: 2, stdout: expect.stringContaining('usage:') });
     const unknown = await taskpool('frobnicate');
