@@ -70,6 +70,8 @@ export interface CloseOptions {
 const KILL_GRACE_MS = 1_000;
 /** What a worker may take to load its code, on top of `setupTimeout`, before it is killed. */
 const LOAD_ALLOWANCE_MS = 10_000;
+/** Consecutive start failures after which waiting connections are refused. */
+const REFUSE_AFTER_FAILURES = 2;
 
 /** A promise with its settle functions, for `listen()` to wait for a first worker's code. */
 interface FirstLoad {
@@ -484,8 +486,8 @@ export class Supervisor {
   /**
    * A worker exited (or was killed) before it was ready. A first one fails listen(); later
    * ones are counted, published, written to stderr once per kind (the message names no
-   * worker, so a crash loop repeats it), refused to the connections waiting for a worker,
-   * and back off further spawns.
+   * worker, so a crash loop repeats it), refused to the connections waiting for a worker
+   * from the second in a row, and back off further spawns.
    */
   #failedStart(worker: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
     const { loadError } = worker;
@@ -525,6 +527,8 @@ export class Supervisor {
         `taskpool server: WORKER_START_FAILED: ${error.message}; retrying with backoff (repeats of this failure are not written)\n`,
       );
     }
-    this.#waiting.refuseAll(error);
+    // One failure may be chance (a worker killed while it started): the connections
+    // waiting get the next worker. Two in a row mean the code itself fails.
+    if (this.#consecutiveStartFailures >= REFUSE_AFTER_FAILURES) this.#waiting.refuseAll(error);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Accepted connections waiting for a worker, oldest first. Each waits up to
  * `connectionTimeout`, then is refused with `SERVER_BUSY`; all are refused at once with
- * `WORKER_START_FAILED` when a worker fails to start. The room reads from its
+ * `WORKER_START_FAILED` when workers fail to start. The room reads from its
  * sockets, so that a client that goes away leaves the room at once (a paused socket would
  * never say so); whatever such a client sent is kept and handed to the worker with the
  * socket.
