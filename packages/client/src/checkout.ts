@@ -36,7 +36,7 @@ import type { Connection, ConnectionOwner, PendingCall } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import { scopeValues, watchInScope } from './error-scope.js';
-import { type CallOptions, checkTimeout } from './options.js';
+import { type CallOptions, checkCallOptions } from './options.js';
 import type { Pool } from './pool.js';
 
 /**
@@ -162,7 +162,7 @@ export class CheckoutCore implements ConnectionOwner {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const iface = this.#settings.interface;
     try {
-      checkTimeout('call', options?.timeout);
+      checkCallOptions('call', options);
       if (!Array.isArray(args)) {
         throw new ValidationError(
           'INVALID_ARGS',

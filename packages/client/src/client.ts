@@ -10,8 +10,6 @@ import {
   type EndpointInput,
   type Interface,
   type InterfaceSchema,
-  InvalidOptionError,
-  MAX_TIMER_MS,
   parseEndpoint,
 } from '@taskpool/protocol';
 import { CheckoutCore } from './checkout.js';
@@ -30,36 +28,20 @@ import {
   type CallOptions,
   type CheckoutOptions,
   type ClientOptions,
-  checkTimeout,
+  checkCallOptions,
+  checkCheckoutOptions,
+  checkCloseOptions,
   resolveClientOptions,
 } from './options.js';
 import { Pool, type PoolStats } from './pool.js';
 
-/** How long a checkout keeps trying to reach a server before it says why it cannot. */
-export interface ServerWaitOptions {
-  /**
-   * How long (ms, at most `MAX_TIMER_MS`) this checkout keeps trying while no server can be
-   * reached: every endpoint's last connection attempt failed (no such socket, refused, a
-   * connect timeout, or an error the server sent instead of `hello`, such as `SERVER_BUSY`)
-   * and the client holds no connection. Past it, the next such failure rejects the
-   * checkout with `TIMEOUT`, saying what each endpoint did (`message`, `data.endpoints`,
-   * `cause`). `0` gives up at the first failed attempt made while it waits: for a tool
-   * with no reason to wait for a server that may come later. A server that answers but
-   * whose workers are all busy is waited for until `timeout`. `null` = keep trying until
-   * `timeout` (a client started before its server still gets a worker).
-   * @default null
-   * @example await client.checkout({ waitForServer: 0 })
-   */
-  waitForServer?: number | null;
-}
-
 /** Options of a one-shot `client.call()`: the checkout's and the call's. */
-export interface OneShotOptions extends CallOptions, ServerWaitOptions {}
+export interface OneShotOptions extends CallOptions, Pick<CheckoutOptions, 'waitForServer'> {}
 
 /** A taskpool client. */
 export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends AsyncDisposable {
   /** Waits for a worker (FIFO) and gives exclusive use of it until released. */
-  checkout(options?: CheckoutOptions & ServerWaitOptions): Promise<Checkout<TMethods>>;
+  checkout(options?: CheckoutOptions): Promise<Checkout<TMethods>>;
   /**
    * One call on its own checkout. Aborted by `signal`, it rejects at once with
    * `signal.reason`, like `co.call`; the checkout is released in the background.
@@ -71,7 +53,7 @@ export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends
   /** Runs `fn` with a checkout, released when `fn` settles. */
   withCheckout<T>(
     fn: (checkout: Checkout<TMethods>) => T | Promise<T>,
-    options?: CheckoutOptions & ServerWaitOptions,
+    options?: CheckoutOptions,
   ): Promise<T>;
   /** Counts of workers and waiting checkouts. */
   stats(): PoolStats & { checkouts: number };
@@ -82,19 +64,6 @@ export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends
   close(options?: { timeout?: number }): Promise<void>;
   /** Closes every connection now; held checkouts become fatal (`CLOSED`). */
   destroy(): void;
-}
-
-/** Validates `waitForServer`; throws INVALID_OPTION saying what was expected and what came. */
-function checkWaitForServer(what: string, value: unknown): number | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) {
-    const received =
-      typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? typeof value);
-    throw new InvalidOptionError(
-      `${what}: option waitForServer: expected an integer from 0 to ${MAX_TIMER_MS} (MAX_TIMER_MS) or null, received ${received}`,
-    );
-  }
-  return value;
 }
 
 function endpointsOf(connect: EndpointInput | EndpointInput[]): Endpoint[] {
@@ -136,14 +105,17 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
   let closing: Promise<void> | undefined;
 
   const checkout = async (
-    checkoutOptions: CheckoutOptions & ServerWaitOptions = {},
+    checkoutOptions: CheckoutOptions = {},
   ): Promise<Checkout<UntypedMethods>> => {
-    checkTimeout('checkout', checkoutOptions.timeout);
-    const waitForServer = checkWaitForServer('checkout', checkoutOptions.waitForServer);
+    checkCheckoutOptions(checkoutOptions);
     if (closing) throw new ClosedError('client');
     const timeout =
       checkoutOptions.timeout !== undefined ? checkoutOptions.timeout : resolved.timeout;
-    const connection = await pool.acquire(timeout, checkoutOptions.signal, waitForServer);
+    const connection = await pool.acquire(
+      timeout,
+      checkoutOptions.signal,
+      checkoutOptions.waitForServer ?? null,
+    );
     if (closing) {
       // close() came between the worker's assignment and this continuation: refused like
       // every checkout close() finds waiting.
@@ -172,7 +144,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
 
   const withCheckout = async <T>(
     fn: (co: Checkout<UntypedMethods>) => T | Promise<T>,
-    checkoutOptions?: CheckoutOptions & ServerWaitOptions,
+    checkoutOptions?: CheckoutOptions,
   ): Promise<T> => {
     const co = await checkout(checkoutOptions);
     try {
@@ -187,6 +159,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     args: readonly unknown[],
     callOptions: OneShotOptions,
   ): Promise<unknown> => {
+    checkCallOptions('client.call', callOptions);
     const { signal, timeout, waitForServer } = callOptions;
     const co = await checkout({
       ...(signal ? { signal } : {}),
@@ -203,7 +176,9 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     }
   };
 
-  const close = ({ timeout = 10_000 }: { timeout?: number } = {}): Promise<void> => {
+  const close = (options: { timeout?: number } = {}): Promise<void> => {
+    checkCloseOptions(options);
+    const { timeout = 10_000 } = options;
     closing ??= (async () => {
       pool.close();
       if (held.size > 0) {

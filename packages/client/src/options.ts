@@ -16,7 +16,6 @@ import {
   anything,
   boolean,
   check,
-  checkOption,
   checkOptions,
   integer,
   milliseconds,
@@ -162,6 +161,20 @@ export interface CheckoutOptions {
    * @example await client.checkout({ log: new DeferredLog() })
    */
   log?: import('@taskpool/protocol').DeferredLog;
+  /**
+   * How long (ms, at most `MAX_TIMER_MS`) this checkout keeps trying while no server can be
+   * reached: every endpoint's last connection attempt failed (no such socket, refused, a
+   * connect timeout, or an error the server sent instead of `hello`, such as `SERVER_BUSY`)
+   * and the client holds no connection. Past it, the next such failure rejects the
+   * checkout with `TIMEOUT`, saying what each endpoint did (`message`, `data.endpoints`,
+   * `cause`). `0` gives up at the first failed attempt made while it waits: for a tool
+   * with no reason to wait for a server that may come later. A server that answers but
+   * whose workers are all busy is waited for until `timeout`. `null` = keep trying until
+   * `timeout` (a client started before its server still gets a worker).
+   * @default null
+   * @example await client.checkout({ waitForServer: 0 })
+   */
+  waitForServer?: number | null;
 }
 
 /** Options of one call. */
@@ -250,14 +263,6 @@ const ONE_SHOT_OPTIONS = { ...CALL_OPTIONS, waitForServer: optional(WAIT_FOR_SER
 
 /** The options of `client.close()`. */
 const CLOSE_OPTIONS = { timeout: optional(milliseconds(0)) };
-
-/**
- * Validates a per-checkout or per-call timeout; throws InvalidOptionError. It runs on every
- * call: it allocates nothing when the timeout is good.
- */
-export function checkTimeout(what: string, timeout: unknown): void {
-  checkOption(what, 'timeout', DEADLINE, timeout);
-}
 
 /**
  * Validates the options of `client.checkout()` (unknown keys included); throws

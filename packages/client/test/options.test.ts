@@ -10,7 +10,6 @@ import {
   checkCallOptions,
   checkCheckoutOptions,
   checkCloseOptions,
-  checkTimeout,
   resolveClientOptions,
 } from '../src/options.js';
 import { clientOf, serve, warm } from './helpers/harness.js';
@@ -90,7 +89,21 @@ describe('checkout, call and close options', () => {
     expect(await refusal(() => co.call('echo', [1], { timeout: 0 }))).toBe(
       'call: option timeout: expected a number of milliseconds from 1 to 2147483647, or null for no limit, received 0',
     );
+    expect(await refusal(() => co.call('echo', [1], { timout: 5 } as never))).toBe(
+      'call: unknown option timout (did you mean timeout?)',
+    );
+    expect(await refusal(() => client.checkout({ waitForServr: 0 } as never))).toBe(
+      'checkout: unknown option waitForServr (did you mean waitForServer?)',
+    );
     expect(await co.echo('still usable')).toBe('still usable');
+    await co.release();
+    expect(await refusal(() => client.call('echo', [1], { waitForServer: -1 }))).toBe(
+      'client.call: option waitForServer: expected a whole number of milliseconds from 0 to 2147483647, or null for no limit (until the timeout), received -1',
+    );
+    expect(await refusal(() => client.close({ timeout: -1 }))).toBe(
+      'close: option timeout: expected a number of milliseconds from 0 to 2147483647, received -1',
+    );
+    expect(await client.call('echo', ['one-shot still works'])).toBe('one-shot still works');
   });
 
   it('are checked key by key, unknown keys included', () => {
@@ -113,6 +126,5 @@ describe('checkout, call and close options', () => {
     expect(() => checkCloseOptions({ timeout: -1 })).toThrow(
       'close: option timeout: expected a number of milliseconds from 0 to 2147483647, received -1',
     );
-    expect(checkTimeout('call', undefined)).toBeUndefined();
   });
 });
