@@ -16,6 +16,7 @@
  *
  * @module
  */
+import type { EndpointReport } from '@taskpool/client';
 import { runCall } from './commands/call.js';
 import { runDescribe } from './commands/describe.js';
 import { runServe } from './commands/serve.js';
@@ -69,14 +70,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
-
-/** What one endpoint did, from the `data` of a client's TIMEOUT (see `EndpointReport`). */
-interface EndpointReport {
-  endpoint: string;
-  attempts: number;
-  error?: string;
-  connections: number;
-}
 
 /**
  * An error in one line. A server that could not be reached at all is said plainly, from

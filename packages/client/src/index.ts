@@ -39,4 +39,4 @@ export { CHANNELS } from './diagnostics.js';
 export { type ErrorScopeOptions, errorScope } from './error-scope.js';
 export type { MethodsOf, RemoteMethods, UntypedMethods } from './method-types.js';
 export type { CallOptions, CheckoutOptions, ClientOptions } from './options.js';
-export type { PoolStats } from './pool.js';
+export type { EndpointReport, PoolStats } from './pool.js';

@@ -34,6 +34,11 @@ export {
 } from '@taskpool/protocol';
 export { currentContext } from './call-context.js';
 export {
+  CHANNELS,
+  type WorkerStartFailedEvent,
+  type WorkerStartRecoveredEvent,
+} from './diagnostics.js';
+export {
   type ForkedServer,
   type ForkServerOptions,
   forkTaskServer,
