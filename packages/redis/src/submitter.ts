@@ -83,7 +83,7 @@ interface Waiting {
 }
 
 /** Builds the error a submitter's promise rejects with for a failed outcome. */
-export function failedError(outcome: Extract<Outcome, { ok: false }>): JobFailedError {
+function failedError(outcome: Extract<Outcome, { ok: false }>): JobFailedError {
   const cause = fromWire(outcome.error);
   const tries = outcome.attempts === 1 ? '1 attempt' : `${outcome.attempts} attempts`;
   return new JobFailedError(`job ${outcome.id} failed after ${tries}: ${cause.message}`, {

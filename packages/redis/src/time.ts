@@ -56,7 +56,7 @@ export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<bo
 const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|TRYAGAIN|BUSY|CLUSTERDOWN|NOREPLICAS)\b/;
 
 /** True for failures that a retry may cure: lost connections and the replies above. */
-export function isTransient(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'ReplyError') return TRANSIENT_REPLY.test(error.message);
   return /Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Command aborted/.test(
