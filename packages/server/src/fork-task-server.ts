@@ -7,19 +7,17 @@
 import { fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   ClosedError,
   type EndpointInput,
   formatEndpoint,
-  InvalidOptionError,
-  isTaskpoolError,
-  MAX_TIMER_MS,
   parseEndpoint,
   TimeoutError,
 } from '@taskpool/protocol';
 import type { WireError } from '@taskpool/protocol/internal';
-import { resolveServerOptions, type ServerOptions } from './options.js';
+import { resolveForkOptions, type ServerOptions } from './options.js';
 import { rebuildError, withCause } from './start-failure.js';
 
 /** Options of {@link forkTaskServer}: the server's options, with the worker code as a module. */
@@ -46,6 +44,14 @@ export interface ForkServerOptions
    * @example startTimeout: 30_000
    */
   startTimeout?: number;
+  /**
+   * Where what the server and its workers write to stderr goes: this process's stderr, or
+   * a pipe the caller reads from `ForkedServer.stderr` (and must keep reading: a full pipe
+   * blocks the writer).
+   * @default 'inherit'
+   * @example stderr: 'pipe'
+   */
+  stderr?: 'inherit' | 'pipe';
 }
 
 /** A server running in a child process. */
@@ -53,6 +59,8 @@ export interface ForkedServer extends AsyncDisposable {
   readonly pid: number;
   /** Where it listens, as `unix:/path` or `tcp://host:port` (a string `createClient` takes). */
   readonly endpoint: string;
+  /** What the server and its workers write to stderr, with `stderr: 'pipe'`; otherwise null. */
+  readonly stderr: Readable | null;
   /** Closes it gracefully (workers finish their checkouts until `timeout`) and waits for it to exit. */
   close(options?: { timeout?: number }): Promise<void>;
 }
@@ -64,102 +72,6 @@ export interface ForkedServer extends AsyncDisposable {
 export type ForkedServerMessage =
   | { t: 'listening'; endpoint: string }
   | { t: 'failed'; error: WireError; cause?: WireError };
-
-/** Server options a forked server does not take, and why. */
-const NOT_TAKEN: Record<string, string> = {
-  interface: 'the worker code comes from option module',
-  setup: 'the worker code comes from option module',
-  checkoutDone: 'the worker code comes from option module',
-  workerModule: 'the worker code comes from option module',
-  handleSignals: 'a forked server always handles its signals',
-};
-
-/** A value as an option error shows it. */
-function shown(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (typeof value === 'function') return 'a function';
-  if (value instanceof URL) return `the URL ${value.href}`;
-  try {
-    const json = JSON.stringify(value) ?? String(value);
-    // Functions vanish from JSON: `{}` would hide what was given.
-    const keys = typeof value === 'object' && value !== null ? Object.keys(value) : [];
-    return json === '{}' && keys.length > 0 ? `an object (keys: ${keys.join(', ')})` : json;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
-function invalid(option: string, expected: string, value: unknown, cause?: unknown) {
-  return new InvalidOptionError(
-    `forkTaskServer: option ${option}: expected ${expected}, received ${shown(value)}`,
-    cause === undefined ? undefined : { cause },
-  );
-}
-
-/** The checked options: the server's own, and the fork's (`module`, `startTimeout`). */
-interface CheckedForkOptions {
-  moduleUrl: string;
-  startTimeout: number;
-  listen: string | undefined;
-  server: Record<string, unknown>;
-}
-
-/**
- * Checks everything that can be checked here, before anything is forked: the fork's own
- * options, then the server's (as createServer would, named as forkTaskServer's).
- */
-function checkForkOptions(options: unknown): CheckedForkOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidOptionError(
-      `forkTaskServer: options: expected an object with a module, received ${shown(options)}`,
-    );
-  }
-  const { module, startTimeout = 10_000, listen, ...server } = options as Record<string, unknown>;
-  if (!(module instanceof URL) && (typeof module !== 'string' || module === '')) {
-    throw invalid('module', 'the path or file URL of a worker module', module);
-  }
-  if (
-    typeof startTimeout !== 'number' ||
-    !Number.isInteger(startTimeout) ||
-    startTimeout < 1 ||
-    startTimeout > MAX_TIMER_MS
-  ) {
-    throw invalid(
-      'startTimeout',
-      `an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`,
-      startTimeout,
-    );
-  }
-  for (const [key, why] of Object.entries(NOT_TAKEN)) {
-    if (server[key] !== undefined) throw invalid(key, `nothing (${why})`, server[key]);
-  }
-  let endpoint: string | undefined;
-  if (listen !== undefined) {
-    try {
-      endpoint = formatEndpoint(parseEndpoint(listen as EndpointInput));
-    } catch (error) {
-      const what = (error as Error).message.replace(
-        /^endpoint(?: "(?:[^"\\]|\\.)*")?: expected /,
-        '',
-      );
-      throw invalid('listen', what.replace(/, received .*$/, ''), listen, error);
-    }
-  }
-  const moduleUrl = toModuleUrl(module);
-  try {
-    resolveServerOptions({
-      ...server,
-      listen: endpoint ?? 'unix:/forked-server-socket',
-      workerModule: moduleUrl,
-    } as ServerOptions);
-  } catch (error) {
-    if (!isTaskpoolError(error) || error.code !== 'INVALID_OPTION') throw error;
-    throw new InvalidOptionError(error.message.replace(/^createServer:/, 'forkTaskServer:'), {
-      cause: error,
-    });
-  }
-  return { moduleUrl, startTimeout, listen: endpoint, server };
-}
 
 function siblingScript(name: string): string {
   const here = fileURLToPath(import.meta.url);
@@ -188,13 +100,13 @@ function toModuleUrl(module: string | URL): string {
  * const client = createClient({ connect: server.endpoint });
  */
 export async function forkTaskServer(options: ForkServerOptions): Promise<ForkedServer> {
-  const { moduleUrl, startTimeout, listen, server } = checkForkOptions(options);
-  const endpoint = listen ?? formatEndpoint(parseEndpoint(await temporarySocketPath()));
-  const serverOptions = { ...server, listen: endpoint, workerModule: moduleUrl };
+  const { module, listen, startTimeout, stderr, ...server } = resolveForkOptions(options);
+  const endpoint = formatEndpoint(parseEndpoint(listen ?? (await temporarySocketPath())));
+  const serverOptions = { ...server, listen: endpoint, workerModule: toModuleUrl(module) };
   const child = fork(siblingScript('fork-main'), [], {
     execArgv: options.execArgv ?? process.execArgv,
     env: { ...(options.env ?? process.env), TASKPOOL_FORKED_SERVER: JSON.stringify(serverOptions) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', stderr, 'ipc'],
     serialization: 'json',
   });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -245,6 +157,7 @@ export async function forkTaskServer(options: ForkServerOptions): Promise<Forked
   return {
     pid: child.pid as number,
     endpoint: listening,
+    stderr: child.stderr,
     close,
     [Symbol.asyncDispose]: () => close(),
   };

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { DEFAULT_MAX_FRAME_BYTES, type EndpointInput } from '@taskpool/protocol';
+import { DEFAULT_MAX_FRAME_BYTES, type EndpointInput, parseEndpoint } from '@taskpool/protocol';
 import {
   anything,
   boolean,
@@ -13,6 +13,7 @@ import {
   integer,
   milliseconds,
   nullable,
+  oneOf,
   option,
   optional,
   optionError,
@@ -220,4 +221,54 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     );
   }
   return resolved;
+}
+
+/** A server option a forked server does not take: given, it is refused, saying why. */
+const notTaken = (why: string) => optional(check<undefined>(`nothing (${why})`, () => false));
+
+/** Whether `parseEndpoint` takes `value`. */
+function isEndpoint(value: unknown): boolean {
+  try {
+    parseEndpoint(value as EndpointInput);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * forkTaskServer's options: the server's own (checked here, before anything is forked, as
+ * the forked server will check them), and the fork's: `module`, where to listen,
+ * `startTimeout` and `stderr`. The worker code comes from `module`, so the options that
+ * give code in-process are refused, as is `handleSignals`.
+ */
+const FORK_OPTIONS = {
+  ...SERVER_OPTIONS,
+  module: required(
+    check<string | URL>(
+      'the path or file URL of a worker module',
+      (value) => (typeof value === 'string' && value !== '') || value instanceof URL,
+    ),
+  ),
+  listen: optional(
+    check<EndpointInput>(
+      'an endpoint (unix:/path, an absolute path, tcp://host:port, { path } or { host, port })',
+      isEndpoint,
+    ),
+  ),
+  startTimeout: option(milliseconds(1), 10_000),
+  stderr: option(oneOf(['inherit', 'pipe']), 'inherit'),
+  interface: notTaken('the worker code comes from option module'),
+  setup: notTaken('the worker code comes from option module'),
+  checkoutDone: notTaken('the worker code comes from option module'),
+  workerModule: notTaken('the worker code comes from option module'),
+  handleSignals: notTaken('a forked server always handles its signals'),
+};
+
+/** forkTaskServer's options after validation, with defaults filled in. */
+export type ResolvedForkOptions = ResolvedOptions<typeof FORK_OPTIONS>;
+
+/** Validates forkTaskServer's options and fills in defaults. */
+export function resolveForkOptions(options: unknown): ResolvedForkOptions {
+  return resolveOptions('forkTaskServer', FORK_OPTIONS, options);
 }

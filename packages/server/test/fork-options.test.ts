@@ -32,7 +32,12 @@ describe('forkTaskServer options', () => {
     [
       'no options',
       undefined,
-      'forkTaskServer: options: expected an object with a module, received nothing',
+      'forkTaskServer: option module: expected the path or file URL of a worker module, received nothing',
+    ],
+    [
+      'an unknown option, with the nearest known name',
+      { module: 'w.js', spare: 1 },
+      'forkTaskServer: unknown option spare (did you mean spares?)',
     ],
     [
       'no module',
@@ -47,12 +52,12 @@ describe('forkTaskServer options', () => {
     [
       'a startTimeout of 0',
       { module, startTimeout: 0 },
-      'forkTaskServer: option startTimeout: expected an integer number of milliseconds from 1 to 2147483647, received 0',
+      'forkTaskServer: option startTimeout: expected a number of milliseconds from 1 to 2147483647, received 0',
     ],
     [
       'an interface (the code comes from the module)',
       { module, interface: { echo: () => 1 } },
-      'forkTaskServer: option interface: expected nothing (the worker code comes from option module), received an object (keys: echo)',
+      'forkTaskServer: option interface: expected nothing (the worker code comes from option module), received an object',
     ],
     [
       'handleSignals',
@@ -62,7 +67,7 @@ describe('forkTaskServer options', () => {
     [
       'a listen that is not an endpoint',
       { module, listen: 'http://x' },
-      'forkTaskServer: option listen: expected "unix:/path", an absolute path or "tcp://host:port", received "http://x"',
+      'forkTaskServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port, { path } or { host, port }), received "http://x" (a string)',
     ],
   ])('refuses %s with INVALID_OPTION, before forking', async (_name, options, message) => {
     const error = await refusal(options);

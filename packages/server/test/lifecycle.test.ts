@@ -42,8 +42,12 @@ describe('setup and checkoutDone', () => {
     expect(await client.value('attempts')).toBe(2);
   });
 
-  it('runs checkoutDone on done, and exits when it throws', async () => {
-    await using server = await startServer('checkout-done-worker.ts');
+  it('runs checkoutDone on done, and exits when it throws, saying why on stderr', async () => {
+    await using server = await startServer('checkout-done-worker.ts', { stderr: 'pipe' });
+    let stderr = '';
+    server.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     await using client = await RawClient.connect(server.endpoint);
     client.send({ type: 'done' });
     expect(await client.value('released')).toBe(1);
@@ -54,6 +58,8 @@ describe('setup and checkoutDone', () => {
     client.send({ type: 'done' });
     await client.closed;
     await eventually(() => !isAlive(pid), 5_000, 'worker exit');
+    await eventually(() => stderr.includes('checkoutDone failed on purpose'), 5_000, 'stderr');
+    expect(stderr).toContain(`(pid ${pid}): checkoutDone threw, exiting`);
   });
 
   it('retires a worker after maxRequestsPerWorker calls, once released', async () => {
