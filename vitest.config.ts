@@ -22,7 +22,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     typecheck: {
-      enabled: true,
+      enabled: false,
       include: ['packages/*/test/**/*.test-d.ts'],
       tsconfig: './tsconfig.json',
     },

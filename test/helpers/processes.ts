@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type * as Server from '@taskpool/server';
+import { onTestFailed } from 'vitest';
 
 /** `@taskpool/server` as built for child processes. */
 export const builtServer = (await import(
@@ -22,12 +23,32 @@ export function fixtureOf(pkg: string, name: string): URL {
   return new URL(`../../packages/${pkg}/test/fixtures/.built/${file}`, import.meta.url);
 }
 
-/** Starts a real server process on a fresh Unix socket, serving a worker module. */
-export function startServerWith(
+/**
+ * Starts a real server process on a fresh Unix socket, serving a worker module. What the
+ * server and its workers write to stderr (a hung worker killed on purpose, a stack a test
+ * provokes) is kept, and printed only if the test fails, so a passing suite stays quiet.
+ */
+export async function startServerWith(
   module: URL,
   options: Omit<Server.ForkServerOptions, 'module'> = {},
 ): Promise<Server.ForkedServer> {
-  return builtServer.forkTaskServer({ execArgv: [], spares: 1, ...options, module });
+  const server = await builtServer.forkTaskServer({
+    execArgv: [],
+    spares: 1,
+    stderr: 'pipe',
+    ...options,
+    module,
+  });
+  const output: Buffer[] = [];
+  server.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+  try {
+    onTestFailed(() => {
+      if (output.length > 0) process.stderr.write(Buffer.concat(output));
+    });
+  } catch {
+    // Started outside a test (in a beforeAll hook): its output goes with no test's failure.
+  }
+  return server;
 }
 
 /** Child pids of a process, with their state letter (Z = zombie). */
