@@ -125,7 +125,7 @@ describe('bad input to a worker', () => {
   it('survives random byte streams, then serves a valid call', async () => {
     await using server = await startServer('echo-worker.ts', { spares: 2 });
     // Each run costs a worker process (about 0.2 s here), so the default suite tries 100
-    // streams, seeded afresh every run; `npm run test:fuzz` tries 1,000.
+    // streams, seeded afresh every run; `npm run test:long` tries 1,000.
     const runs = Number(process.env.TASKPOOL_FUZZ_RUNS ?? 100);
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), async (bytes) => {

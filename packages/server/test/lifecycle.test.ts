@@ -128,14 +128,16 @@ describe('faults', () => {
     expect(await idle.value('sleep', [700])).toBe(700);
   });
 
-  it('leaves no zombie and no descriptor behind after 500 connections', async () => {
+  it('leaves no zombie and no descriptor behind after many connections', async () => {
     await using server = await startServer('echo-worker.ts', { spares: 2 });
     const { fdCount } = await import('./helpers/processes.js');
     const warm = await RawClient.connect(server.endpoint);
     await warm.close();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const before = fdCount(server.pid);
-    const count = Number(process.env.TASKPOOL_CONNECTION_RUNS ?? 500);
+    // Each connection costs a worker process (about 0.1 s here): a leak of one descriptor
+    // or zombie per connection shows in 100 as in 500, which `npm run test:long` runs.
+    const count = Number(process.env.TASKPOOL_CONNECTION_RUNS ?? 100);
     for (let i = 0; i < count; i += 5) {
       await Promise.all(
         Array.from({ length: 5 }, async () => {
