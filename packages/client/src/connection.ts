@@ -116,8 +116,9 @@ export class Connection {
         reject(error);
       };
       const timer = setTimeout(() => {
-        const error = new TimeoutError(timeout);
-        error.message += socket.connecting ? ' connecting' : " waiting for the worker's hello";
+        const error = new TimeoutError(timeout, {
+          detail: socket.connecting ? 'connecting' : "waiting for the worker's hello",
+        });
         fail(error);
       }, timeout);
       // The socket's own error (ENOENT, ECONNREFUSED, ...): the caller reports its code.

@@ -482,10 +482,6 @@ export class Pool<C extends PoolConnection> {
       if (health.failures > 0) report.error = describeConnectError(health.lastError);
       return report;
     });
-    const error = new TimeoutError(timeout, {
-      cause: latest.lastError,
-      data: { endpoints },
-    });
     const said = endpoints.map((report) => {
       if (report.error !== undefined) {
         const attempts = `${report.attempts} attempt${report.attempts === 1 ? '' : 's'}`;
@@ -497,8 +493,11 @@ export class Pool<C extends PoolConnection> {
       }
       return `${report.endpoint} not reached yet`;
     });
-    error.message = `${error.message} ${waitingFor}: ${said.join('; ')}`;
-    return error;
+    return new TimeoutError(timeout, {
+      cause: latest.lastError,
+      data: { endpoints },
+      detail: `${waitingFor}: ${said.join('; ')}`,
+    });
   }
 
   #scheduleProbe(delay: number): void {

@@ -119,8 +119,13 @@ export class CancelledError extends TaskpoolError {
 
 /** A deadline passed. The message keeps the original's `timed out after N seconds`. */
 export class TimeoutError extends TaskpoolError {
-  constructor(timeoutMs: number, options?: TaskpoolErrorOptions) {
-    super('TIMEOUT', `timed out after ${timeoutMs / 1000} seconds`, options);
+  /**
+   * @param options.detail what was being waited for and what was seen, after the time:
+   * `timed out after 30 seconds waiting for a worker: could not connect to …`
+   */
+  constructor(timeoutMs: number, options?: TaskpoolErrorOptions & { detail?: string }) {
+    const detail = options?.detail ? ` ${options.detail}` : '';
+    super('TIMEOUT', `timed out after ${timeoutMs / 1000} seconds${detail}`, options);
     this.name = 'TimeoutError';
   }
 }
