@@ -15,8 +15,8 @@ import {
   abortSignal,
   anything,
   boolean,
-  check,
   checkOptions,
+  endpoints,
   integer,
   milliseconds,
   nested,
@@ -196,23 +196,12 @@ export interface CallOptions {
   timeout?: number | null;
 }
 
-/** A server address as `parseEndpoint` takes it; it checks the address itself. */
-const isEndpoint = (value: unknown) =>
-  typeof value === 'string' ||
-  (typeof value === 'object' && value !== null && !Array.isArray(value));
-
 /** A deadline in milliseconds, or null for none. */
 const DEADLINE = nullable(milliseconds(1));
 
 /** createClient's options. */
 const CLIENT_OPTIONS = {
-  connect: required(
-    check<EndpointInput | EndpointInput[]>(
-      'an endpoint (unix:/path, tcp://host:port, { path } or { host, port }) or a non-empty array of them',
-      (value) =>
-        isEndpoint(value) || (Array.isArray(value) && value.length > 0 && value.every(isEndpoint)),
-    ),
-  ),
+  connect: required(endpoints),
   interface: optional(anything),
   name: optional(string),
   minWorkers: option(integer(0), 2),

@@ -79,7 +79,9 @@ it('validates options with messages that say what was expected and what came', a
   expect(() => createClient({ connect: 'unix:/tmp/x.sock', maxWorkers: 0 })).toThrow(
     'createClient: option maxWorkers: expected an integer >= 1, received 0',
   );
-  expect(() => createClient({ connect: 'ftp://x' })).toThrow(/expected "unix:\/path"/);
+  expect(() => createClient({ connect: 'ftp://x' })).toThrow(
+    /^createClient: option connect: expected an endpoint \(unix:\/path, .*received "ftp:\/\/x" \(a string\)$/,
+  );
   expect(() => createClient({ connect: 'unix:/tmp/x.sock', timeout: -1 })).toThrow(
     'createClient: option timeout: expected a number of milliseconds from 1 to 2147483647, or null for no limit, received -1',
   );

@@ -33,6 +33,8 @@ export {
   checkOption,
   checkOptions,
   describeValue,
+  endpoint,
+  endpoints,
   func,
   integer,
   milliseconds,

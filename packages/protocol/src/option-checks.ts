@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { type EndpointInput, parseEndpoint } from './endpoint.js';
 import { InvalidOptionError } from './errors.js';
 import { MAX_TIMER_MS } from './limits.js';
 
@@ -96,6 +97,29 @@ export const func: Check<(...args: never[]) => unknown> = check(
 export const abortSignal: Check<AbortSignal> = check(
   'an AbortSignal',
   (value) => value instanceof AbortSignal,
+);
+
+/** What an endpoint is, as option errors say it. */
+const ENDPOINT =
+  'an endpoint (unix:/path, an absolute path, tcp://host:port with a port from 0 to 65535, { path } or { host, port })';
+
+function isEndpoint(value: unknown): boolean {
+  try {
+    parseEndpoint(value as EndpointInput);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A server address `parseEndpoint` takes. @example required(endpoint) */
+export const endpoint: Check<EndpointInput> = check(ENDPOINT, isEndpoint);
+
+/** An endpoint, or a non-empty array of them. @example required(endpoints) */
+export const endpoints: Check<EndpointInput | EndpointInput[]> = check(
+  `${ENDPOINT}, or a non-empty array of them`,
+  (value) =>
+    Array.isArray(value) ? value.length > 0 && value.every(isEndpoint) : isEndpoint(value),
 );
 
 /** An integer from `min` to `max` (a safe integer without `max`). @example integer(1) */
@@ -183,7 +207,13 @@ export function resolveOptions<TSpec extends OptionSpec>(
   spec: TSpec,
   input: unknown,
 ): ResolvedOptions<TSpec> {
-  return walk(what, '', spec, input ?? NO_OPTIONS, {}) as ResolvedOptions<TSpec>;
+  return walk(
+    what,
+    '',
+    spec,
+    input === undefined ? NO_OPTIONS : input,
+    {},
+  ) as ResolvedOptions<TSpec>;
 }
 
 /**
@@ -192,7 +222,7 @@ export function resolveOptions<TSpec extends OptionSpec>(
  * @example checkOptions('submit', SUBMIT_OPTIONS, options);
  */
 export function checkOptions(what: string, spec: OptionSpec, input: unknown): void {
-  walk(what, '', spec, input ?? NO_OPTIONS, undefined);
+  walk(what, '', spec, input === undefined ? NO_OPTIONS : input, undefined);
 }
 
 /**
@@ -239,6 +269,10 @@ function walk(
       throw optionError(what, join(prefix, key), check.expected, value);
     } else if (out) {
       out[key] = check.resolve ? check.resolve(value, what, join(prefix, key)) : value;
+    } else if (check.resolve) {
+      // Checking only: a nested object is still walked (its result is dropped). The specs
+      // checked on every call have no nested options, so they still allocate nothing.
+      check.resolve(value, what, join(prefix, key));
     }
   }
   return out;

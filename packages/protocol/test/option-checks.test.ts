@@ -4,6 +4,8 @@ import {
   checkOption,
   checkOptions,
   describeValue,
+  endpoint,
+  endpoints,
   integer,
   milliseconds,
   nested,
@@ -152,6 +154,24 @@ describe('checkOptions and checkOption', () => {
     );
   });
 
+  it('walk nested options too, and refuse null for options', () => {
+    const spec = { reconnect: nested({ first: option(milliseconds(0), 200) }) };
+    expect(checkOptions('x', spec, { reconnect: { first: 5 } })).toBeUndefined();
+    expect(messageOf(() => checkOptions('x', spec, { reconnect: { first: 'fast' } }))).toBe(
+      'x: option reconnect.first: expected a number of milliseconds from 0 to 2147483647, received "fast" (a string)',
+    );
+    expect(messageOf(() => checkOptions('x', spec, { reconnect: { frist: 5 } }))).toBe(
+      'x: unknown option reconnect.frist (did you mean reconnect.first?)',
+    );
+    expect(messageOf(() => checkOptions('x', spec, null))).toBe(
+      'x: options: expected an object, received null',
+    );
+    expect(messageOf(() => resolveOptions('x', spec, null))).toBe(
+      'x: options: expected an object, received null',
+    );
+    expect(checkOptions('x', spec, undefined)).toBeUndefined();
+  });
+
   it('whole durations and unbounded ones say so', () => {
     expect(messageOf(() => checkOption('q', 'ttl', milliseconds(1_000, { max: null }), 5))).toBe(
       'q: option ttl: expected a number of milliseconds >= 1000, received 5',
@@ -160,6 +180,21 @@ describe('checkOptions and checkOption', () => {
       messageOf(() => checkOption('q', 'lease', milliseconds(100, { whole: true }), 1.5)),
     ).toBe(
       'q: option lease: expected a whole number of milliseconds from 100 to 2147483647, received 1.5',
+    );
+  });
+});
+
+describe('endpoints', () => {
+  it('are what parseEndpoint takes, in the one message form', () => {
+    const spec = { listen: required(endpoint), connect: optional(endpoints) };
+    expect(checkOptions('s', spec, { listen: 'tcp://127.0.0.1:0', connect: ['/a.sock'] })).toBe(
+      undefined,
+    );
+    expect(messageOf(() => checkOptions('s', spec, { listen: 'tcp://x:99999' }))).toBe(
+      's: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port with a port from 0 to 65535, { path } or { host, port }), received "tcp://x:99999" (a string)',
+    );
+    expect(messageOf(() => checkOptions('s', spec, { listen: '/a', connect: [] }))).toMatch(
+      /^s: option connect: expected an endpoint .*, or a non-empty array of them, received an empty array$/,
     );
   });
 });

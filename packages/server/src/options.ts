@@ -3,12 +3,13 @@
  *
  * @module
  */
-import { DEFAULT_MAX_FRAME_BYTES, type EndpointInput, parseEndpoint } from '@taskpool/protocol';
+import { DEFAULT_MAX_FRAME_BYTES, type EndpointInput } from '@taskpool/protocol';
 import {
   anything,
   boolean,
   type Check,
   check,
+  endpoint,
   func,
   integer,
   milliseconds,
@@ -159,12 +160,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * single-file server is re-executed in worker mode), and a worker should not load zod.
  */
 const SERVER_OPTIONS = {
-  listen: required(
-    check<string | Record<string, unknown>>(
-      'an endpoint (unix:/path, an absolute path, tcp://host:port, { path } or { host, port })',
-      (value) => typeof value === 'string' || isRecord(value),
-    ),
-  ),
+  listen: required(endpoint),
   interface: optional(anything),
   setup: optional(func as Check<WorkerDefinition['setup']>),
   checkoutDone: optional(func as Check<WorkerDefinition['checkoutDone']>),
@@ -226,16 +222,6 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
 /** A server option a forked server does not take: given, it is refused, saying why. */
 const notTaken = (why: string) => optional(check<undefined>(`nothing (${why})`, () => false));
 
-/** Whether `parseEndpoint` takes `value`. */
-function isEndpoint(value: unknown): boolean {
-  try {
-    parseEndpoint(value as EndpointInput);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * forkTaskServer's options: the server's own (checked here, before anything is forked, as
  * the forked server will check them), and the fork's: `module`, where to listen,
@@ -250,12 +236,7 @@ const FORK_OPTIONS = {
       (value) => (typeof value === 'string' && value !== '') || value instanceof URL,
     ),
   ),
-  listen: optional(
-    check<EndpointInput>(
-      'an endpoint (unix:/path, an absolute path, tcp://host:port, { path } or { host, port })',
-      isEndpoint,
-    ),
-  ),
+  listen: optional(endpoint),
   startTimeout: option(milliseconds(1), 10_000),
   stderr: option(oneOf(['inherit', 'pipe']), 'inherit'),
   interface: notTaken('the worker code comes from option module'),
@@ -266,7 +247,7 @@ const FORK_OPTIONS = {
 };
 
 /** forkTaskServer's options after validation, with defaults filled in. */
-export type ResolvedForkOptions = ResolvedOptions<typeof FORK_OPTIONS>;
+type ResolvedForkOptions = ResolvedOptions<typeof FORK_OPTIONS>;
 
 /** Validates forkTaskServer's options and fills in defaults. */
 export function resolveForkOptions(options: unknown): ResolvedForkOptions {

@@ -67,7 +67,7 @@ describe('forkTaskServer options', () => {
     [
       'a listen that is not an endpoint',
       { module, listen: 'http://x' },
-      'forkTaskServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port, { path } or { host, port }), received "http://x" (a string)',
+      'forkTaskServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port with a port from 0 to 65535, { path } or { host, port }), received "http://x" (a string)',
     ],
   ])('refuses %s with INVALID_OPTION, before forking', async (_name, options, message) => {
     const error = await refusal(options);

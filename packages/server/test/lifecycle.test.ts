@@ -320,8 +320,8 @@ describe('lifecycle', () => {
     expect(() =>
       builtServer.createServer({ listen: 'unix:/tmp/x.sock', interface: {}, spares: -1 }),
     ).toThrow('createServer: option spares: expected an integer >= 0, received -1');
-    expect(() => builtServer.createServer({ listen: 'http://x', interface: {} }).listen()).toThrow(
-      /expected "unix:\/path"/,
+    expect(() => builtServer.createServer({ listen: 'http://x', interface: {} })).toThrow(
+      /^createServer: option listen: expected an endpoint \(unix:\/path, .*received "http:\/\/x" \(a string\)$/,
     );
     expect(() => builtServer.createServer({ listen: 'unix:/tmp/x.sock' })).toThrow(
       /option interface: expected/,

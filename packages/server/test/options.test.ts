@@ -86,7 +86,7 @@ describe('server options', () => {
       expect(messageOf(() => resolve({ ...base, ...bad }))).toBe(`createServer: ${message}`);
     }
     expect(messageOf(() => resolve({ interface: {} }))).toBe(
-      'createServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port, { path } or { host, port }), received nothing',
+      'createServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port with a port from 0 to 65535, { path } or { host, port }), received nothing',
     );
     expect(messageOf(() => resolve({ listen: 'unix:/tmp/x.sock' }))).toBe(
       'createServer: option interface: expected handlers, an implementation or a function (or a workerModule), received nothing',
