@@ -176,7 +176,8 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     }
   };
 
-  const close = (options: { timeout?: number } = {}): Promise<void> => {
+  // Async, so that a bad option rejects the promise instead of throwing at the caller.
+  const close = async (options: { timeout?: number } = {}): Promise<void> => {
     checkCloseOptions(options);
     const { timeout = 10_000 } = options;
     closing ??= (async () => {

@@ -9,6 +9,15 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { isTaskpoolError } from '@taskpool/protocol';
+import {
+  type Check,
+  check,
+  checkOptions,
+  func,
+  isJsonValue,
+  optional,
+  string,
+} from '@taskpool/protocol/internal';
 
 /** Options of {@link errorScope}. */
 export interface ErrorScopeOptions {
@@ -35,6 +44,19 @@ export interface ErrorScopeOptions {
   values?: Record<string, unknown>;
 }
 
+/** The options of {@link errorScope}, as the option checker reads them. */
+const ERROR_SCOPE_OPTIONS = {
+  catch: optional(func as Check<(error: unknown, trace: string) => void>),
+  name: optional(string),
+  values: optional(
+    check<Record<string, unknown>>(
+      'an object of JSON values',
+      (value) =>
+        typeof value === 'object' && value !== null && !Array.isArray(value) && isJsonValue(value),
+    ),
+  ),
+};
+
 interface ScopeFrame {
   readonly name: string;
   readonly catch: ((error: unknown, trace: string) => void) | undefined;
@@ -55,6 +77,9 @@ const storage = new AsyncLocalStorage<ScopeFrame>();
  * }, { name: 'login', catch: (error, trace) => console.error(trace) });
  */
 export function errorScope<T>(fn: () => T, options: ErrorScopeOptions = {}): T {
+  // Checked here rather than when a call is made in the scope: a bad value would otherwise
+  // surface far from where it was given (values as INVALID_ARGS of some later call).
+  checkOptions('errorScope', ERROR_SCOPE_OPTIONS, options);
   const parent = storage.getStore();
   const frame: ScopeFrame = {
     name: options.name ?? 'ANONYMOUS SCOPE',

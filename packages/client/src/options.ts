@@ -234,7 +234,7 @@ export function resolveClientOptions(
 }
 
 /** How long a checkout keeps trying to reach a server (`waitForServer`). */
-const WAIT_FOR_SERVER = nullable(milliseconds(0, { whole: true }), 'no limit (until the timeout)');
+const WAIT_FOR_SERVER = nullable(milliseconds(0), 'no limit (until the timeout)');
 
 /** The options of `client.checkout()`. */
 const CHECKOUT_OPTIONS = {

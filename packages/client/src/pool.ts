@@ -425,7 +425,7 @@ export class Pool<C extends PoolConnection> {
     }
     const firstFailure = !this.#failing;
     this.#failing = true;
-    this.#failWaiters(attempt);
+    this.#failWaiters(health, attempt);
     this.#scheduleProbe(
       firstFailure ? this.#options.reconnect.first : this.#options.reconnect.every,
     );
@@ -433,17 +433,20 @@ export class Pool<C extends PoolConnection> {
 
   /**
    * No server can be reached, and the pool holds no connection (one held by a checkout
-   * would come back to the pool: worth waiting for). A server that said its workers cannot
-   * start fails with its error every checkout that was waiting when `attempt` began:
-   * waiting would not help, and a checkout that comes later tries again. Checkouts past
+   * would come back to the pool: worth waiting for). When `attempt`, the attempt on
+   * `health` that just failed, was refused with `WORKER_START_FAILED`, every checkout that
+   * was waiting when it began fails with that error: waiting would not help, and a
+   * checkout that comes later tries again. Only that attempt counts: an older refusal by
+   * another endpoint says nothing about this one (it may be down, or back). Checkouts past
    * their `waitForServer` give up with a `TIMEOUT` saying why.
    */
-  #failWaiters(attempt: number): void {
+  #failWaiters(health: EndpointHealth, attempt: number): void {
     if (this.#connections.size > 0) return;
-    const startFailed = this.#endpoints.find(
-      (health) =>
-        isTaskpoolError(health.lastError) && health.lastError.code === 'WORKER_START_FAILED',
-    )?.lastError;
+    const { lastError } = health;
+    const startFailed =
+      isTaskpoolError(lastError) && lastError.code === 'WORKER_START_FAILED'
+        ? lastError
+        : undefined;
     const now = performance.now();
     for (const waiter of [...this.#waiters]) {
       let error: unknown;

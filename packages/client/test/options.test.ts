@@ -3,7 +3,7 @@
  * options refused with the nearest known name (nested ones too), INVALID_OPTION from
  * createClient, checkout() and each call.
  */
-import { createClient } from '@taskpool/client';
+import { createClient, errorScope } from '@taskpool/client';
 import { InvalidOptionError } from '@taskpool/protocol';
 import { describe, expect, it } from 'vitest';
 import {
@@ -98,7 +98,7 @@ describe('checkout, call and close options', () => {
     expect(await co.echo('still usable')).toBe('still usable');
     await co.release();
     expect(await refusal(() => client.call('echo', [1], { waitForServer: -1 }))).toBe(
-      'client.call: option waitForServer: expected a whole number of milliseconds from 0 to 2147483647, or null for no limit (until the timeout), received -1',
+      'client.call: option waitForServer: expected a number of milliseconds from 0 to 2147483647, or null for no limit (until the timeout), received -1',
     );
     expect(await refusal(() => client.close({ timeout: -1 }))).toBe(
       'close: option timeout: expected a number of milliseconds from 0 to 2147483647, received -1',
@@ -109,6 +109,9 @@ describe('checkout, call and close options', () => {
   it('are checked key by key, unknown keys included', () => {
     expect(checkCheckoutOptions(undefined)).toBeUndefined();
     expect(checkCheckoutOptions({ timeout: null, waitForServer: 0 })).toBeUndefined();
+    // Fractions, as every other duration of the client (timeout: 1.5 is taken too).
+    expect(checkCheckoutOptions({ timeout: 1.5, waitForServer: 0.5 })).toBeUndefined();
+    expect(checkCallOptions('client.call', { waitForServer: 12.5 })).toBeUndefined();
     expect(() => checkCheckoutOptions({ timout: 5 })).toThrow(
       'checkout: unknown option timout (did you mean timeout?)',
     );
@@ -116,7 +119,7 @@ describe('checkout, call and close options', () => {
       'checkout: option signal: expected an AbortSignal, received "stop" (a string)',
     );
     expect(() => checkCheckoutOptions({ waitForServer: -1 })).toThrow(
-      'checkout: option waitForServer: expected a whole number of milliseconds from 0 to 2147483647, or null for no limit (until the timeout), received -1',
+      'checkout: option waitForServer: expected a number of milliseconds from 0 to 2147483647, or null for no limit (until the timeout), received -1',
     );
     expect(checkCallOptions('call', { timeout: 5 })).toBeUndefined();
     expect(() => checkCallOptions('call', { waitForServer: 0 })).toThrow(
@@ -126,5 +129,81 @@ describe('checkout, call and close options', () => {
     expect(() => checkCloseOptions({ timeout: -1 })).toThrow(
       'close: option timeout: expected a number of milliseconds from 0 to 2147483647, received -1',
     );
+  });
+});
+
+describe('close()', () => {
+  it('rejects on a bad option instead of throwing at the caller', async () => {
+    await using client = createClient({ connect, minWorkers: 0 });
+    let closing: Promise<void> | undefined;
+    expect(() => {
+      closing = client.close({ timeout: -1 });
+    }).not.toThrow();
+    await expect(closing).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message:
+        'close: option timeout: expected a number of milliseconds from 0 to 2147483647, received -1',
+    });
+    // The usual way to handle it: .catch() is reached, nothing is thrown past it.
+    const caught = await client.close({ timeot: 5 } as never).catch((error: unknown) => error);
+    expect(caught).toBeInstanceOf(InvalidOptionError);
+    expect((caught as Error).message).toBe('close: unknown option timeot (did you mean timeout?)');
+    // The refused close did not close the client: a good one still does.
+    await client.close({ timeout: 0 });
+  });
+});
+
+describe('null as options', () => {
+  it('is refused with INVALID_OPTION by every entry point, never a TypeError', async () => {
+    await using server = await serve('scenario-worker.ts');
+    await using client = await warm(clientOf(server, { minWorkers: 1, maxWorkers: 1 }));
+    expect(await refusal(() => client.checkout(null as never))).toBe(
+      'checkout: options: expected an object, received null',
+    );
+    expect(await refusal(() => client.call('echo', [1], null as never))).toBe(
+      'client.call: options: expected an object, received null',
+    );
+    expect(await refusal(() => client.withCheckout(() => 1, null as never))).toBe(
+      'checkout: options: expected an object, received null',
+    );
+    await using co = await client.checkout();
+    expect(await refusal(() => co.call('echo', [1], null as never))).toBe(
+      'call: options: expected an object, received null',
+    );
+    expect(await co.echo('still usable')).toBe('still usable');
+    await co.release();
+    expect(await refusal(() => client.close(null as never))).toBe(
+      'close: options: expected an object, received null',
+    );
+    expect(await client.call('echo', ['still open'])).toBe('still open');
+  });
+});
+
+describe('errorScope options', () => {
+  it('are checked, unknown keys included', () => {
+    expect(() => errorScope(() => 1, { name: 5 } as never)).toThrow(
+      'errorScope: option name: expected a string, received 5',
+    );
+    expect(() => errorScope(() => 1, { cach: () => {} } as never)).toThrow(
+      'errorScope: unknown option cach (did you mean catch?)',
+    );
+    expect(() => errorScope(() => 1, { catch: 'log' } as never)).toThrow(
+      'errorScope: option catch: expected a function, received "log" (a string)',
+    );
+    expect(() => errorScope(() => 1, { values: { at: () => 1 } })).toThrow(
+      'errorScope: option values: expected an object of JSON values, received an object',
+    );
+    expect(() => errorScope(() => 1, null as never)).toThrow(
+      'errorScope: options: expected an object, received null',
+    );
+    let thrown: unknown;
+    try {
+      errorScope(() => 1, { values: [1] as never });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InvalidOptionError);
+    expect(errorScope(() => 2, { name: 'fine', values: { requestId: 'r1' } })).toBe(2);
+    expect(errorScope(() => 3)).toBe(3);
   });
 });

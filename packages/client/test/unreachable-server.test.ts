@@ -166,6 +166,34 @@ describe('a server that refuses before hello', () => {
     expect(tiny.connections).toBeGreaterThan(seen);
   });
 
+  it("fails a checkout with WORKER_START_FAILED only from its own attempts, not another endpoint's older refusal", async () => {
+    const loadError = 'worker code failed to load: Cannot find module /app/worker.js';
+    tiny = new TinyServer(() => refusal(new WorkerStartFailedError(loadError)));
+    await tiny.listen();
+    const missing = missingSocket();
+    const refusing = `unix:${tiny.path}`;
+    // The missing socket first: the first checkout tries it, then the refusing server.
+    await using client = createClient({ connect: [missing, refusing], ...fast });
+    const first = await client
+      .checkout({ timeout: null, waitForServer: 0 })
+      .catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(WorkerStartFailedError);
+    expect(tiny.connections).toBe(1);
+    // The refusal is old news to the next checkout, whose own attempt goes to the missing
+    // socket (down longest, or back up for a retry): it is told about ENOENT, with the
+    // refusal as what the other endpoint last did.
+    const second = (await client
+      .checkout({ timeout: null, waitForServer: 0 })
+      .catch((e: unknown) => e)) as Seen;
+    expect(tiny.connections).toBe(1);
+    expect(second).toBeInstanceOf(TimeoutError);
+    expect(second.cause.code).toBe('ENOENT');
+    expect(second.message).toContain(`could not connect to ${missing} (ENOENT: `);
+    expect(second.message).toContain(
+      `could not connect to ${refusing} (WORKER_START_FAILED: ${loadError}; 1 attempt)`,
+    );
+  });
+
   it('waits on SERVER_BUSY, and its TIMEOUT names it', async () => {
     tiny = new TinyServer(() => refusal(new ServerBusyError('no worker became free within 5 ms')));
     await tiny.listen();
@@ -198,13 +226,22 @@ describe('waitForServer', () => {
   it('a bound: keeps trying that long, then gives up; client.call takes it too', async () => {
     const endpoint = missingSocket();
     await using client = createClient({ connect: endpoint, ...fast });
+    // Long beside the first attempt's ENOENT (it comes at once) and the 20 ms to the next.
     const error = (await client
-      .call('anything', [], { timeout: null, waitForServer: 200 })
-      .catch((e: unknown) => e)) as Seen;
+      .call('anything', [], { timeout: null, waitForServer: 500 })
+      .catch((e: unknown) => e)) as TimeoutError & {
+      data: { endpoints: { attempts: number }[] };
+    };
     expect(error.code).toBe('TIMEOUT');
-    expect(error.message).toMatch(
-      /^timed out after 0\.2 seconds waiting for a server to answer: could not connect to .* \(ENOENT: no such file or directory; \d+ attempts?\)$/,
-    );
+    const said =
+      /^timed out after 0\.5 seconds waiting for a server to answer: could not connect to .* \(ENOENT: no such file or directory; (\d+) attempts\)$/.exec(
+        error.message,
+      );
+    expect(said, error.message).not.toBeNull();
+    // It kept trying: giving up at the first failed attempt would say 1.
+    const attempts = Number(said?.[1]);
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(error.data.endpoints[0]?.attempts).toBe(attempts);
   });
 
   it('a server refusal counts as unreachable', async () => {
