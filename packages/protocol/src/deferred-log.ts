@@ -6,6 +6,7 @@
  * @module
  */
 import type { LogEntry, LogRecord, TimerEntry } from './deferred-log-record.js';
+import { check, checkOptions, optional } from './option-checks.js';
 
 /** Log levels, as Log::Defer numbers them. */
 export const LOG_LEVELS = { error: 10, warn: 20, info: 30, debug: 40 } as const;
@@ -26,6 +27,23 @@ export interface DeferredLogOptions {
    */
   start?: number;
 }
+
+/** The options of a DeferredLog, as the option checker reads them. */
+const DEFERRED_LOG_OPTIONS = {
+  // Any level number: add() takes levels of the caller's own between the named ones.
+  verbosity: optional(
+    check<number>(
+      'a number (a log level)',
+      (value) => typeof value === 'number' && !Number.isNaN(value),
+    ),
+  ),
+  start: optional(
+    check<number>(
+      'a time in epoch seconds (a finite number >= 0)',
+      (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0,
+    ),
+  ),
+};
 
 /** A running timer; ending it twice is harmless. */
 export interface LogTimer extends Disposable {
@@ -50,6 +68,8 @@ export class DeferredLog {
   readonly data: Record<string, unknown> = Object.create(null);
 
   constructor(options: DeferredLogOptions = {}) {
+    // A bad verbosity or start would not fail here but make a wrong record: refused now.
+    checkOptions('DeferredLog', DEFERRED_LOG_OPTIONS, options);
     this.start = options.start ?? epochSeconds();
     this.verbosity = options.verbosity ?? LOG_LEVELS.debug;
   }

@@ -1,4 +1,4 @@
-import { DeferredLog, LOG_LEVELS } from '@taskpool/protocol';
+import { DeferredLog, InvalidOptionError, LOG_LEVELS } from '@taskpool/protocol';
 import { logRecordSchema } from '@taskpool/protocol/schemas';
 import { describe, expect, it } from 'vitest';
 
@@ -96,5 +96,34 @@ describe('DeferredLog', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(log.data.k).toBe('v');
     expect(JSON.parse(JSON.stringify(log)).data.k).toBe('v');
+  });
+});
+
+describe('DeferredLog options', () => {
+  it('are checked by the option checker, unknown keys included', () => {
+    const refusal = (options: unknown): string => {
+      try {
+        new DeferredLog(options as never);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidOptionError);
+        expect((error as InvalidOptionError).code).toBe('INVALID_OPTION');
+        return (error as Error).message;
+      }
+      throw new Error('did not throw');
+    };
+    expect(refusal({ verbosity: 'info' })).toBe(
+      'DeferredLog: option verbosity: expected a number (a log level), received "info" (a string)',
+    );
+    expect(refusal({ start: Number.NaN })).toBe(
+      'DeferredLog: option start: expected a time in epoch seconds (a finite number >= 0), received NaN',
+    );
+    expect(refusal({ verbosty: 30 })).toBe(
+      'DeferredLog: unknown option verbosty (did you mean verbosity?)',
+    );
+    expect(refusal(null)).toBe('DeferredLog: options: expected an object, received null');
+    expect(new DeferredLog({ verbosity: 35, start: 12.5 })).toMatchObject({
+      verbosity: 35,
+      start: 12.5,
+    });
   });
 });
