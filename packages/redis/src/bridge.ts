@@ -7,7 +7,8 @@
  * @module
  */
 import { ValidationError } from '@taskpool/protocol';
-import { checkWorkOptions, invalidArgument } from './options.js';
+import { optionError } from '@taskpool/protocol/internal';
+import { checkWorkOptions } from './options.js';
 import type { Queue } from './queue.js';
 import type { Worker, WorkOptions } from './worker.js';
 
@@ -69,12 +70,7 @@ export function serveQueue(
   options: ServeOptions = {},
 ): Worker {
   if (typeof client?.call !== 'function') {
-    throw invalidArgument(
-      'serveQueue',
-      'client',
-      'an object with call(method, args, options)',
-      client,
-    );
+    throw optionError('serveQueue', 'client', 'an object with call(method, args, options)', client);
   }
   // Checked here too, so that a wrong option is named as serveQueue's.
   checkWorkOptions('serveQueue', options);

@@ -7,18 +7,18 @@
 import type { Redis } from 'ioredis';
 import { closeConnection, openConnection } from './connection.js';
 import { type QueueKeys, queueKeys } from './keys.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedQueueOptions } from './options.js';
 import { Subscriber } from './subscriber.js';
 
 /** Shared by a queue's submitter and workers. */
 export class QueueContext {
-  readonly options: ResolvedOptions;
+  readonly options: ResolvedQueueOptions;
   readonly keys: QueueKeys;
   /** For scripts and plain commands; never blocks. */
   readonly commands: Redis;
   #subscriber: Subscriber | undefined;
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedQueueOptions) {
     this.options = options;
     this.keys = queueKeys(options.prefix, options.name);
     this.commands = this.open('commands', { enableAutoPipelining: true });

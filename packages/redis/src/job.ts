@@ -8,6 +8,7 @@
 import { TimeoutError, ValidationError } from '@taskpool/protocol';
 import { findNonJson } from '@taskpool/protocol/internal';
 import type { Claimed } from './modes/mode.js';
+import { checkFailOptions } from './options.js';
 
 /** Options of {@link Job.fail}. */
 export interface FailOptions {
@@ -122,6 +123,12 @@ export class WorkerJob<TData, TResult> implements Job<TData, TResult> {
   }
 
   fail(error: unknown, options: FailOptions = {}): Promise<boolean> {
+    try {
+      checkFailOptions(options);
+    } catch (invalid) {
+      // The job is not settled: a handler that catches this can still fail it properly.
+      return Promise.reject(invalid);
+    }
     return this.#end({ kind: 'fail', error, retry: options.retry !== false });
   }
 

@@ -4,14 +4,14 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidOptionError } from '@taskpool/protocol';
+import type { InvalidOptionError } from '@taskpool/protocol';
 import {
   abortSignal,
+  boolean,
   type Check,
   check,
   checkOption,
   checkOptions,
-  describeValue,
   func,
   integer,
   milliseconds,
@@ -22,11 +22,13 @@ import {
   option,
   optional,
   optionError,
+  type ResolvedOptions,
   required,
   resolveOptions,
   string,
 } from '@taskpool/protocol/internal';
 import type { Redis, RedisOptions } from 'ioredis';
+import type { FailOptions } from './job.js';
 import type { CollectOptions, SubmitOptions } from './submitter.js';
 import type { StopOptions, WorkOptions } from './worker.js';
 
@@ -192,25 +194,19 @@ export interface QueueOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Options after defaults and validation. */
-export interface ResolvedOptions {
-  redis: RedisInput;
-  name: string;
-  mode: QueueMode;
-  prefix: string;
-  priorities: readonly string[];
+/**
+ * createQueue's options after defaults and validation: derived from {@link QUEUE_OPTIONS},
+ * so that the two cannot drift, with the options resolved after the spec (they depend on
+ * others, or are made when absent) made definite.
+ */
+export type ResolvedQueueOptions = Omit<
+  ResolvedOptions<typeof QUEUE_OPTIONS>,
+  'defaultPriority' | 'clientId' | 'maxAttempts'
+> & {
   defaultPriority: string;
   clientId: string;
-  timeout: number | null;
-  resultTtl: number;
   maxAttempts: number;
-  backoff: Required<BackoffOptions>;
-  leaseTime: number;
-  blockTimeout: number;
-  closeTimeout: number;
-  commandTimeout: number;
-  onError: (error: unknown) => void;
-}
+};
 
 const WHERE = 'createQueue';
 
@@ -289,7 +285,7 @@ const QUEUE_OPTIONS = {
 };
 
 /** Validates `options` and fills in defaults; throws InvalidOptionError. */
-export function resolveQueueOptions(options: QueueOptions): ResolvedOptions {
+export function resolveQueueOptions(options: QueueOptions): ResolvedQueueOptions {
   const resolved = resolveOptions(WHERE, QUEUE_OPTIONS, options);
   const { mode, priorities, maxAttempts } = resolved;
   const defaultPriority = resolved.defaultPriority ?? (priorities[0] as string);
@@ -351,7 +347,7 @@ const SUBMIT_OPTIONS = {
  * reliable mode takes more than one attempt. Throws InvalidOptionError; allocates nothing
  * when they are good (it runs for every job).
  */
-export function checkSubmitOptions(options: SubmitOptions, queue: ResolvedOptions): void {
+export function checkSubmitOptions(options: SubmitOptions, queue: ResolvedQueueOptions): void {
   checkOptions('submit', SUBMIT_OPTIONS, options);
   const { priority, maxAttempts } = options;
   if (priority !== undefined && !queue.priorities.includes(priority)) {
@@ -378,17 +374,24 @@ export function checkStopOptions(what: string, options: StopOptions | undefined)
   checkOptions(what, STOP_OPTIONS, options);
 }
 
+/** The options of `job.fail()`. */
+const FAIL_OPTIONS = { retry: optional(boolean) };
+
+/** Validates the options of `job.fail()`; throws InvalidOptionError. */
+export function checkFailOptions(options: FailOptions | undefined): void {
+  checkOptions('fail', FAIL_OPTIONS, options);
+}
+
 /**
- * The InvalidOptionError of a wrong argument (not an option), in the options' form:
- * `process: argument handler: expected a function, received "x" (a string)`.
+ * The InvalidOptionError of an operation the queue's mode does not offer, in the options'
+ * form: the queue's `mode` is the option that does not fit it.
+ * `createQueue: option mode: expected "recoverable" or "reliable" to use getJob() (simple mode keeps no job records), received "simple" (a string)`.
  */
-export function invalidArgument(
-  what: string,
-  name: string,
-  expected: string,
-  value: unknown,
-): InvalidOptionError {
-  return new InvalidOptionError(
-    `${what}: argument ${name}: expected ${expected}, received ${describeValue(value)}`,
+export function keepsNoRecords(operation: string): InvalidOptionError {
+  return optionError(
+    WHERE,
+    'mode',
+    `"recoverable" or "reliable" to use ${operation}() (simple mode keeps no job records)`,
+    'simple',
   );
 }

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ClosedError, InvalidOptionError, TimeoutError } from '@taskpool/protocol';
+import { ClosedError, TimeoutError } from '@taskpool/protocol';
+import { optionError } from '@taskpool/protocol/internal';
 import { QueueContext } from './context.js';
 import { type JobRecord, readJobRecord } from './job-record.js';
 import type { Mode } from './modes/mode.js';
@@ -14,7 +15,7 @@ import { simpleMode } from './modes/simple.js';
 import {
   checkStopOptions,
   checkWorkOptions,
-  invalidArgument,
+  keepsNoRecords,
   type QueueMode,
   type QueueOptions,
   resolveQueueOptions,
@@ -126,7 +127,7 @@ export function createQueue<TData = unknown, TResult = unknown>(
     jobs: (workOptions) => startWorker('jobs', workOptions),
     process(handler, workOptions) {
       if (typeof handler !== 'function') {
-        throw invalidArgument('process', 'handler', 'a function', handler);
+        throw optionError('process', 'handler', 'a function', handler);
       }
       const worker = startWorker('process', workOptions);
       processJobs(worker, handler, context.report);
@@ -141,9 +142,8 @@ export function createQueue<TData = unknown, TResult = unknown>(
         }),
       ),
     getJob(id) {
-      if (resolved.mode === 'simple') {
-        throw new InvalidOptionError("getJob: simple mode keeps no records; use 'recoverable'");
-      }
+      // A rejection, as from every other promise-returning method of the queue.
+      if (resolved.mode === 'simple') return Promise.reject(keepsNoRecords('getJob'));
       return bounded('getJob', readJobRecord(context, id));
     },
     async stop(stopOptions) {

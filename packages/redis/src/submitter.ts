@@ -8,17 +8,11 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import {
-  ClosedError,
-  InvalidOptionError,
-  JobFailedError,
-  TimeoutError,
-  ValidationError,
-} from '@taskpool/protocol';
-import { findNonJson, fromWire } from '@taskpool/protocol/internal';
+import { ClosedError, JobFailedError, TimeoutError, ValidationError } from '@taskpool/protocol';
+import { findNonJson, fromWire, optionError } from '@taskpool/protocol/internal';
 import type { QueueContext } from './context.js';
 import type { CancelReason, Mode, NewJob, SubmitSide } from './modes/mode.js';
-import { checkCollectOptions, checkSubmitOptions, invalidArgument } from './options.js';
+import { checkCollectOptions, checkSubmitOptions, keepsNoRecords } from './options.js';
 import { retryTransient } from './time.js';
 import { type Outcome, parseOutcome } from './wire.js';
 
@@ -131,9 +125,9 @@ export class Submitter {
   async collect(id: string, options: CollectOptions = {}): Promise<unknown> {
     if (this.#closed) throw new ClosedError('queue');
     if (this.#context.options.mode === 'simple') {
-      throw new InvalidOptionError("collect: simple mode keeps no records; use 'recoverable'");
+      throw keepsNoRecords('collect');
     }
-    if (typeof id !== 'string') throw invalidArgument('collect', 'id', 'a job id (a string)', id);
+    if (typeof id !== 'string') throw optionError('collect', 'id', 'a job id (a string)', id);
     checkCollectOptions(options);
     const existing = this.#waiting.get(id);
     if (existing) return existing.promise;

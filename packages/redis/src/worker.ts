@@ -14,6 +14,7 @@ import { retryDelay } from './backoff.js';
 import type { QueueContext } from './context.js';
 import { type Job, type Settlement, WorkerJob } from './job.js';
 import type { Claimed, Mode, WorkSide } from './modes/mode.js';
+import { checkStopOptions } from './options.js';
 import { Slots } from './slots.js';
 import { retryTransient, settlesWithin, sleep, whenAborted } from './time.js';
 import { type Outcome, parseCancel } from './wire.js';
@@ -299,6 +300,11 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
   }
 
   stop(options: StopOptions = {}): Promise<void> {
+    try {
+      checkStopOptions('stop', options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#stopped ??= this.#shutdown(options.timeout ?? this.#context.options.closeTimeout);
     return this.#stopped;
   }

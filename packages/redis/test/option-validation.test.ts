@@ -4,7 +4,9 @@
  */
 import { InvalidOptionError, MAX_TIMER_MS } from '@taskpool/protocol';
 import { createQueue, type QueueOptions, serveQueue } from '@taskpool/redis';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useRedis } from '../../../test/helpers/redis-server.js';
+import { deleteUnder, uniquePrefix } from './helpers/keys.js';
 
 const base = { redis: 'redis://127.0.0.1:1', name: 'q' };
 
@@ -174,7 +176,7 @@ describe('createQueue option validation', () => {
       );
       await refuses(
         () => queue.process('run' as never),
-        'process: argument handler: expected a function, received "run" (a string)',
+        'process: option handler: expected a function, received "run" (a string)',
       );
       await refuses(
         () => serveQueue(queue as never, { call: async () => 1 }, { signal: 'stop' } as never),
@@ -182,7 +184,7 @@ describe('createQueue option validation', () => {
       );
       await refuses(
         () => serveQueue(queue as never, {} as never),
-        'serveQueue: argument client: expected an object with call(method, args, options), received an object',
+        'serveQueue: option client: expected an object with call(method, args, options), received an object',
       );
       await refuses(
         () => queue.submit('x', { priority: 'mid' }),
@@ -202,7 +204,7 @@ describe('createQueue option validation', () => {
       );
       await refuses(
         () => queue.collect(5 as never),
-        'collect: argument id: expected a job id (a string), received 5',
+        'collect: option id: expected a job id (a string), received 5',
       );
       await refuses(
         () => queue.stop({ timeout: -1 }),
@@ -212,6 +214,21 @@ describe('createQueue option validation', () => {
         () => queue.close({ timeot: 5 } as never),
         'close: unknown option timeot (did you mean timeout?)',
       );
+      // A worker's own stop() checks them too, and rejects rather than throws.
+      const worker = queue.jobs();
+      let stopping: Promise<void> | undefined;
+      expect(() => {
+        stopping = worker.stop({ timeout: 'soon' } as never);
+      }).not.toThrow();
+      await refuses(
+        () => stopping,
+        'stop: option timeout: expected a number of milliseconds from 0 to 2147483647, received "soon" (a string)',
+      );
+      await refuses(
+        () => worker.stop({ timout: 5 } as never),
+        'stop: unknown option timout (did you mean timeout?)',
+      );
+      await worker.stop({ timeout: 0 });
     } finally {
       await queue.close({ timeout: 100 });
     }
@@ -226,6 +243,75 @@ describe('createQueue option validation', () => {
       );
     } finally {
       await queue.close({ timeout: 100 });
+    }
+  });
+});
+
+describe('what simple mode does not offer', () => {
+  it('getJob() and collect() reject, naming the mode option that does not fit', async () => {
+    const queue = createQueue({ ...base, mode: 'simple' });
+    try {
+      let reading: Promise<unknown> | undefined;
+      expect(() => {
+        reading = queue.getJob('some-id');
+      }).not.toThrow();
+      await refuses(
+        () => reading,
+        'createQueue: option mode: expected "recoverable" or "reliable" to use getJob() (simple mode keeps no job records), received "simple" (a string)',
+      );
+      await refuses(
+        () => queue.collect('some-id'),
+        'createQueue: option mode: expected "recoverable" or "reliable" to use collect() (simple mode keeps no job records), received "simple" (a string)',
+      );
+    } finally {
+      await queue.close({ timeout: 100 });
+    }
+  });
+});
+
+describe('job.fail() options', () => {
+  let redis: { url: string; close(): Promise<void> };
+  const prefix = uniquePrefix();
+  beforeAll(async () => {
+    redis = await useRedis();
+  });
+  afterAll(async () => {
+    await deleteUnder(redis.url, prefix);
+    await redis.close();
+  });
+
+  it('are checked, unknown keys included; the job can still be failed properly', async () => {
+    const queue = createQueue<string, string>({
+      redis: redis.url,
+      name: 'fail-options',
+      mode: 'recoverable',
+      prefix,
+    });
+    try {
+      const { result } = await queue.submit('x', { timeout: null });
+      const outcome = result.catch((error: unknown) => error);
+      const jobs = queue.jobs();
+      const { value: job } = await jobs.next();
+      if (!job) throw new Error('no job');
+      await refuses(
+        () => job.fail(new Error('bad input'), { retri: false } as never),
+        'fail: unknown option retri (did you mean retry?)',
+      );
+      await refuses(
+        () => job.fail(new Error('bad input'), { retry: 'no' } as never),
+        'fail: option retry: expected true or false, received "no" (a string)',
+      );
+      await refuses(
+        () => job.fail(new Error('bad input'), null as never),
+        'fail: options: expected an object, received null',
+      );
+      // Refused options settled nothing: the job is still this worker's to fail.
+      expect(job.finishedAt).toBeUndefined();
+      expect(await job.fail(new Error('bad input'), { retry: false })).toBe(true);
+      expect(await outcome).toMatchObject({ code: 'JOB_FAILED' });
+      await jobs.stop({ timeout: 1_000 });
+    } finally {
+      await queue.close({ timeout: 1_000 });
     }
   });
 });
