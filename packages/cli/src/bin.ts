@@ -29,10 +29,12 @@ const HELP = `usage:
   taskpool describe <endpoint> [--wait MS]
 
 options:
-  --timeout MS  call: the deadline of the call, and of waiting for a busy server's worker
-                (default 30000)
+  --timeout MS  call: the deadline of the call, and of the wait for a worker (default
+                30000, at least 1). A server whose workers are all busy holds a new
+                connection until one is free, up to its connectionTimeout; then it refuses
+                it (SERVER_BUSY) and the command fails, saying the server is busy
   --wait MS     call, describe: keep trying this long to reach a server that cannot be
-                reached yet (default 0: fail at once, saying why)
+                reached yet, or is busy (default 0: fail at once, saying why)
 
 exit codes: 0 done, 1 the call or the server failed, or the server cannot be reached,
   2 bad usage`;
@@ -73,8 +75,11 @@ main(process.argv.slice(2)).then(
 
 /**
  * An error in one line. A server that could not be reached at all is said plainly, from
- * the client's report of each endpoint: `cannot connect to unix:/x.sock: ENOENT: no such
- * file or directory`.
+ * the client's report of each endpoint (`cannot connect to unix:/x.sock: ENOENT: no such
+ * file or directory`), and a server that refused the connection as busy as such (`the
+ * server at unix:/x.sock is busy (SERVER_BUSY): no worker became free within 10000 ms`).
+ * The TIMEOUT of giving up on the server is never shown as it is: with `--wait 0` it
+ * would read "timed out after 0 seconds", which says nothing.
  */
 function explain(error: unknown): string {
   const { code, message, data } = error as { code?: string; message?: string; data?: unknown };
@@ -82,14 +87,21 @@ function explain(error: unknown): string {
   if (
     code === 'TIMEOUT' &&
     Array.isArray(endpoints) &&
-    endpoints.every((report) => report.error !== undefined && report.connections === 0)
+    endpoints.some((report) => report.error !== undefined) &&
+    endpoints.every((report) => report.connections === 0)
   ) {
-    return endpoints
-      .map(({ endpoint, error: last, attempts }) => {
-        const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
-        return `cannot connect to ${endpoint}: ${last}${tries}`;
-      })
-      .join('; ');
+    return endpoints.map(describeEndpoint).join('; ');
   }
   return `${code ? `${code}: ` : ''}${message ?? String(error)}`;
+}
+
+/** What one endpoint did, as `explain` says it. */
+function describeEndpoint({ endpoint, error, attempts }: EndpointReport): string {
+  if (error === undefined) return `${endpoint}: not reached`;
+  const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+  const busy = /^SERVER_BUSY: /.exec(error);
+  if (busy) {
+    return `the server at ${endpoint} is busy (SERVER_BUSY): ${error.slice(busy[0].length)}${tries}`;
+  }
+  return `cannot connect to ${endpoint}: ${error}${tries}`;
 }

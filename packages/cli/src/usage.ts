@@ -3,17 +3,24 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Reads a whole number option (at most `max`), or throws a UsageError that says what came. */
+/**
+ * Reads a whole number option from `min` (0 by default) to `max`, or throws a UsageError
+ * that says what came: `--timeout: expected a whole number from 1 to 2147483647, received "0"`.
+ */
 export function integerOption(
   name: string,
   value: string | undefined,
-  max = Number.MAX_SAFE_INTEGER,
+  { min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
 ): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 0 || number > max) {
+  if (!Number.isInteger(number) || number < min || number > max) {
     const expected =
-      max === Number.MAX_SAFE_INTEGER ? 'a whole number' : `a whole number up to ${max}`;
+      max === Number.MAX_SAFE_INTEGER
+        ? `a whole number${min === 0 ? '' : ` >= ${min}`}`
+        : min === 0
+          ? `a whole number up to ${max}`
+          : `a whole number from ${min} to ${max}`;
     throw new UsageError(`--${name}: expected ${expected}, received ${JSON.stringify(value)}`);
   }
   return number;

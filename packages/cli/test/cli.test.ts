@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ServerBusyError } from '@taskpool/protocol';
+import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
@@ -71,6 +73,15 @@ describe('taskpool command line', () => {
     expect((await taskpool('describe', 'unix:/tmp/x.sock', '--wait', 'soon')).code).toBe(2);
   });
 
+  it('refuses --timeout 0 as bad usage (exit 2), before any client is made', async () => {
+    const zero = await taskpool('call', 'unix:/tmp/x.sock', 'greet', '--timeout', '0');
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain(
+      'taskpool: --timeout: expected a whole number from 1 to 2147483647, received "0"',
+    );
+    expect(zero.stderr).not.toContain('INVALID_OPTION');
+  });
+
   it('fails at once, saying why, when the server cannot be reached', async () => {
     const missing = `unix:${join(tmpdir(), `taskpool-cli-missing-${process.pid}`, 'x.sock')}`;
     const call = await taskpool('call', missing, 'greet', 'world');
@@ -86,12 +97,52 @@ describe('taskpool command line', () => {
     const tcp = await taskpool('call', refused, 'greet', 'world');
     expect(tcp.code).toBe(1);
     expect(tcp.stderr).toContain(`cannot connect to ${refused}: ECONNREFUSED: connection refused`);
-    // --wait: keeps trying that long, then says the same, with the attempts made.
-    const waited = await taskpool('call', missing, 'greet', 'world', '--wait', '300');
+    expect(`${call.stderr}${described.stderr}${tcp.stderr}`).not.toContain('timed out');
+    // --wait: keeps trying that long, then says the same, with the attempts made. The
+    // first retry comes after 200 ms, well within the wait (the second after 1.2 s).
+    const waited = await taskpool('call', missing, 'greet', 'world', '--wait', '1000');
     expect(waited.code).toBe(1);
-    expect(waited.stderr).toMatch(
-      /^taskpool: cannot connect to unix:\S+ ENOENT: no such file or directory( \(\d+ attempts\))?\n$/,
-    );
+    const said =
+      /^taskpool: cannot connect to unix:\S+ ENOENT: no such file or directory \((\d+) attempts\)\n$/.exec(
+        waited.stderr,
+      );
+    expect(said, waited.stderr).not.toBeNull();
+    expect(Number(said?.[1])).toBeGreaterThanOrEqual(2);
+  });
+
+  it('says a server that refuses the connection as busy is busy, with --wait 0 or more', async () => {
+    const socket = join(tmpdir(), `taskpool-cli-busy-${process.pid}-${Date.now()}.sock`);
+    // What a server whose workers stay busy past its connectionTimeout sends instead of hello.
+    const busy = createNetServer((connection) => {
+      connection.on('error', () => {});
+      connection.end(
+        encodeFrame({
+          type: 'error',
+          id: 0,
+          error: toWire(new ServerBusyError('no worker became free within 10000 ms')),
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => busy.listen(socket, resolve));
+    try {
+      const endpoint = `unix:${socket}`;
+      const call = await taskpool('call', endpoint, 'greet', 'world');
+      expect(call.code).toBe(1);
+      expect(call.stderr).toBe(
+        `taskpool: the server at ${endpoint} is busy (SERVER_BUSY): no worker became free within 10000 ms\n`,
+      );
+      const described = await taskpool('describe', endpoint, '--wait', '0');
+      expect(described.code).toBe(1);
+      expect(described.stderr).toContain(`the server at ${endpoint} is busy (SERVER_BUSY)`);
+      expect(described.stderr).not.toContain('timed out');
+      const waited = await taskpool('call', endpoint, 'greet', 'world', '--wait', '1000');
+      expect(waited.code).toBe(1);
+      expect(waited.stderr).toMatch(
+        /^taskpool: the server at unix:\S+ is busy \(SERVER_BUSY\): no worker became free within 10000 ms \(\d+ attempts\)\n$/,
+      );
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
   });
 
   it('serves a worker module, calls and describes it, and stops on SIGTERM', async () => {

@@ -24,12 +24,23 @@ export async function runCall(args: string[]): Promise<number> {
   if (endpoint === undefined || method === undefined) {
     throw new UsageError('call takes an endpoint and a method');
   }
-  const timeout = integerOption('timeout', parsed.values.timeout, MAX_TIMER_MS) ?? 30_000;
-  const wait = integerOption('wait', parsed.values.wait, MAX_TIMER_MS) ?? 0;
-  await using client = createClient({ connect: endpoint, minWorkers: 0, maxWorkers: 1, timeout });
+  // A deadline of 0 would fail in createClient as INVALID_OPTION: a usage error here.
+  const timeout =
+    integerOption('timeout', parsed.values.timeout, { min: 1, max: MAX_TIMER_MS }) ?? 30_000;
+  const wait = integerOption('wait', parsed.values.wait, { max: MAX_TIMER_MS }) ?? 0;
+  await using client = createClient({
+    connect: endpoint,
+    minWorkers: 0,
+    maxWorkers: 1,
+    timeout,
+    // The server's hello may wait as long as the call: a busy server's own refusal
+    // (SERVER_BUSY, after its connectionTimeout) then comes before the client gives up.
+    connectTimeout: timeout,
+  });
   // A command has no reason to wait for a server that may come later: it says at once why
-  // it cannot reach one, unless --wait gives it time. Once reached, a busy server's worker
-  // is waited for up to --timeout.
+  // it cannot reach one, unless --wait gives it time. A server whose workers are all busy
+  // holds the connection until one is free or its connectionTimeout refuses it
+  // (SERVER_BUSY, said as such); --timeout bounds that wait too.
   await using co = await client.checkout({
     timeout: Math.min(wait + timeout, MAX_TIMER_MS),
     waitForServer: wait,

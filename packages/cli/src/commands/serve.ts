@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Endpoint, formatEndpoint, isTaskpoolError } from '@taskpool/protocol';
+import { type Endpoint, formatEndpoint, isTaskpoolError, MAX_TIMER_MS } from '@taskpool/protocol';
 import { createServer } from '@taskpool/server';
 import { integerOption, UsageError } from '../usage.js';
 
@@ -21,10 +21,13 @@ export async function runServe(args: string[]): Promise<number> {
     handleSignals: true,
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...optional('spares', integerOption('spares', values.spares)),
-    ...optional('maxWorkers', integerOption('max-workers', values['max-workers'])),
+    ...optional('maxWorkers', integerOption('max-workers', values['max-workers'], { min: 1 })),
     ...optional(
       'hungWorkerTimeout',
-      integerOption('hung-worker-timeout', values['hung-worker-timeout']),
+      integerOption('hung-worker-timeout', values['hung-worker-timeout'], {
+        min: 1,
+        max: MAX_TIMER_MS,
+      }),
     ),
   });
   let endpoint: Endpoint;
