@@ -74,7 +74,7 @@ describe('taskpool command line', () => {
   });
 
   it('refuses --timeout 0 as bad usage (exit 2), before any client is made', async () => {
-    const zero = await taskpool('call', 'unix:/tmp/x.sock', 'greet', '--timeout', '0');
+    const zero = await taskpool('call', 'unix:/run/app.sock', 'greet', '--timeout', '0');
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain(
       'taskpool: --timeout: expected a whole number from 1 to 2147483647, received "0"',
