@@ -158,11 +158,17 @@ export class CheckoutCore implements ConnectionOwner {
     if (this.#phase !== 'active') {
       return Promise.reject(this.#fatal ?? new CheckoutReleasedError());
     }
+    // Options first, before anything is read from them: null or a wrong signal is an
+    // INVALID_OPTION, whatever else is true of the call.
+    try {
+      checkCallOptions('call', options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const iface = this.#settings.interface;
     try {
-      checkCallOptions('call', options);
       if (!Array.isArray(args)) {
         throw new ValidationError(
           'INVALID_ARGS',

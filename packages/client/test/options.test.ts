@@ -170,6 +170,12 @@ describe('null as options', () => {
     expect(await refusal(() => co.call('echo', [1], null as never))).toBe(
       'call: options: expected an object, received null',
     );
+    // Checked before the signal is read: an aborted one does not hide a wrong option.
+    expect(
+      await refusal(() =>
+        co.call('echo', [1], { signal: AbortSignal.abort(), timout: 5 } as never),
+      ),
+    ).toBe('call: unknown option timout (did you mean timeout?)');
     expect(await co.echo('still usable')).toBe('still usable');
     await co.release();
     expect(await refusal(() => client.close(null as never))).toBe(
