@@ -278,11 +278,46 @@ export function toWire(thrown: unknown): WireError {
   return { code: 'REMOTE_ERROR', name: 'NonError', message: describeThrown(thrown) };
 }
 
-/** Rebuilds an error from its wire form: a subclass for known codes, else a RemoteError. */
-export function fromWire(wire: WireError): TaskpoolError {
-  const options: TaskpoolErrorOptions = { data: wire.data };
+/** How {@link fromWire} rebuilds an error. */
+export interface FromWireOptions {
+  /** The rebuilt error's `cause`: the wire form carries none. */
+  cause?: unknown;
+  /**
+   * What an error that is not a taskpool error (code `REMOTE_ERROR`, or a code this version
+   * does not know) becomes. `'remote'`: a RemoteError, for what a handler threw on the other
+   * side. `'plain'`: an `Error` with the original name, message, stack and `code`
+   * (`ERR_MODULE_NOT_FOUND`, …), for an error that was not a handler's, such as what loading
+   * a worker's code threw.
+   */
+  foreign?: 'remote' | 'plain';
+}
+
+/**
+ * Rebuilds an error from its wire form: the subclass of its code for a taskpool error;
+ * otherwise a RemoteError, or with `foreign: 'plain'` an `Error` as it was thrown.
+ */
+export function fromWire(
+  wire: WireError,
+  options?: FromWireOptions & { foreign?: 'remote' },
+): TaskpoolError;
+export function fromWire(wire: WireError, options: FromWireOptions): Error;
+export function fromWire(
+  wire: WireError,
+  { cause, foreign = 'remote' }: FromWireOptions = {},
+): Error {
+  const options: TaskpoolErrorOptions =
+    cause === undefined ? { data: wire.data } : { data: wire.data, cause };
   const code = isErrorCode(wire.code) ? wire.code : 'REMOTE_ERROR';
   if (code === 'REMOTE_ERROR') {
+    if (foreign === 'plain') {
+      const error = new Error(wire.message, cause === undefined ? undefined : { cause });
+      error.name = wire.name;
+      error.stack = wire.stack ?? `${wire.name}: ${wire.message}`;
+      if (wire.remoteCode !== undefined) {
+        (error as Error & { code?: string | number }).code = wire.remoteCode;
+      }
+      return error;
+    }
     return new RemoteError(
       wire.message,
       { name: wire.name, code: wire.remoteCode, stack: wire.stack },

@@ -7,7 +7,7 @@
  * @module
  */
 export { type BackoffPolicy, backoffDelay } from './backoff.js';
-export { fromWire, toWire, type WireError } from './errors.js';
+export { type FromWireOptions, fromWire, toWire, type WireError } from './errors.js';
 export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
 export { encodeFrame, encodeFrames, FrameBatch } from './frame-encoder.js';
 export { type FrameSink, FrameWriter } from './frame-writer.js';
@@ -27,6 +27,7 @@ export type {
 export {
   abortSignal,
   anything,
+  argumentError,
   boolean,
   type Check,
   check,

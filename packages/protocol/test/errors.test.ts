@@ -153,6 +153,41 @@ describe('toWire / fromWire', () => {
     expect(() => JSON.stringify(wire)).not.toThrow();
   });
 
+  it('gives the rebuilt error the cause it is given, which the wire form does not carry', () => {
+    const cause = new Error('the reason');
+    const back = fromWire(toWire(new ClosedError('server')), { cause });
+    expect(back).toBeInstanceOf(ClosedError);
+    expect(back.cause).toBe(cause);
+    expect(Object.keys(back)).not.toContain('cause');
+    expect(fromWire(toWire(new TypeError('x')), { cause }).cause).toBe(cause);
+    expect('cause' in fromWire(toWire(new ClosedError('server')))).toBe(false);
+  });
+
+  it("rebuilds a foreign error as it was thrown with foreign: 'plain'", () => {
+    const original = Object.assign(new TypeError('cannot load'), { code: 'ERR_MODULE_NOT_FOUND' });
+    const cause = new Error('deeper');
+    const back = fromWire(JSON.parse(JSON.stringify(toWire(original))), {
+      foreign: 'plain',
+      cause,
+    }) as Error & { code?: unknown };
+    expect(back).not.toBeInstanceOf(RemoteError);
+    expect(isTaskpoolError(back)).toBe(false);
+    expect(back).toBeInstanceOf(Error);
+    expect(back.name).toBe('TypeError');
+    expect(back.message).toBe('cannot load');
+    expect(back.code).toBe('ERR_MODULE_NOT_FOUND');
+    expect(back.stack).toBe(original.stack);
+    expect(back.cause).toBe(cause);
+    expect(
+      fromWire({ code: 'REMOTE_ERROR', name: 'NonError', message: 'm' }, { foreign: 'plain' })
+        .stack,
+    ).toBe('NonError: m');
+    // A taskpool error keeps its class either way.
+    const closed = fromWire(toWire(new ClosedError('server')), { foreign: 'plain' });
+    expect(closed).toBeInstanceOf(ClosedError);
+    expect(closed.message).toBe('server is closed');
+  });
+
   it('makes an unknown code a RemoteError', () => {
     expect(fromWire({ code: 'FROM_THE_FUTURE', name: 'X', message: 'm' })).toBeInstanceOf(
       RemoteError,
