@@ -85,6 +85,27 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Live (not zombie) processes whose environment holds `TASKPOOL_TEST_MARK=<mark>`: a test
+ * puts a mark in the environment of the processes it starts (workers inherit it), and
+ * after it finds here what it left running.
+ */
+export function marked(mark: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      if (environ.includes(`TASKPOOL_TEST_MARK=${mark}\0`) && isAlive(Number(entry))) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return pids;
+}
+
 /** Polls `check` until it returns true, or throws after `timeout` ms. */
 export async function eventually(
   check: () => boolean | Promise<boolean>,

@@ -3,11 +3,12 @@
  * and stack) instead of serving while its workers crash, and leaves nothing running.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { marked } from '../../../test/helpers/processes.js';
 
 const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 const node = ['--conditions=taskpool-source', '--import', 'tsx', bin];
@@ -30,24 +31,6 @@ function serve(
       },
     );
   });
-}
-
-/** Live processes whose environment holds the mark. */
-function marked(mark: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
-      const state = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (environ.includes(`TASKPOOL_TEST_MARK=${mark}\0`) && !state.includes(') Z ')) {
-        pids.push(Number(entry));
-      }
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return pids;
 }
 
 describe('taskpool serve with worker code that cannot load', () => {

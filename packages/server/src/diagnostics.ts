@@ -22,6 +22,7 @@ export interface WorkerStartFailedEvent {
   endpoint: string;
   /** The worker's number within its server. */
   workerId: number;
+  /** The worker's process id; undefined if the process could not be spawned. */
   pid: number | undefined;
   /** `WORKER_START_FAILED`, naming the worker code; `cause` is the load error, if it sent one. */
   error: WorkerStartFailedError;
@@ -33,8 +34,11 @@ export interface WorkerStartFailedEvent {
 
 /** Published on `taskpool:server:worker-start-recovered`. */
 export interface WorkerStartRecoveredEvent {
+  /** The server's endpoint, as `unix:/path` or `tcp://host:port`. */
   endpoint: string;
+  /** The number, within its server, of the worker that became ready. */
   workerId: number;
+  /** That worker's process id. */
   pid: number | undefined;
   /** Start failures before this worker became ready. */
   failures: number;

@@ -9,11 +9,12 @@ import { formatEndpoint } from '@taskpool/protocol';
 import { toWire } from '@taskpool/protocol/internal';
 import type { ForkedServerMessage } from './fork-task-server.js';
 import type { ServerOptions } from './options.js';
-import { createServer } from './server.js';
+import { createServerAs, type TaskServer } from './server.js';
 
 const raw = process.env.TASKPOOL_FORKED_SERVER;
 delete process.env.TASKPOOL_FORKED_SERVER;
 let closing = false;
+let server: TaskServer | undefined;
 
 try {
   const options = JSON.parse(raw ?? '{}') as ServerOptions;
@@ -22,24 +23,29 @@ try {
   } catch {
     // Not every platform lets a process rename itself.
   }
-  const server = createServer({ ...options, handleSignals: true });
+  // Its errors name forkTaskServer, the entry point the caller used.
+  const started = createServerAs('forkTaskServer', { ...options, handleSignals: true });
+  server = started;
   const close = (timeout?: number) => {
     if (closing) return;
     closing = true;
-    void server.close(timeout === undefined ? {} : { timeout }).then(() => process.exit(0));
+    void started.close(timeout === undefined ? {} : { timeout }).then(() => process.exit(0));
   };
   process.on('message', (message: { t: string; timeout?: number }) => {
     if (message.t === 'close') close(message.timeout);
   });
   process.on('disconnect', () => close());
-  const endpoint = await server.listen();
+  const endpoint = await started.listen();
   process.send?.({
     t: 'listening',
     endpoint: formatEndpoint(endpoint),
   } satisfies ForkedServerMessage);
 } catch (error) {
-  // listen() has already stopped and reaped whatever it started: nothing is left to close.
   closing = true;
+  // A failed listen() has stopped and reaped whatever it started, but a close that came
+  // while it started (the SIGTERM of the parent's start timeout) may still be stopping
+  // workers: the report waits for it, so that nothing is left running when the parent hears.
+  await server?.close().catch(() => {});
   const cause = (error as { cause?: unknown } | null)?.cause;
   process.exitCode = 1;
   const failed: ForkedServerMessage = {

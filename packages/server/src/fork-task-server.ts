@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,9 +16,8 @@ import {
   parseEndpoint,
   TimeoutError,
 } from '@taskpool/protocol';
-import type { WireError } from '@taskpool/protocol/internal';
-import { resolveForkOptions, type ServerOptions } from './options.js';
-import { rebuildError, withCause } from './start-failure.js';
+import { fromWire, type WireError } from '@taskpool/protocol/internal';
+import { resolveCloseOptions, resolveForkOptions, type ServerOptions } from './options.js';
 
 /** Options of {@link forkTaskServer}: the server's options, with the worker code as a module. */
 export interface ForkServerOptions
@@ -73,6 +72,36 @@ export type ForkedServerMessage =
   | { t: 'listening'; endpoint: string }
   | { t: 'failed'; error: WireError; cause?: WireError };
 
+/**
+ * After the start timeout's SIGTERM, how long the server may take to close (stopping and
+ * reaping its workers) before it is killed.
+ */
+const TERM_GRACE_MS = 5_000;
+/** How long a server that reported its failure to start may take to exit. */
+const FAILED_EXIT_GRACE_MS = 2_000;
+
+/**
+ * Resolves once the child has exited and its IPC channel has closed, so that every message
+ * it sent has been heard. Not its 'close' event: that also waits for its stdio pipes, and
+ * with `stderr: 'pipe'` the server's workers hold that pipe too, so an orphaned worker
+ * would keep it from ever coming.
+ */
+function whenGone(
+  child: ChildProcess,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const settle = () => {
+      if (exit && !child.connected) resolve(exit);
+    };
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      settle();
+    });
+    child.once('disconnect', settle);
+  });
+}
+
 function siblingScript(name: string): string {
   const here = fileURLToPath(import.meta.url);
   return fileURLToPath(new URL(`./${name}${extname(here)}`, import.meta.url));
@@ -109,29 +138,52 @@ export async function forkTaskServer(options: ForkServerOptions): Promise<Forked
     stdio: ['ignore', 'inherit', stderr, 'ipc'],
     serialization: 'json',
   });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const gone = whenGone(child);
 
   const listening = await new Promise<string>((resolve, reject) => {
+    // The first failure is the one reported: a report does not replace a timeout, and what
+    // the timeout's SIGTERM makes the server report does not replace the timeout.
     let failure: Error | undefined;
+    let killer: NodeJS.Timeout | undefined;
+    const killAfter = (ms: number) => {
+      killer ??= setTimeout(() => child.kill('SIGKILL'), ms);
+    };
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      failure = new TimeoutError(startTimeout, {
-        cause: 'the forked server did not start listening',
+      failure ??= new TimeoutError(startTimeout, {
+        detail: 'waiting for the forked server to listen',
       });
+      // SIGTERM first: the server closes, stopping and reaping its workers. A SIGKILL
+      // would leave them running, a worker stuck loading its code for good.
+      child.kill('SIGTERM');
+      killAfter(TERM_GRACE_MS);
     }, startTimeout);
     child.on('message', (message: ForkedServerMessage) => {
       if (message.t === 'listening') {
+        // Sent before the timeout's SIGTERM arrived: the server is closing all the same.
+        if (failure) return;
         clearTimeout(timer);
         resolve(message.endpoint);
         return;
       }
-      // The child has already reaped what it started, and exits next: the promise
-      // rejects once it has, so that nothing of it is left running.
-      const error = rebuildError(message.error);
-      failure = message.cause ? withCause(error, rebuildError(message.cause)) : error;
-    });
-    child.once('close', (code, signal) => {
+      // The child has already stopped and reaped what it started, and exits next: the
+      // promise rejects once it has, so that nothing of it is left running. The start
+      // timeout no longer applies; a short guard does, in case it does not exit.
       clearTimeout(timer);
+      failure ??= fromWire(message.error, {
+        foreign: 'plain',
+        cause: message.cause && fromWire(message.cause, { foreign: 'plain' }),
+      });
+      killAfter(FAILED_EXIT_GRACE_MS);
+    });
+    child.once('error', (error) => {
+      // Not started at all: there is no process to wait for.
+      if (child.pid !== undefined) return;
+      clearTimeout(timer);
+      reject(error);
+    });
+    void gone.then(({ code, signal }) => {
+      clearTimeout(timer);
+      clearTimeout(killer);
       reject(
         failure ??
           new ClosedError(
@@ -145,11 +197,23 @@ export async function forkTaskServer(options: ForkServerOptions): Promise<Forked
   child.channel?.unref();
 
   let closing: Promise<void> | undefined;
-  const close = ({ timeout = 10_000 }: { timeout?: number } = {}) => {
+  const close = (closeOptions?: { timeout?: number }): Promise<void> => {
+    let timeout: number;
+    try {
+      ({ timeout } = resolveCloseOptions(closeOptions));
+    } catch (error) {
+      // close() returns a promise: a bad option rejects it rather than throwing.
+      return Promise.reject(error);
+    }
     closing ??= (async () => {
       if (child.connected) child.send({ t: 'close', timeout });
-      const killer = setTimeout(() => child.kill('SIGKILL'), timeout + 5_000);
-      await exited;
+      // Past the server's own deadline (TERM at `timeout`, KILL 1 s later), with room to
+      // spare; capped at the longest a timer waits.
+      const killer = setTimeout(
+        () => child.kill('SIGKILL'),
+        Math.min(timeout + 5_000, 2_147_483_647),
+      );
+      await gone;
       clearTimeout(killer);
     })();
     return closing;

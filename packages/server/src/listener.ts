@@ -6,9 +6,10 @@
  *
  * @module
  */
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, type Stats, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
-import { type Endpoint, InvalidOptionError } from '@taskpool/protocol';
+import { type Endpoint, formatEndpoint } from '@taskpool/protocol';
+import { optionError } from '@taskpool/protocol/internal';
 
 function isAnswering(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -23,19 +24,41 @@ function isAnswering(path: string): Promise<boolean> {
   });
 }
 
-export async function openListener(endpoint: Endpoint, socketMode: number): Promise<Server> {
+/** What is at a path that is not a socket, in words. */
+function kindOf(existing: Stats): string {
+  if (existing.isFile()) return 'a regular file';
+  if (existing.isDirectory()) return 'a directory';
+  if (existing.isSymbolicLink()) return 'a symbolic link';
+  return 'a file of another kind';
+}
+
+/**
+ * Opens the listener. `what` names the entry point in errors: `createServer`, or
+ * `forkTaskServer` in its child.
+ */
+export async function openListener(
+  endpoint: Endpoint,
+  socketMode: number,
+  what: string,
+): Promise<Server> {
   const server = createServer({ pauseOnConnect: true });
   if (endpoint.kind === 'unix') {
     const existing = lstatSync(endpoint.path, { throwIfNoEntry: false });
     if (existing && !existing.isSocket()) {
-      throw new InvalidOptionError(
-        `createServer: option "listen": expected a free socket path, received ${JSON.stringify(endpoint.path)}, which is ${existing.isDirectory() ? 'a directory' : existing.isSymbolicLink() ? 'a symbolic link' : 'a file that is not a socket'} (it is left as it is: remove it, or listen elsewhere)`,
+      throw optionError(
+        what,
+        'listen',
+        `a free socket path, not ${kindOf(existing)} (it is left as it is: remove it, or listen elsewhere)`,
+        formatEndpoint(endpoint),
       );
     }
     if (existing) {
       if (await isAnswering(endpoint.path)) {
-        throw new InvalidOptionError(
-          `createServer: option "listen": expected a free socket path, received ${JSON.stringify(endpoint.path)} where a server already listens`,
+        throw optionError(
+          what,
+          'listen',
+          'a free socket path, not one where a server already listens',
+          formatEndpoint(endpoint),
         );
       }
       unlinkSync(endpoint.path);

@@ -96,8 +96,9 @@ export interface ServerOptions extends Partial<WorkerDefinition> {
    * How long a worker's `setup` may take, at start and when it is retried before a call.
    * Past it, setup counts as failed: the call gets `SETUP_FAILED` ("setup did not finish
    * within …"). A worker that has not even reported ready `setupTimeout` + 10 s after it
-   * was spawned (code that blocks while it loads) is killed and counted as a crash.
-   * `null` = no limit.
+   * was spawned (code that blocks while it loads) is killed and counted as a failed start.
+   * `null` = no limit on setup; loading the code still has one: a worker whose code has not
+   * loaded 10 s after it was spawned is killed and counted as a failed start.
    * @default 60_000 (ms)
    * @example setupTimeout: 5_000
    */
@@ -145,7 +146,9 @@ export interface ServerOptions extends Partial<WorkerDefinition> {
   env?: NodeJS.ProcessEnv;
   /**
    * Close gracefully on SIGTERM and SIGINT, and restart workers onto fresh code on SIGHUP.
-   * The handlers are removed on close.
+   * The handlers are installed when `listen()` starts (a SIGTERM while the first worker
+   * loads closes the server, stopping its workers), and removed on close or when `listen()`
+   * fails.
    * @default true
    * @example handleSignals: false
    */
@@ -205,18 +208,45 @@ const SERVER_OPTIONS = {
 /** Options after validation, with defaults filled in. */
 export type ResolvedServerOptions = ResolvedOptions<typeof SERVER_OPTIONS>;
 
-/** Validates server options and fills in defaults. */
-export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
-  const resolved = resolveOptions('createServer', SERVER_OPTIONS, options);
+/**
+ * Validates server options and fills in defaults. `what` names the entry point in errors:
+ * `forkTaskServer` when its child makes the server.
+ */
+export function resolveServerOptions(
+  options: ServerOptions,
+  what = 'createServer',
+): ResolvedServerOptions {
+  const resolved = resolveOptions(what, SERVER_OPTIONS, options);
   if (resolved.interface === undefined && resolved.workerModule === undefined) {
     throw optionError(
-      'createServer',
+      what,
       'interface',
       'handlers, an implementation or a function (or a workerModule)',
       undefined,
     );
   }
+  // Checked here, not when a worker is spawned: a spawn can run in a timer, where a throw
+  // is an uncaught exception instead of an error the caller sees.
+  if (resolved.workerModule === undefined && process.argv[1] === undefined) {
+    throw optionError(
+      what,
+      'workerModule',
+      'a worker module when this process has no entry script for workers to re-execute (as under node -e, or in a REPL)',
+      undefined,
+    );
+  }
   return resolved;
+}
+
+/** The options of `server.close()`. */
+const CLOSE_OPTIONS = { timeout: option(milliseconds(0), 10_000) };
+
+/**
+ * Validates the options of `server.close()` (and of a forked server's) and fills in the
+ * default timeout; throws InvalidOptionError.
+ */
+export function resolveCloseOptions(options: unknown): ResolvedOptions<typeof CLOSE_OPTIONS> {
+  return resolveOptions('close', CLOSE_OPTIONS, options);
 }
 
 /** A server option a forked server does not take: given, it is refused, saying why. */

@@ -7,7 +7,7 @@
  */
 import { type Endpoint, formatEndpoint, parseEndpoint } from '@taskpool/protocol';
 import { workerConfig } from './ipc.js';
-import { resolveServerOptions, type ServerOptions } from './options.js';
+import { resolveCloseOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import { type CloseOptions, type ServerStats, Supervisor } from './supervisor.js';
 import { runWorker } from './worker-runtime.js';
 
@@ -17,10 +17,14 @@ export interface TaskServer extends AsyncDisposable {
    * Starts listening and spawning spares; resolves with the endpoint (the real port when
    * listening on TCP port 0) once a first worker has loaded its code. When the code cannot
    * load, rejects with `WORKER_START_FAILED` (the load error as `cause`), leaving nothing
-   * running. In a worker process it never resolves: the worker serves.
+   * running; so it does when a first worker exits, or is killed, before it is ready. In a
+   * worker process it never resolves: the worker serves.
    */
   listen(): Promise<Endpoint>;
-  /** Stops accepting, lets busy workers finish until the deadline, then TERM, then KILL. */
+  /**
+   * Stops accepting, lets busy workers finish until the deadline, then TERM, then KILL.
+   * Bad options reject it with `INVALID_OPTION`.
+   */
   close(options?: CloseOptions): Promise<void>;
   /** Rolling restart: every worker is replaced by one running fresh code (as SIGHUP does). */
   restart(): void;
@@ -55,7 +59,9 @@ function workerModeServer(options: ServerOptions): TaskServer | undefined {
         config,
       );
     },
-    close: async () => {},
+    close: async (closeOptions) => {
+      resolveCloseOptions(closeOptions);
+    },
     restart: () => {},
     stats: idle,
     [Symbol.asyncDispose]: async () => {},
@@ -74,10 +80,18 @@ function workerModeServer(options: ServerOptions): TaskServer | undefined {
  * await server.listen();
  */
 export function createServer(options: ServerOptions): TaskServer {
-  const resolved = resolveServerOptions(options);
+  return createServerAs('createServer', options);
+}
+
+/**
+ * createServer for an entry point that its errors name otherwise: `forkTaskServer`, whose
+ * child makes the server. Not exported by the package.
+ */
+export function createServerAs(what: string, options: ServerOptions): TaskServer {
+  const resolved = resolveServerOptions(options, what);
   const inWorker = workerModeServer(options);
   if (inWorker) return inWorker;
-  const supervisor = new Supervisor(resolved);
+  const supervisor = new Supervisor(resolved, what);
   return {
     get endpoint() {
       return supervisor.endpoint;

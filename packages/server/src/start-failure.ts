@@ -1,38 +1,11 @@
 /**
  * A worker that cannot start, in words: the `WORKER_START_FAILED` error naming the worker
- * code and why it failed, with the load error (rebuilt from its wire form, with its name,
- * message, stack and code) as `cause`.
+ * code and why it failed, with the load error as `cause`.
  *
  * @module
  */
 import { fileURLToPath } from 'node:url';
-import { isErrorCode, WorkerStartFailedError } from '@taskpool/protocol';
-import { fromWire, type WireError } from '@taskpool/protocol/internal';
-
-/**
- * An error rebuilt from its wire form. A taskpool error keeps its class and code; any other
- * comes back as a plain `Error` with the original name, message, stack and `code`
- * (`ERR_MODULE_NOT_FOUND`, …), not as a `RemoteError`: it was not thrown by a handler.
- */
-export function rebuildError(wire: WireError): Error {
-  if (wire.code !== 'REMOTE_ERROR' && isErrorCode(wire.code)) return fromWire(wire);
-  const error = new Error(wire.message) as Error & { code?: string | number };
-  error.name = wire.name;
-  error.stack = wire.stack ?? `${wire.name}: ${wire.message}`;
-  if (wire.remoteCode !== undefined) error.code = wire.remoteCode;
-  return error;
-}
-
-/** Gives `error` a `cause` as the Error constructor does (own, not enumerable). */
-export function withCause<T extends Error>(error: T, cause: unknown): T {
-  Object.defineProperty(error, 'cause', {
-    value: cause,
-    writable: true,
-    configurable: true,
-    enumerable: false,
-  });
-  return error;
-}
+import { WorkerStartFailedError } from '@taskpool/protocol';
 
 /** A module URL or path as a reader would look for it: file URLs as paths. */
 function displayModule(module: string): string {

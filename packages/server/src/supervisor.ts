@@ -14,19 +14,18 @@ import {
   ClosedError,
   type Endpoint,
   formatEndpoint,
-  InvalidOptionError,
   parseEndpoint,
   ServerBusyError,
   type WorkerStartFailedError,
 } from '@taskpool/protocol';
-import { FRAME_HEADER_BYTES } from '@taskpool/protocol/internal';
+import { FRAME_HEADER_BYTES, fromWire } from '@taskpool/protocol/internal';
 import { channels } from './diagnostics.js';
 import type { WorkerConfig } from './ipc.js';
 import { openListener } from './listener.js';
-import type { ResolvedServerOptions } from './options.js';
+import { type ResolvedServerOptions, resolveCloseOptions } from './options.js';
 import { installSignals } from './signals.js';
 import { SpawnPacer } from './spawn-pacer.js';
-import { cannotLoad, didNotStart, rebuildError } from './start-failure.js';
+import { cannotLoad, didNotStart } from './start-failure.js';
 import { WaitingRoom } from './waiting-room.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
@@ -68,7 +67,11 @@ export interface CloseOptions {
 }
 
 const KILL_GRACE_MS = 1_000;
-/** What a worker may take to load its code, on top of `setupTimeout`, before it is killed. */
+/**
+ * What a worker may take to load its code, on top of `setupTimeout`, before it is killed.
+ * With `setupTimeout: null` setup has no limit, but loading still has this one: without it
+ * code that blocks while it loads would leave `listen()` waiting forever.
+ */
 const LOAD_ALLOWANCE_MS = 10_000;
 /** Consecutive start failures after which waiting connections are refused. */
 const REFUSE_AFTER_FAILURES = 2;
@@ -99,6 +102,8 @@ function workerMainScript(): string {
 
 export class Supervisor {
   readonly #options: ResolvedServerOptions;
+  /** The entry point that made it, as option errors name it: `createServer`, `forkTaskServer`. */
+  readonly #what: string;
   readonly #endpoint: Endpoint;
   readonly #workers = new Set<WorkerHandle>();
   readonly #waiting: WaitingRoom;
@@ -123,8 +128,9 @@ export class Supervisor {
   #exitWaiters: (() => void)[] = [];
   #removeSignals: (() => void) | undefined;
 
-  constructor(options: ResolvedServerOptions) {
+  constructor(options: ResolvedServerOptions, what = 'createServer') {
     this.#options = options;
+    this.#what = what;
     this.#endpoint = parseEndpoint(options.listen as never);
     this.#pacer = new SpawnPacer(options.spawnInterval);
     this.#waiting = new WaitingRoom({
@@ -140,6 +146,7 @@ export class Supervisor {
     this.#watchdog = new Watchdog({
       hungTimeout: options.hungWorkerTimeout,
       startTimeout: setupTimeout === null ? null : setupTimeout + LOAD_ALLOWANCE_MS,
+      loadTimeout: setupTimeout === null ? LOAD_ALLOWANCE_MS : null,
       workers: () => this.#workers,
       onHung: (worker, silent) => {
         if (worker.stopReason === 'hung') return;
@@ -198,12 +205,21 @@ export class Supervisor {
     // than the listener, and the first connection waits for one. Without spares no worker
     // starts before the first connection, so there is no first load to wait for.
     this.#started = true;
+    // Installed first: a SIGTERM while the first worker loads (forkTaskServer's start
+    // timeout sends one) closes the server, which stops and reaps its workers, instead of
+    // killing it and leaving them behind.
+    if (this.#options.handleSignals) {
+      this.#removeSignals = installSignals({
+        close: () => void this.close(),
+        restart: () => this.restart(),
+      });
+    }
     const loading = this.#options.spares > 0 ? firstLoad() : undefined;
     this.#firstLoad = loading;
     this.#fill();
     let listener: Server;
     try {
-      listener = await openListener(this.#endpoint, this.#options.socketMode);
+      listener = await openListener(this.#endpoint, this.#options.socketMode, this.#what);
     } catch (error) {
       await this.#abandonListen();
       throw error;
@@ -228,23 +244,19 @@ export class Supervisor {
         throw error;
       }
     }
-    if (this.#options.handleSignals) {
-      this.#removeSignals = installSignals({
-        close: () => void this.close(),
-        restart: () => this.restart(),
-      });
-    }
     return this.endpoint;
   }
 
   /**
    * listen() failed: closes the listener and removes its socket file, refuses whoever
    * connected meanwhile, stops the workers and waits until every one has exited, so that
-   * nothing is left running. listen() may be called again.
+   * nothing is left running. listen() may be called again once it has: until then a call
+   * gets this failing listen(), as a new one would start workers this one then kills.
    */
   async #abandonListen(error?: WorkerStartFailedError): Promise<void> {
     this.#started = false;
-    this.#listening = undefined;
+    this.#removeSignals?.();
+    this.#removeSignals = undefined;
     this.#firstLoad = undefined;
     this.#pacer.reset();
     this.#watchdog.stop();
@@ -258,6 +270,7 @@ export class Supervisor {
       for (const worker of this.#workers) worker.stop('listen-failed', 'SIGKILL');
       await this.#allExited(KILL_GRACE_MS * 5);
     }
+    this.#listening = undefined;
   }
 
   #closeListener(listener: Server): void {
@@ -290,8 +303,15 @@ export class Supervisor {
     this.#fill();
   }
 
-  close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options.timeout ?? 10_000);
+  close(options?: CloseOptions): Promise<void> {
+    let timeout: number;
+    try {
+      ({ timeout } = resolveCloseOptions(options));
+    } catch (error) {
+      // close() returns a promise: a bad option rejects it rather than throwing.
+      return Promise.reject(error);
+    }
+    this.#closing ??= this.#close(timeout);
     return this.#closing;
   }
 
@@ -400,12 +420,8 @@ export class Supervisor {
       },
       workerModule: workerModule === undefined ? null : String(workerModule),
     };
+    // resolveServerOptions refused a missing workerModule where there is no entry script.
     const entry = process.argv[1];
-    if (workerModule === undefined && entry === undefined) {
-      throw new InvalidOptionError(
-        'createServer: option "workerModule": expected a worker module, received nothing, and this process has no entry script to re-execute',
-      );
-    }
     this.#spawned++;
     const worker = new WorkerHandle({
       config,
@@ -464,11 +480,13 @@ export class Supervisor {
     previous: WorkerState,
   ): void {
     // A worker stopped on purpose did not crash, unless it was stopped for not starting.
+    // Any other exit before it was ready is a failed start, whatever its code: code that
+    // calls process.exit(0) while it loads (or a single-file server's script that ends
+    // without serving) would otherwise be forked again at once, forever, and listen()
+    // would wait for it forever.
     const { stopReason } = worker;
     const failedToStart =
-      previous === 'starting' &&
-      (stopReason === undefined || stopReason === 'start-timeout') &&
-      (!(code === 0 && signal === null) || worker.loadError !== undefined);
+      previous === 'starting' && (stopReason === undefined || stopReason === 'start-timeout');
     this.#workers.delete(worker);
     if (failedToStart) this.#failedStart(worker, code, signal);
     for (const waiter of [...this.#exitWaiters]) waiter();
@@ -483,6 +501,15 @@ export class Supervisor {
       : String(workerModule);
   }
 
+  /** Why the watchdog killed a starting worker, in words. */
+  #startTimeoutReason(): string {
+    const { setupTimeout } = this.#options;
+    if (setupTimeout === null) {
+      return `a worker was killed: its code had not loaded ${LOAD_ALLOWANCE_MS} ms after it was started (with setupTimeout null only setup has no limit)`;
+    }
+    return `a worker was killed: not ready ${setupTimeout + LOAD_ALLOWANCE_MS} ms after it was started (setupTimeout ${setupTimeout} ms, plus ${LOAD_ALLOWANCE_MS} ms to load its code)`;
+  }
+
   /**
    * A worker exited (or was killed) before it was ready. A first one fails listen(); later
    * ones are counted, published, written to stderr once per kind (the message names no
@@ -492,11 +519,11 @@ export class Supervisor {
   #failedStart(worker: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
     const { loadError } = worker;
     const error = loadError
-      ? cannotLoad(this.#workerCode, rebuildError(loadError))
+      ? cannotLoad(this.#workerCode, fromWire(loadError, { foreign: 'plain' }))
       : didNotStart(
           this.#workerCode,
           worker.stopReason === 'start-timeout'
-            ? `a worker was killed: not ready ${Number(this.#options.setupTimeout) + LOAD_ALLOWANCE_MS} ms after it was started (setupTimeout ${this.#options.setupTimeout} ms, plus ${LOAD_ALLOWANCE_MS} ms to load its code)`
+            ? this.#startTimeoutReason()
             : `a worker exited with ${signal ?? `code ${code}`} before it was ready`,
         );
     this.#startFailures++;

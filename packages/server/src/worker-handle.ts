@@ -102,6 +102,11 @@ export class WorkerHandle {
     return this.#state;
   }
 
+  /** Its code is loaded (it said so, or that it is ready). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
   /** What loading its code threw, if it said so before it exited. */
   get loadError(): WireError | undefined {
     return this.#loadError;

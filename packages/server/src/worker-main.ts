@@ -14,6 +14,16 @@ if (!config?.workerModule) {
   process.stderr.write('taskpool worker-main: started without a worker configuration\n');
   process.exit(2);
 }
+// While the code loads, a supervisor that dies (killed, so that it could not stop this
+// worker) ends the worker too: runWorker's own handler comes only after the import, which
+// may never finish. The channel is unref'd so that the handler alone does not keep a
+// worker alive whose code leaves nothing to run (an unsettled top-level await still fails
+// it at once).
+const orphaned = () => process.exit(0);
+process.once('disconnect', orphaned);
+// Gone already, while this module itself loaded: the event has passed.
+if (!process.connected) orphaned();
+process.channel?.unref();
 let definition: WorkerDefinition;
 try {
   const loaded = (await import(config.workerModule)) as Record<string, unknown>;
@@ -21,4 +31,7 @@ try {
 } catch (error) {
   definition = await failStart(error);
 }
+// From here runWorker's handler decides: a serving worker finishes its connection.
+process.off('disconnect', orphaned);
+process.channel?.ref();
 await runWorker(definition, config);

@@ -209,7 +209,7 @@ describe('lifecycle', () => {
     await using client = await RawClient.connect(server.endpoint);
     expect(await client.value('echo', [1])).toEqual([1]);
     await expect(startServer('echo-worker.ts', { listen: `unix:${path}` })).rejects.toThrow(
-      /already listens/,
+      `forkTaskServer: option listen: expected a free socket path, not one where a server already listens, received "unix:${path}" (a string)`,
     );
   });
 
@@ -217,7 +217,7 @@ describe('lifecycle', () => {
     const path = socketPath('regular');
     writeFileSync(path, 'precious');
     await expect(startServer('echo-worker.ts', { listen: `unix:${path}` })).rejects.toThrow(
-      /which is a file that is not a socket/,
+      `forkTaskServer: option listen: expected a free socket path, not a regular file (it is left as it is: remove it, or listen elsewhere), received "unix:${path}" (a string)`,
     );
     expect(readFileSync(path, 'utf8')).toBe('precious');
     rmSync(path);

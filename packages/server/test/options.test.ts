@@ -3,6 +3,10 @@
  * createServer too): one message form, unknown options refused with the nearest known name,
  * INVALID_OPTION from createServer and forkTaskServer alike.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_MAX_FRAME_BYTES, InvalidOptionError, MAX_TIMER_MS } from '@taskpool/protocol';
 import { createServer, forkTaskServer } from '@taskpool/server';
 import fc from 'fast-check';
@@ -197,5 +201,64 @@ describe('server options', () => {
       code: 'INVALID_OPTION',
       message: 'forkTaskServer: unknown option maxWorker (did you mean maxWorkers?)',
     });
+  });
+
+  it('refuse a missing workerModule where workers have no entry script to re-execute, at createServer', () => {
+    // Under node -e there is no entry script: the check must come from createServer, not
+    // from a worker spawn, which can run in a timer and throw an uncaught exception there.
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const script = `
+      const { createServer } = await import(${JSON.stringify(dist)});
+      try {
+        createServer({ listen: 'unix:/tmp/taskpool-never.sock', interface: {} });
+        console.log('created');
+      } catch (error) {
+        console.log(error.code + ' ' + error.message);
+      }`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(output.trim()).toBe(
+      'INVALID_OPTION createServer: option workerModule: expected a worker module when this process has no entry script for workers to re-execute (as under node -e, or in a REPL), received nothing',
+    );
+  });
+
+  it('name createServer when what is at the listen path is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskpool-options-'));
+    const path = join(dir, 'taken');
+    writeFileSync(path, 'not a socket');
+    try {
+      const server = createServer({
+        ...base,
+        listen: `unix:${path}`,
+        spares: 0,
+        handleSignals: false,
+      });
+      await expect(server.listen()).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        message: `createServer: option listen: expected a free socket path, not a regular file (it is left as it is: remove it, or listen elsewhere), received "unix:${path}" (a string)`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('server.close() options', () => {
+  it('are checked, and a bad one rejects the promise instead of throwing', async () => {
+    const server = createServer({ ...base, handleSignals: false });
+    const bad = server.close({ timeout: -1 });
+    expect(bad).toBeInstanceOf(Promise);
+    await expect(bad).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message:
+        'close: option timeout: expected a number of milliseconds from 0 to 2147483647, received -1',
+    });
+    await expect(server.close({ timeot: 1 } as never)).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: 'close: unknown option timeot (did you mean timeout?)',
+    });
+    await expect(server.close(null as never)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await server.close({ timeout: 0 });
   });
 });

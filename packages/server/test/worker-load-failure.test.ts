@@ -5,13 +5,13 @@
  * refused to waiting connections, and backs off.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isTaskpoolError } from '@taskpool/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import { builtServer, eventually, fixture, isAlive } from './helpers/processes.js';
+import { builtServer, eventually, fixture, marked } from './helpers/processes.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'taskpool-load-'));
@@ -22,23 +22,6 @@ let serial = 0;
 function fresh(): { path: string; mark: string } {
   serial++;
   return { path: join(scratch, `s${serial}.sock`), mark: `${process.pid}-${serial}-${Date.now()}` };
-}
-
-/** Live processes whose environment holds the mark: what a test left running. */
-function marked(mark: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
-      if (environ.includes(`TASKPOOL_TEST_MARK=${mark}\0`) && isAlive(Number(entry))) {
-        pids.push(Number(entry));
-      }
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return pids;
 }
 
 interface LoadError extends Error {
@@ -159,7 +142,129 @@ describe('server.listen() with worker code that cannot load', () => {
   });
 });
 
+describe('server.listen() with worker code that exits or blocks while it loads', () => {
+  it('rejects for code that exits with code 0 at import, which counts as a failed start', async () => {
+    const { path, mark } = fresh();
+    await using server = builtServer.createServer({
+      listen: `unix:${path}`,
+      workerModule: fixture('exits-at-import-worker.ts'),
+      spares: 1,
+      handleSignals: false,
+      execArgv: [],
+      env: { ...process.env, TASKPOOL_TEST_MARK: mark },
+    });
+    const error = (await server.listen().catch((thrown: unknown) => thrown)) as LoadError;
+    expect(error).toMatchObject({ code: 'WORKER_START_FAILED', name: 'WorkerStartFailedError' });
+    expect(error.message).toMatch(
+      /^worker code \S+exits-at-import-worker\.mjs did not start: a worker exited with code 0 before it was ready$/,
+    );
+    expect(error.cause).toBeUndefined();
+    expect(server.stats()).toMatchObject({ starting: 0, spares: 0, startFailures: 1 });
+    expect(existsSync(path)).toBe(false);
+    expect(marked(mark)).toEqual([]);
+  });
+
+  it('rejects for code that blocks at import with setupTimeout null: loading still has its limit', async () => {
+    const { path, mark } = fresh();
+    await using server = builtServer.createServer({
+      listen: `unix:${path}`,
+      workerModule: fixture('blocks-at-import-worker.ts'),
+      spares: 1,
+      setupTimeout: null,
+      handleSignals: false,
+      execArgv: [],
+      env: { ...process.env, TASKPOOL_TEST_MARK: mark },
+    });
+    const error = (await server.listen().catch((thrown: unknown) => thrown)) as LoadError;
+    expect(error).toMatchObject({ code: 'WORKER_START_FAILED' });
+    expect(error.message).toMatch(
+      /^worker code \S+blocks-at-import-worker\.mjs did not start: a worker was killed: its code had not loaded 10000 ms after it was started \(with setupTimeout null only setup has no limit\)$/,
+    );
+    expect(existsSync(path)).toBe(false);
+    expect(marked(mark)).toEqual([]);
+  }, 60_000);
+
+  it('makes a listen() called while a failed one still stops its workers wait for it, rather than start workers it would kill', async () => {
+    const { path, mark } = fresh();
+    const claims = mkdtempSync(join(scratch, 'claims-'));
+    const endpoint = `unix:${path}`;
+    await using server = builtServer.createServer({
+      listen: endpoint,
+      workerModule: fixture('claim-worker.ts'),
+      spares: 2,
+      handleSignals: false,
+      execArgv: [],
+      env: { ...process.env, TASKPOOL_TEST_MARK: mark, TASKPOOL_TEST_CLAIM_DIR: claims },
+    });
+    let retried: Promise<unknown> | undefined;
+    const onFailed = (message: unknown) => {
+      if ((message as { endpoint: string }).endpoint !== endpoint) return;
+      // Published as the first worker fails; by the next turn listen() has begun to stop
+      // the other worker, which ignores SIGTERM: it is stopped a second later, by SIGKILL.
+      setImmediate(() => {
+        retried ??= server.listen().catch((thrown: unknown) => thrown);
+      });
+    };
+    subscribe('taskpool:server:worker-start-failed', onFailed);
+    try {
+      const error = (await server.listen().catch((thrown: unknown) => thrown)) as LoadError;
+      expect(error).toMatchObject({ code: 'WORKER_START_FAILED' });
+      expect(error.message).toMatch(/THE FIRST WORKER FAILS AT IMPORT$/);
+      await eventually(() => retried !== undefined, 10_000, 'the retried listen()');
+      // The retry got the failing listen(), instead of starting workers of its own.
+      expect(await retried).toBe(error);
+      expect(server.stats()).toMatchObject({ spawned: 2, starting: 0, spares: 0 });
+      expect(marked(mark)).toEqual([]);
+    } finally {
+      unsubscribe('taskpool:server:worker-start-failed', onFailed);
+    }
+  });
+});
+
 describe('workers that later fail to start', () => {
+  it('count one that exits with code 0 before it is ready, and back off', async () => {
+    const { path, mark } = fresh();
+    const endpoint = `unix:${path}`;
+    const failed: { consecutiveFailures: number; retryIn: number; error: LoadError }[] = [];
+    const onFailed = (message: unknown) => {
+      const event = message as (typeof failed)[number] & { endpoint: string };
+      if (event.endpoint === endpoint) failed.push(event);
+    };
+    subscribe('taskpool:server:worker-start-failed', onFailed);
+    const write = process.stderr.write;
+    // The line this test provokes is kept out of the run's output.
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+      String(chunk).includes('WORKER_START_FAILED')
+        ? true
+        : write.call(process.stderr, chunk, ...rest)) as typeof process.stderr.write;
+    const server = builtServer.createServer({
+      listen: endpoint,
+      workerModule: fixture('breakable-worker.ts'),
+      spares: 1,
+      handleSignals: false,
+      execArgv: [],
+      env: { ...process.env, TASKPOOL_TEST_MARK: mark, TASKPOOL_TEST_BREAK_FILE: breakFile },
+    });
+    try {
+      await server.listen();
+      writeFileSync(breakFile, 'exit 0');
+      server.restart();
+      await eventually(() => failed.length >= 3, 20_000, 'three start failures');
+      expect(failed.slice(0, 3).map((event) => event.consecutiveFailures)).toEqual([1, 2, 3]);
+      expect(failed.slice(0, 3).map((event) => event.retryIn)).toEqual([100, 200, 400]);
+      expect(failed[0]?.error.message).toMatch(
+        /did not start: a worker exited with code 0 before it was ready$/,
+      );
+      expect(server.stats()).toMatchObject({ startFailures: failed.length });
+    } finally {
+      process.stderr.write = write;
+      unsubscribe('taskpool:server:worker-start-failed', onFailed);
+      await server.close({ timeout: 1_000 });
+      rmSync(breakFile, { force: true });
+    }
+    expect(marked(mark)).toEqual([]);
+  }, 60_000);
+
   it('are counted, published, refused to waiting connections, and back off until one is ready', async () => {
     const { path, mark } = fresh();
     const failed: {

@@ -9,6 +9,7 @@ export {
   eventually,
   fdCount,
   isAlive,
+  marked,
 } from '../../../../test/helpers/processes.js';
 
 /** A fixture of the server's tests, as bundled for child processes. */
