@@ -210,7 +210,7 @@ describe('server options', () => {
     const script = `
       const { createServer } = await import(${JSON.stringify(dist)});
       try {
-        createServer({ listen: 'unix:/tmp/taskpool-never.sock', interface: {} });
+        createServer(${JSON.stringify(base)});
         console.log('created');
       } catch (error) {
         console.log(error.code + ' ' + error.message);
