@@ -304,6 +304,22 @@ export function optionError(
 }
 
 /**
+ * The InvalidOptionError of a wrong positional argument, in the options' form:
+ * `process: argument handler: expected a function, received "run" (a string)`.
+ * @example throw argumentError('collect', 'id', 'a job id (a string)', id);
+ */
+export function argumentError(
+  what: string,
+  name: string,
+  expected: string,
+  value: unknown,
+): InvalidOptionError {
+  return new InvalidOptionError(
+    `${what}: argument ${name}: expected ${expected}, received ${describeValue(value)}`,
+  );
+}
+
+/**
  * A value as an option error shows it: a number, boolean or null as written (`-1`), a
  * string quoted and said to be one (`"5" (a string)`, as it reads like 5), anything else
  * by its kind (`an array of 2 items`, `a Date object`, `a function`); undefined is `nothing`.

@@ -7,7 +7,7 @@
  * @module
  */
 import { ValidationError } from '@taskpool/protocol';
-import { optionError } from '@taskpool/protocol/internal';
+import { argumentError } from '@taskpool/protocol/internal';
 import { checkWorkOptions } from './options.js';
 import type { Queue } from './queue.js';
 import type { Worker, WorkOptions } from './worker.js';
@@ -70,7 +70,12 @@ export function serveQueue(
   options: ServeOptions = {},
 ): Worker {
   if (typeof client?.call !== 'function') {
-    throw optionError('serveQueue', 'client', 'an object with call(method, args, options)', client);
+    throw argumentError(
+      'serveQueue',
+      'client',
+      'an object with call(method, args, options)',
+      client,
+    );
   }
   // Checked here too, so that a wrong option is named as serveQueue's.
   checkWorkOptions('serveQueue', options);

@@ -5,7 +5,7 @@
  * @module
  */
 import { ClosedError, TimeoutError } from '@taskpool/protocol';
-import { optionError } from '@taskpool/protocol/internal';
+import { argumentError } from '@taskpool/protocol/internal';
 import { QueueContext } from './context.js';
 import { type JobRecord, readJobRecord } from './job-record.js';
 import type { Mode } from './modes/mode.js';
@@ -127,7 +127,7 @@ export function createQueue<TData = unknown, TResult = unknown>(
     jobs: (workOptions) => startWorker('jobs', workOptions),
     process(handler, workOptions) {
       if (typeof handler !== 'function') {
-        throw optionError('process', 'handler', 'a function', handler);
+        throw argumentError('process', 'handler', 'a function', handler);
       }
       const worker = startWorker('process', workOptions);
       processJobs(worker, handler, context.report);

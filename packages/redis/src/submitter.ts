@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ClosedError, JobFailedError, TimeoutError, ValidationError } from '@taskpool/protocol';
-import { findNonJson, fromWire, optionError } from '@taskpool/protocol/internal';
+import { argumentError, findNonJson, fromWire } from '@taskpool/protocol/internal';
 import type { QueueContext } from './context.js';
 import type { CancelReason, Mode, NewJob, SubmitSide } from './modes/mode.js';
 import { checkCollectOptions, checkSubmitOptions, keepsNoRecords } from './options.js';
@@ -127,7 +127,7 @@ export class Submitter {
     if (this.#context.options.mode === 'simple') {
       throw keepsNoRecords('collect');
     }
-    if (typeof id !== 'string') throw optionError('collect', 'id', 'a job id (a string)', id);
+    if (typeof id !== 'string') throw argumentError('collect', 'id', 'a job id (a string)', id);
     checkCollectOptions(options);
     const existing = this.#waiting.get(id);
     if (existing) return existing.promise;

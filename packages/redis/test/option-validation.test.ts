@@ -176,7 +176,7 @@ describe('createQueue option validation', () => {
       );
       await refuses(
         () => queue.process('run' as never),
-        'process: option handler: expected a function, received "run" (a string)',
+        'process: argument handler: expected a function, received "run" (a string)',
       );
       await refuses(
         () => serveQueue(queue as never, { call: async () => 1 }, { signal: 'stop' } as never),
@@ -184,7 +184,7 @@ describe('createQueue option validation', () => {
       );
       await refuses(
         () => serveQueue(queue as never, {} as never),
-        'serveQueue: option client: expected an object with call(method, args, options), received an object',
+        'serveQueue: argument client: expected an object with call(method, args, options), received an object',
       );
       await refuses(
         () => queue.submit('x', { priority: 'mid' }),
@@ -204,7 +204,7 @@ describe('createQueue option validation', () => {
       );
       await refuses(
         () => queue.collect(5 as never),
-        'collect: option id: expected a job id (a string), received 5',
+        'collect: argument id: expected a job id (a string), received 5',
       );
       await refuses(
         () => queue.stop({ timeout: -1 }),
