@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { ServerBusyError } from '@taskpool/protocol';
 import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
+import { refusedPort } from '../../../test/helpers/ports.js';
 
 const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/greeter.ts', import.meta.url));
@@ -25,15 +26,6 @@ async function taskpool(
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
-}
-
-/** A TCP port on 127.0.0.1 that refuses connections: bound, then closed. */
-async function refusedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {

@@ -2,13 +2,13 @@
  * `taskpool serve` with worker code that cannot load exits 1 with the load error (message
  * and stack) instead of serving while its workers crash, and leaves nothing running.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { marked } from '../../../test/helpers/processes.js';
+import { eventually, marked } from '../../../test/helpers/processes.js';
 
 const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
 const node = ['--conditions=taskpool-source', '--import', 'tsx', bin];
@@ -70,5 +70,28 @@ describe('taskpool serve with worker code that cannot load', () => {
     expect(stderr.match(/BROKEN CLI WORKER/g)).toHaveLength(2);
     expect(existsSync(socket)).toBe(false);
     expect(marked(mark)).toEqual([]);
+  });
+
+  it('exits 0 on SIGTERM while its first worker is still loading, and leaves nothing running', async () => {
+    const module = join(scratch, 'loading-worker.mjs');
+    // Loads for ever: the server is still starting when it is asked to stop.
+    writeFileSync(module, 'await new Promise(() => {});\nexport default { interface: {} };\n');
+    const socket = join(scratch, 'loading.sock');
+    const mark = `${process.pid}-loading-${Date.now()}`;
+    const cli = spawn(process.execPath, [...node, 'serve', module, '--listen', `unix:${socket}`], {
+      env: { ...process.env, TASKPOOL_TEST_MARK: mark },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    cli.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    // The command and a worker (loading the module) run.
+    await eventually(() => marked(mark).length >= 2, 20_000, 'a worker loading');
+    cli.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    await eventually(() => marked(mark).length === 0, 10_000, 'nothing left running');
   });
 });

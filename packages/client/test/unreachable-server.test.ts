@@ -9,19 +9,11 @@ import { createClient, ServerBusyError, TimeoutError } from '@taskpool/client';
 import { PROTOCOL_VERSION, WorkerStartFailedError } from '@taskpool/protocol';
 import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { afterEach, describe, expect, it } from 'vitest';
+import { refusedPort } from '../../../test/helpers/ports.js';
 import { serve } from './helpers/harness.js';
 
 const missingSocket = () =>
   `unix:${join(tmpdir(), `taskpool-missing-${process.pid}-${Date.now()}`, 'taskpool.sock')}`;
-
-/** A TCP port on 127.0.0.1 that refuses connections: bound, then closed. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const fast = { minWorkers: 0, reconnect: { first: 20, every: 50 } };
 

@@ -13,6 +13,7 @@ import {
   ClosedError,
   type EndpointInput,
   formatEndpoint,
+  MAX_TIMER_MS,
   parseEndpoint,
   TimeoutError,
 } from '@taskpool/protocol';
@@ -211,7 +212,7 @@ export async function forkTaskServer(options: ForkServerOptions): Promise<Forked
       // spare; capped at the longest a timer waits.
       const killer = setTimeout(
         () => child.kill('SIGKILL'),
-        Math.min(timeout + 5_000, 2_147_483_647),
+        Math.min(timeout + 5_000, MAX_TIMER_MS),
       );
       await gone;
       clearTimeout(killer);

@@ -327,7 +327,18 @@ export class Supervisor {
       if (worker.state === 'serving') worker.retire('close');
       else worker.stop('close');
     }
-    if (!(await this.#allExited(timeout))) {
+    // A worker that serves no one (spare, or still loading its code) has nothing to finish:
+    // one that ignores SIGTERM is killed after the grace, not after the close's deadline,
+    // so that a close (a forked server's after its start timeout, say) reaps it in time.
+    const idleKiller = setTimeout(() => {
+      for (const worker of this.#workers) {
+        if (worker.state !== 'serving') worker.stop('close', 'SIGKILL');
+      }
+    }, KILL_GRACE_MS);
+    idleKiller.unref();
+    const exitedInTime = await this.#allExited(timeout);
+    clearTimeout(idleKiller);
+    if (!exitedInTime) {
       for (const worker of this.#workers) worker.stop('close');
       if (!(await this.#allExited(KILL_GRACE_MS))) {
         for (const worker of this.#workers) worker.stop('close', 'SIGKILL');

@@ -1,6 +1,7 @@
 /**
- * `taskpool serve <worker-module>`: runs a server until SIGTERM or SIGINT. Worker code that
- * cannot load is said once, with its stack, and the command exits 1.
+ * `taskpool serve <worker-module>`: runs a server until SIGTERM or SIGINT (which exit 0,
+ * even while it starts). Worker code that cannot load is said once, with its stack, and the
+ * command exits 1.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,6 +35,8 @@ export async function runServe(args: string[]): Promise<number> {
   try {
     endpoint = await server.listen();
   } catch (error) {
+    // SIGTERM or SIGINT while it started: the server closed, as asked.
+    if (isTaskpoolError(error) && error.code === 'CLOSED') return 0;
     if (!isTaskpoolError(error) || error.code !== 'WORKER_START_FAILED') throw error;
     // The load error's stack says where the worker code broke; listen() has stopped
     // everything it started.
