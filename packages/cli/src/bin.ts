@@ -96,12 +96,12 @@ function explain(error: unknown): string {
 }
 
 /** What one endpoint did, as `explain` says it. */
-function describeEndpoint({ endpoint, error, attempts }: EndpointReport): string {
+function describeEndpoint({ endpoint, error, code, attempts }: EndpointReport): string {
   if (error === undefined) return `${endpoint}: not reached`;
   const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
-  const busy = /^SERVER_BUSY: /.exec(error);
-  if (busy) {
-    return `the server at ${endpoint} is busy (SERVER_BUSY): ${error.slice(busy[0].length)}${tries}`;
+  if (code === 'SERVER_BUSY') {
+    const detail = error.replace(/^SERVER_BUSY: /, '');
+    return `the server at ${endpoint} is busy (SERVER_BUSY): ${detail}${tries}`;
   }
   return `cannot connect to ${endpoint}: ${error}${tries}`;
 }

@@ -85,6 +85,8 @@ export interface EndpointReport {
   attempts: number;
   /** The last of those failures, code first (`ENOENT: no such file or directory`). */
   error?: string;
+  /** The code of that failure: a system one (`ENOENT`) or a server's (`SERVER_BUSY`). */
+  code?: string;
   /** Connections open to it: all held by checkouts when a checkout timed out. */
   connections: number;
 }
@@ -482,7 +484,11 @@ export class Pool<C extends PoolConnection> {
         attempts: health.failures,
         connections: health.connections,
       };
-      if (health.failures > 0) report.error = describeConnectError(health.lastError);
+      if (health.failures > 0) {
+        report.error = describeConnectError(health.lastError);
+        const { code } = (health.lastError ?? {}) as { code?: unknown };
+        if (typeof code === 'string') report.code = code;
+      }
       return report;
     });
     const said = endpoints.map((report) => {

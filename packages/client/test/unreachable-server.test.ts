@@ -37,6 +37,7 @@ describe('an unreachable server', () => {
         endpoint,
         attempts: expect.any(Number),
         error: 'ENOENT: no such file or directory',
+        code: 'ENOENT',
         connections: 0,
       },
     ]);
