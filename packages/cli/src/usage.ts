@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /** Bad command-line usage: printed with the help, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -24,4 +26,27 @@ export function integerOption(
     throw new UsageError(`--${name}: expected ${expected}, received ${JSON.stringify(value)}`);
   }
   return number;
+}
+
+/** The string options a command takes, by name. */
+type StringOptions<TName extends string> = Record<TName, { type: 'string' }>;
+
+/**
+ * A command's positionals and its string options (`--name value`); a word parseArgs does
+ * not take (an unknown option, a missing value) is a UsageError.
+ * @example parseCommand(args, ['timeout', 'wait'])
+ */
+export function parseCommand<TName extends string>(
+  args: string[],
+  names: readonly TName[],
+): { positionals: string[]; values: Partial<Record<TName, string>> } {
+  const options = Object.fromEntries(
+    names.map((name) => [name, { type: 'string' }]),
+  ) as StringOptions<TName>;
+  try {
+    const { positionals, values } = parseArgs({ args, allowPositionals: true, options });
+    return { positionals, values: values as Partial<Record<TName, string>> };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }

@@ -5,13 +5,18 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { type Endpoint, formatEndpoint, isTaskpoolError, MAX_TIMER_MS } from '@taskpool/protocol';
 import { createServer } from '@taskpool/server';
-import { integerOption, UsageError } from '../usage.js';
+import { integerOption, parseCommand, UsageError } from '../usage.js';
 
 export async function runServe(args: string[]): Promise<number> {
-  const { values, positionals } = parseServeArgs(args);
+  const { values, positionals } = parseCommand(args, [
+    'listen',
+    'name',
+    'spares',
+    'max-workers',
+    'hung-worker-timeout',
+  ]);
   const module = positionals[0];
   if (module === undefined || positionals.length > 1) {
     throw new UsageError('serve takes one worker module');
@@ -55,22 +60,4 @@ export async function runServe(args: string[]): Promise<number> {
 
 function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
   return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
-}
-
-function parseServeArgs(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        listen: { type: 'string' },
-        name: { type: 'string' },
-        spares: { type: 'string' },
-        'max-workers': { type: 'string' },
-        'hung-worker-timeout': { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
 }
