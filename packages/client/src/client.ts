@@ -104,10 +104,10 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
   const drained: (() => void)[] = [];
   let closing: Promise<void> | undefined;
 
-  const checkout = async (
-    checkoutOptions: CheckoutOptions = {},
+  /** A checkout with options already checked (by `checkout`, or by `client.call`). */
+  const checkoutChecked = async (
+    checkoutOptions: CheckoutOptions,
   ): Promise<Checkout<UntypedMethods>> => {
-    checkCheckoutOptions(checkoutOptions);
     if (closing) throw new ClosedError('client');
     const timeout =
       checkoutOptions.timeout !== undefined ? checkoutOptions.timeout : resolved.timeout;
@@ -142,6 +142,13 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     return createCheckoutProxy<UntypedMethods>(core, iface);
   };
 
+  const checkout = async (
+    checkoutOptions: CheckoutOptions = {},
+  ): Promise<Checkout<UntypedMethods>> => {
+    checkCheckoutOptions(checkoutOptions);
+    return checkoutChecked(checkoutOptions);
+  };
+
   const withCheckout = async <T>(
     fn: (co: Checkout<UntypedMethods>) => T | Promise<T>,
     checkoutOptions?: CheckoutOptions,
@@ -161,7 +168,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
   ): Promise<unknown> => {
     checkCallOptions('client.call', callOptions);
     const { signal, timeout, waitForServer } = callOptions;
-    const co = await checkout({
+    const co = await checkoutChecked({
       ...(signal ? { signal } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
       ...(waitForServer !== undefined ? { waitForServer } : {}),
