@@ -74,8 +74,13 @@ describe('taskpool serve with worker code that cannot load', () => {
 
   it('exits 0 on SIGTERM while its first worker is still loading, and leaves nothing running', async () => {
     const module = join(scratch, 'loading-worker.mjs');
-    // Loads for ever: the server is still starting when it is asked to stop.
-    writeFileSync(module, 'await new Promise(() => {});\nexport default { interface: {} };\n');
+    // Loads for ever: the server is still starting when it is asked to stop. The timer keeps
+    // the worker's event loop alive; an await that never settles alone would end the process
+    // (an unsettled top-level await), a failed start rather than a slow one.
+    writeFileSync(
+      module,
+      'setInterval(() => {}, 1_000);\nawait new Promise(() => {});\nexport default { interface: {} };\n',
+    );
     const socket = join(scratch, 'loading.sock');
     const mark = `${process.pid}-loading-${Date.now()}`;
     const cli = spawn(process.execPath, [...node, 'serve', module, '--listen', `unix:${socket}`], {
