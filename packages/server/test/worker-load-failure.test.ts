@@ -32,6 +32,37 @@ interface LoadError extends Error {
 const breakFile = join(scratch, 'broken');
 const sourceFixture = fileURLToPath(new URL('./fixtures/echo-worker.ts', import.meta.url));
 
+/**
+ * Lines written to this process's stderr while `fn` runs: those naming WORKER_START_FAILED
+ * (which the tests provoke) are kept out of the run's output, the others pass through.
+ */
+async function capturingStartFailureLines<T>(fn: (written: string[]) => Promise<T>): Promise<T> {
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    written.push(String(chunk));
+    if (String(chunk).includes('WORKER_START_FAILED')) return true;
+    return write.call(process.stderr, chunk, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    return await fn(written);
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+/** An in-process server of the breakable worker, which fails to load while `breakFile` says so. */
+function breakableServer(endpoint: string, mark: string) {
+  return builtServer.createServer({
+    listen: endpoint,
+    workerModule: fixture('breakable-worker.ts'),
+    spares: 1,
+    handleSignals: false,
+    execArgv: [],
+    env: { ...process.env, TASKPOOL_TEST_MARK: mark, TASKPOOL_TEST_BREAK_FILE: breakFile },
+  });
+}
+
 const cases: {
   name: string;
   module: () => URL | string;
@@ -231,37 +262,25 @@ describe('workers that later fail to start', () => {
       if (event.endpoint === endpoint) failed.push(event);
     };
     subscribe('taskpool:server:worker-start-failed', onFailed);
-    const write = process.stderr.write;
-    // The line this test provokes is kept out of the run's output.
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-      String(chunk).includes('WORKER_START_FAILED')
-        ? true
-        : write.call(process.stderr, chunk, ...rest)) as typeof process.stderr.write;
-    const server = builtServer.createServer({
-      listen: endpoint,
-      workerModule: fixture('breakable-worker.ts'),
-      spares: 1,
-      handleSignals: false,
-      execArgv: [],
-      env: { ...process.env, TASKPOOL_TEST_MARK: mark, TASKPOOL_TEST_BREAK_FILE: breakFile },
+    const server = breakableServer(endpoint, mark);
+    await capturingStartFailureLines(async () => {
+      try {
+        await server.listen();
+        writeFileSync(breakFile, 'exit 0');
+        server.restart();
+        await eventually(() => failed.length >= 3, 20_000, 'three start failures');
+        expect(failed.slice(0, 3).map((event) => event.consecutiveFailures)).toEqual([1, 2, 3]);
+        expect(failed.slice(0, 3).map((event) => event.retryIn)).toEqual([100, 200, 400]);
+        expect(failed[0]?.error.message).toMatch(
+          /did not start: a worker exited with code 0 before it was ready$/,
+        );
+        expect(server.stats()).toMatchObject({ startFailures: failed.length });
+      } finally {
+        unsubscribe('taskpool:server:worker-start-failed', onFailed);
+        await server.close({ timeout: 1_000 });
+        rmSync(breakFile, { force: true });
+      }
     });
-    try {
-      await server.listen();
-      writeFileSync(breakFile, 'exit 0');
-      server.restart();
-      await eventually(() => failed.length >= 3, 20_000, 'three start failures');
-      expect(failed.slice(0, 3).map((event) => event.consecutiveFailures)).toEqual([1, 2, 3]);
-      expect(failed.slice(0, 3).map((event) => event.retryIn)).toEqual([100, 200, 400]);
-      expect(failed[0]?.error.message).toMatch(
-        /did not start: a worker exited with code 0 before it was ready$/,
-      );
-      expect(server.stats()).toMatchObject({ startFailures: failed.length });
-    } finally {
-      process.stderr.write = write;
-      unsubscribe('taskpool:server:worker-start-failed', onFailed);
-      await server.close({ timeout: 1_000 });
-      rmSync(breakFile, { force: true });
-    }
     expect(marked(mark)).toEqual([]);
   }, 60_000);
 
@@ -285,81 +304,71 @@ describe('workers that later fail to start', () => {
     };
     subscribe('taskpool:server:worker-start-failed', onFailed);
     subscribe('taskpool:server:worker-start-recovered', onRecovered);
-    const written: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      written.push(String(chunk));
-      // The lines this test expects are kept out of the run's output.
-      if (String(chunk).includes('WORKER_START_FAILED')) return true;
-      return write.call(process.stderr, chunk, ...rest);
-    }) as typeof process.stderr.write;
-    const server = builtServer.createServer({
-      listen: endpoint,
-      workerModule: fixture('breakable-worker.ts'),
-      spares: 1,
-      handleSignals: false,
-      execArgv: [],
-      env: { ...process.env, TASKPOOL_TEST_MARK: mark, TASKPOOL_TEST_BREAK_FILE: breakFile },
+    const server = breakableServer(endpoint, mark);
+    await capturingStartFailureLines(async (written) => {
+      try {
+        await server.listen();
+        expect(server.stats()).toMatchObject({ startFailures: 0, lastStartError: null });
+
+        // The code on disk breaks, and a rolling restart loads it.
+        writeFileSync(breakFile, 'bad deploy');
+        server.restart();
+        await eventually(() => failed.length >= 1, 10_000, 'a first start failure');
+        const waiting = await RawClient.connect(endpoint, { hello: false });
+        expect(await waiting.next(20_000)).toMatchObject({
+          type: 'error',
+          id: 0,
+          error: {
+            code: 'WORKER_START_FAILED',
+            message: expect.stringMatching(
+              /^worker code \S+breakable-worker\.mjs cannot load: TypeError: BROKEN AT IMPORT: bad deploy$/,
+            ),
+          },
+        });
+        await waiting.closed;
+
+        await eventually(() => failed.length >= 5, 20_000, 'five start failures');
+        // Each attempt waits twice as long as the one before: the crash loop backs off.
+        expect(failed.slice(0, 5).map((event) => event.consecutiveFailures)).toEqual([
+          1, 2, 3, 4, 5,
+        ]);
+        expect(failed.slice(0, 5).map((event) => event.retryIn)).toEqual([
+          100, 200, 400, 800, 1_600,
+        ]);
+        expect(failed[0]?.error).toMatchObject({ code: 'WORKER_START_FAILED' });
+        expect(failed[0]?.error.cause).toMatchObject({
+          name: 'TypeError',
+          message: 'BROKEN AT IMPORT: bad deploy',
+        });
+        expect(failed[0]?.error.cause?.stack).toContain('breakable-worker');
+        const stats = server.stats();
+        expect(stats.startFailures).toBe(failed.length);
+        expect(stats.consecutiveStartFailures).toBe(failed.length);
+        expect(stats.lastStartError).toMatch(/BROKEN AT IMPORT: bad deploy$/);
+        // One line for this kind of failure, not a stack per crashed worker.
+        expect(written.filter((line) => line.includes('WORKER_START_FAILED'))).toHaveLength(1);
+
+        // The code is fixed: the next attempt starts, and resets the backoff.
+        rmSync(breakFile);
+        await eventually(() => recovered.length === 1, 20_000, 'a worker ready again');
+        expect(recovered[0]?.failures).toBe(failed.length);
+        expect(server.stats()).toMatchObject({ consecutiveStartFailures: 0 });
+        await using client = await RawClient.connect(endpoint);
+        expect(await client.value('echo', ['back'])).toEqual(['back']);
+
+        const before = failed.length;
+        writeFileSync(breakFile, 'bad again');
+        server.restart();
+        await eventually(() => failed.length > before, 10_000, 'a start failure after recovery');
+        expect(failed[before]).toMatchObject({ consecutiveFailures: 1, retryIn: 100 });
+        expect(written.filter((line) => line.includes('WORKER_START_FAILED'))).toHaveLength(2);
+      } finally {
+        unsubscribe('taskpool:server:worker-start-failed', onFailed);
+        unsubscribe('taskpool:server:worker-start-recovered', onRecovered);
+        await server.close({ timeout: 1_000 });
+        rmSync(breakFile, { force: true });
+      }
     });
-    try {
-      await server.listen();
-      expect(server.stats()).toMatchObject({ startFailures: 0, lastStartError: null });
-
-      // The code on disk breaks, and a rolling restart loads it.
-      writeFileSync(breakFile, 'bad deploy');
-      server.restart();
-      await eventually(() => failed.length >= 1, 10_000, 'a first start failure');
-      const waiting = await RawClient.connect(endpoint, { hello: false });
-      expect(await waiting.next(20_000)).toMatchObject({
-        type: 'error',
-        id: 0,
-        error: {
-          code: 'WORKER_START_FAILED',
-          message: expect.stringMatching(
-            /^worker code \S+breakable-worker\.mjs cannot load: TypeError: BROKEN AT IMPORT: bad deploy$/,
-          ),
-        },
-      });
-      await waiting.closed;
-
-      await eventually(() => failed.length >= 5, 20_000, 'five start failures');
-      // Each attempt waits twice as long as the one before: the crash loop backs off.
-      expect(failed.slice(0, 5).map((event) => event.consecutiveFailures)).toEqual([1, 2, 3, 4, 5]);
-      expect(failed.slice(0, 5).map((event) => event.retryIn)).toEqual([100, 200, 400, 800, 1_600]);
-      expect(failed[0]?.error).toMatchObject({ code: 'WORKER_START_FAILED' });
-      expect(failed[0]?.error.cause).toMatchObject({
-        name: 'TypeError',
-        message: 'BROKEN AT IMPORT: bad deploy',
-      });
-      expect(failed[0]?.error.cause?.stack).toContain('breakable-worker');
-      const stats = server.stats();
-      expect(stats.startFailures).toBe(failed.length);
-      expect(stats.consecutiveStartFailures).toBe(failed.length);
-      expect(stats.lastStartError).toMatch(/BROKEN AT IMPORT: bad deploy$/);
-      // One line for this kind of failure, not a stack per crashed worker.
-      expect(written.filter((line) => line.includes('WORKER_START_FAILED'))).toHaveLength(1);
-
-      // The code is fixed: the next attempt starts, and resets the backoff.
-      rmSync(breakFile);
-      await eventually(() => recovered.length === 1, 20_000, 'a worker ready again');
-      expect(recovered[0]?.failures).toBe(failed.length);
-      expect(server.stats()).toMatchObject({ consecutiveStartFailures: 0 });
-      await using client = await RawClient.connect(endpoint);
-      expect(await client.value('echo', ['back'])).toEqual(['back']);
-
-      const before = failed.length;
-      writeFileSync(breakFile, 'bad again');
-      server.restart();
-      await eventually(() => failed.length > before, 10_000, 'a start failure after recovery');
-      expect(failed[before]).toMatchObject({ consecutiveFailures: 1, retryIn: 100 });
-      expect(written.filter((line) => line.includes('WORKER_START_FAILED'))).toHaveLength(2);
-    } finally {
-      process.stderr.write = write;
-      unsubscribe('taskpool:server:worker-start-failed', onFailed);
-      unsubscribe('taskpool:server:worker-start-recovered', onRecovered);
-      await server.close({ timeout: 1_000 });
-      rmSync(breakFile, { force: true });
-    }
     expect(marked(mark)).toEqual([]);
   }, 60_000);
 });
