@@ -172,7 +172,7 @@ describe('taskpool command line', () => {
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('INVALID_ARGS');
       const described = JSON.parse((await taskpool('describe', `unix:${socket}`)).stdout);
-      expect(described).toMatchObject({ type: 'hello', server: 'greeter', protocol: 1 });
+      expect(described).toMatchObject({ type: 'hello', server: 'greeter', protocol: 2 });
       expect(Object.keys(described.interface.methods)).toEqual(['greet', 'add']);
     } finally {
       server.kill('SIGTERM');

@@ -5,14 +5,22 @@
  *
  * @module
  */
-import { UnknownMethodError } from '@taskpool/protocol';
-import type { HelloMessage } from '@taskpool/protocol/internal';
+import {
+  type Interface,
+  type StreamOptions,
+  type TaskStream,
+  UnknownMethodError,
+} from '@taskpool/protocol';
+import { argumentCount, type HelloMessage } from '@taskpool/protocol/internal';
 import type { CheckoutCore } from './checkout.js';
 import type {
   CallRest,
   CallResult,
   MethodName,
   RemoteMethods,
+  StreamName,
+  StreamOf,
+  StreamRest,
   UntypedMethods,
 } from './method-types.js';
 import type { CallOptions } from './options.js';
@@ -29,6 +37,16 @@ export interface CheckoutBase<TMethods extends RemoteMethods = UntypedMethods>
     method: K,
     ...rest: CallRest<TMethods, K, CallOptions>
   ): Promise<CallResult<TMethods, K>>;
+  /**
+   * Starts a stream of `method` (see `TaskStream`), typed like the method itself:
+   * `co.stream('tail', ['app.log'], { highWaterMark: 64 })` is `co.tail('app.log')` with
+   * options. Untyped, any name: the way to read a handler that returns an async iterable
+   * without being an `async function*`, or to pass options to a method typed by `MethodsOf`.
+   */
+  stream<K extends StreamName<TMethods>>(
+    method: K,
+    ...rest: StreamRest<TMethods, K, StreamOptions>
+  ): StreamOf<TMethods, K>;
   /** Calls a one-function server's function with these arguments (the original's `$co->(…)`). */
   invoke(...args: unknown[]): Promise<unknown>;
   /** Lets every call made settle, then returns the worker (or replaces it). Idempotent. */
@@ -57,14 +75,30 @@ const NEVER_REMOTE = new Set([
   'toString',
 ]);
 
+/** A streaming method of the interface: its arguments, then optionally its options. */
+function streamMethod(
+  core: CheckoutCore,
+  method: string,
+  arity: number | undefined,
+): (...args: unknown[]) => TaskStream {
+  return (...args: unknown[]) => {
+    if (arity !== undefined && args.length === arity + 1) {
+      return core.stream(method, args.slice(0, arity), args[arity] as StreamOptions | undefined);
+    }
+    return core.stream(method, args);
+  };
+}
+
 export function createCheckoutProxy<TMethods extends RemoteMethods>(
   core: CheckoutCore,
-  iface: { has(name: unknown): boolean } | undefined,
+  iface: Interface | undefined,
 ): Checkout<TMethods> {
   const base: CheckoutBase = {
     // Typed by the interface for the caller; checked at run time by the core.
     call: ((method: string | null, args: readonly unknown[] = [], options?: CallOptions) =>
       core.call(method, args, options)) as CheckoutBase['call'],
+    stream: ((method: string | null, args: readonly unknown[] = [], options?: StreamOptions) =>
+      core.stream(method, args, options)) as CheckoutBase['stream'],
     invoke: (...args) => core.call(null, args),
     release: () => core.release(),
     throwFatalError: (reason) => core.throwFatalError(reason),
@@ -76,7 +110,9 @@ export function createCheckoutProxy<TMethods extends RemoteMethods>(
     },
     [Symbol.asyncDispose]: () => core.release(),
   };
-  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  const methods = new Map<string, (...args: unknown[]) => unknown>();
+  // Without an interface, the worker's hello says which methods stream.
+  const streams = iface ? undefined : new Set(core.worker?.streams);
   return new Proxy(base, {
     get(target, property, receiver) {
       if (typeof property === 'symbol' || Object.hasOwn(target, property)) {
@@ -85,10 +121,13 @@ export function createCheckoutProxy<TMethods extends RemoteMethods>(
       if (NEVER_REMOTE.has(property)) return undefined;
       let method = methods.get(property);
       if (!method) {
-        method =
-          iface && !iface.has(property)
-            ? () => Promise.reject(new UnknownMethodError(property))
-            : (...args: unknown[]) => core.call(property, args);
+        if (iface && !iface.has(property)) {
+          method = () => Promise.reject(new UnknownMethodError(property));
+        } else if (iface ? iface.isStream(property) : streams?.has(property)) {
+          method = streamMethod(core, property, iface && argumentCount(iface, property));
+        } else {
+          method = (...args: unknown[]) => core.call(property, args);
+        }
         methods.set(property, method);
       }
       return method;

@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  CancelledError,
   CheckoutReleasedError,
   type DeferredLog,
   epochSeconds,
@@ -18,6 +19,9 @@ import {
   LeaseExpiredError,
   type LogRecord,
   type LogTimer,
+  ProtocolError,
+  StreamActiveError,
+  type StreamOptions,
   type TaskpoolError,
   TimeoutError,
   UnknownMethodError,
@@ -32,12 +36,18 @@ import {
   isJsonValue,
   type ResultMessage,
 } from '@taskpool/protocol/internal';
-import type { Connection, ConnectionOwner, PendingCall } from './connection.js';
+import {
+  type Connection,
+  type ConnectionOwner,
+  type PendingCall,
+  STREAMS_PROTOCOL_VERSION,
+} from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import { scopeValues, watchInScope } from './error-scope.js';
-import { type CallOptions, checkCallOptions } from './options.js';
+import { type CallOptions, checkCallOptions, checkStreamOptions } from './options.js';
 import type { Pool } from './pool.js';
+import { StreamCall, type StreamOwner } from './stream-call.js';
 
 /**
  * Where a checkout is in its life. `active`: calls go out. `poisoned`: a fatal error is
@@ -57,6 +67,7 @@ const WORKER_UNTOUCHED = new Set<string>([
   'INVALID_ARGS',
   'PRECEDING_CALL_FAILED',
   'CANCELLED',
+  'STREAM_REQUIRED',
 ]);
 
 interface CheckoutSettings {
@@ -65,11 +76,15 @@ interface CheckoutSettings {
   interface: Interface | undefined;
   clientName: string | undefined;
   cancelGrace: number;
+  streamIdleTimeout: number | null;
   dontReforkAfterError: boolean;
   leaseTimeout: number | null;
   /** Called once the checkout has given its worker back. */
   onReleased?: () => void;
 }
+
+/** Items a worker may send ahead of the consumer, unless a stream says otherwise. */
+const DEFAULT_HIGH_WATER_MARK = 16;
 
 /** Merges a worker's log into the checkout's, correcting for a worker clock that differs. */
 function mergeLog(into: DeferredLog, record: LogRecord, sentAt: number, receivedAt: number): void {
@@ -115,7 +130,7 @@ class Call implements PendingCall {
   }
 }
 
-export class CheckoutCore implements ConnectionOwner {
+export class CheckoutCore implements ConnectionOwner, StreamOwner {
   readonly #connection: Connection;
   readonly #pool: Pool<Connection>;
   readonly #settings: CheckoutSettings;
@@ -132,6 +147,8 @@ export class CheckoutCore implements ConnectionOwner {
   #leaseTimer: NodeJS.Timeout | undefined;
   /** `performance.now()` when the last call in flight settled (or the checkout began). */
   #idleSince = performance.now();
+  /** The last stream made; while it is `active` no other call may go. */
+  #stream: StreamCall | undefined;
 
   constructor(connection: Connection, pool: Pool<Connection>, settings: CheckoutSettings) {
     this.#connection = connection;
@@ -165,26 +182,12 @@ export class CheckoutCore implements ConnectionOwner {
     } catch (error) {
       return Promise.reject(error);
     }
+    const stream = this.#stream;
+    if (stream?.active) return Promise.reject(new StreamActiveError(method, stream.method));
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const iface = this.#settings.interface;
     try {
-      if (!Array.isArray(args)) {
-        throw new ValidationError(
-          'INVALID_ARGS',
-          `arguments must be an array, received ${typeof args}`,
-        );
-      }
-      if (iface) {
-        if (!iface.has(method)) throw new UnknownMethodError(method);
-        iface.parseArgs(method, args);
-      }
-      if (!isJsonValue(args)) {
-        throw new ValidationError(
-          'INVALID_ARGS',
-          `arguments of ${method ?? '->()'}: ${findNonJson(args)}`,
-        );
-      }
+      this.#checkArgs(method, args);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -240,6 +243,188 @@ export class CheckoutCore implements ConnectionOwner {
       signal.addEventListener('abort', made.onAbort, { once: true });
     }
     return promise;
+  }
+
+  /** Throws INVALID_ARGS or UNKNOWN_METHOD unless the call may be sent. */
+  #checkArgs(method: string | null, args: readonly unknown[]): void {
+    if (!Array.isArray(args)) {
+      throw new ValidationError(
+        'INVALID_ARGS',
+        `arguments must be an array, received ${typeof args}`,
+      );
+    }
+    const iface = this.#settings.interface;
+    if (iface) {
+      if (!iface.has(method)) throw new UnknownMethodError(method);
+      iface.parseArgs(method, args);
+    }
+    if (!isJsonValue(args)) {
+      throw new ValidationError(
+        'INVALID_ARGS',
+        `arguments of ${method ?? '->()'}: ${findNonJson(args)}`,
+      );
+    }
+  }
+
+  /**
+   * Starts a stream of `method`. It goes out at once, behind the calls made before it;
+   * until it ends (or its consumer leaves it) no other call may go. Whatever prevents it
+   * (a released or poisoned checkout, bad arguments, another stream open) is thrown by its
+   * first `next()` and rejects its `result`.
+   */
+  stream(method: string | null, args: readonly unknown[], options?: StreamOptions): StreamCall {
+    if (this.#phase !== 'active') {
+      return StreamCall.failed(method, this.#fatal ?? new CheckoutReleasedError());
+    }
+    try {
+      checkStreamOptions('stream', options);
+      const open = this.#stream;
+      if (open?.active) throw new StreamActiveError(method, open.method);
+      const protocol = this.#connection.hello?.protocol ?? STREAMS_PROTOCOL_VERSION;
+      if (protocol < STREAMS_PROTOCOL_VERSION) {
+        throw new ProtocolError(
+          `the worker speaks protocol ${protocol}, which has no streams (${STREAMS_PROTOCOL_VERSION} has): upgrade the server`,
+          { code: 'INCOMPATIBLE_PROTOCOL' },
+        );
+      }
+      if (options?.signal?.aborted) throw options.signal.reason;
+      this.#checkArgs(method, args);
+    } catch (error) {
+      return StreamCall.failed(method, error);
+    }
+    const iface = this.#settings.interface;
+    const given = options?.timeout;
+    const idle = options?.streamIdleTimeout;
+    const highWaterMark = options?.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    const stream = new StreamCall(
+      this,
+      {
+        method,
+        highWaterMark,
+        timeout: given !== undefined ? given : this.#settings.timeout,
+        idleTimeout: idle !== undefined ? idle : this.#settings.streamIdleTimeout,
+        parseItem:
+          iface && method !== null && iface.isStream(method)
+            ? (value) => iface.parseItem(method, value)
+            : undefined,
+      },
+      options?.signal,
+    );
+    const log = this.#settings.log;
+    if (log) {
+      stream.logTimer = log.timer(method ?? '->()');
+      stream.sentAt = epochSeconds();
+    }
+    if (channels.callStart.hasSubscribers) channels.callStart.publish({ method, pid: this.pid });
+    if (channels.callFinish.hasSubscribers) stream.started = performance.now();
+    let id: number;
+    try {
+      id = this.#connection.call(
+        stream,
+        method,
+        args as unknown[],
+        undefined,
+        scopeValues(),
+        highWaterMark,
+      );
+    } catch (error) {
+      stream.logTimer?.end();
+      const closed = this.#connection.closeError;
+      return StreamCall.failed(
+        method,
+        closed
+          ? this.#poison(closed)
+          : new ValidationError('INVALID_ARGS', (error as Error).message, { cause: error }),
+      );
+    }
+    this.#outstanding++;
+    this.#stream = stream;
+    stream.sent(id);
+    return stream;
+  }
+
+  /** The worker's last frame for `stream` (or the error that ended the connection). */
+  onStreamReply(stream: StreamCall, reply: ResultMessage | ErrorMessage | TaskpoolError): void {
+    clearTimeout(stream.graceTimer);
+    stream.logTimer?.end();
+    try {
+      stream.end(this.#streamEnding(stream, reply));
+    } finally {
+      this.#settleOne();
+    }
+  }
+
+  #streamEnding(
+    stream: StreamCall,
+    reply: ResultMessage | ErrorMessage | TaskpoolError,
+  ): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    const method = stream.method;
+    if (isTaskpoolError(reply)) return this.#publishEnd(method, this.#poison(reply), stream);
+    const error = reply.type === 'error' ? fromWire(reply.error) : undefined;
+    if (error && !WORKER_UNTOUCHED.has(error.code)) this.#replaceWorker = true;
+    const log = this.#settings.log;
+    if (reply.log && log) mergeLog(log, reply.log, stream.sentAt, epochSeconds());
+    if (error || reply.type === 'error') return this.#publishEnd(method, error, stream);
+    const iface = this.#settings.interface;
+    let value = reply.value;
+    if (iface && method !== null && iface.has(method)) {
+      try {
+        value = iface.parseResult(method, value);
+      } catch (invalid) {
+        this.#replaceWorker = true; // the generator returned what its schema forbids
+        return this.#publishEnd(method, invalid, stream);
+      }
+    }
+    return this.#publishEnd(method, undefined, stream, value);
+  }
+
+  /** Publishes how a stream ended on the diagnostics channels, and says so. */
+  #publishEnd(
+    method: string | null,
+    error: unknown,
+    stream: StreamCall,
+    value?: unknown,
+  ): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    if (error !== undefined) {
+      if (channels.callError.hasSubscribers) {
+        channels.callError.publish({ method, pid: this.pid, error });
+      }
+      return { ok: false, error };
+    }
+    if (channels.callFinish.hasSubscribers) {
+      channels.callFinish.publish({
+        method,
+        pid: this.pid,
+        ms: performance.now() - stream.started,
+      });
+    }
+    return { ok: true, value };
+  }
+
+  /** The consumer left `stream` before it ended: the worker stops it within `cancelGrace`. */
+  onStreamLeft(stream: StreamCall): void {
+    if (stream.workerDone || this.#fatal) return;
+    this.#connection.cancel(stream.id);
+    stream.graceTimer = setTimeout(() => {
+      this.#poison(
+        new WorkerLostError(
+          `the cancelled stream did not end within cancelGrace (${this.#settings.cancelGrace} ms)`,
+        ),
+      );
+    }, timerDelay(this.#settings.cancelGrace));
+  }
+
+  grant(id: number, n: number): void {
+    this.#connection.credit(id, n);
+  }
+
+  /** A `next()` waited `timeout` ms for an item: the worker is stuck, as a call past its deadline. */
+  onStreamTimeout(stream: StreamCall, timeout: number): void {
+    this.#poison(
+      new TimeoutError(timeout, {
+        detail: `waiting for the next item of ${stream.method ?? '->()'}`,
+      }),
+    );
   }
 
   /** The reply to `call`, or the error that ended the connection first. */
@@ -402,6 +587,12 @@ export class CheckoutCore implements ConnectionOwner {
   async #release(): Promise<void> {
     clearTimeout(this.#leaseTimer);
     this.#phase = 'releasing';
+    // A stream still open is cancelled: the worker stops it before it goes back.
+    if (this.#stream?.active) {
+      void this.#stream.cancel(
+        new CancelledError('the checkout was released while the stream was open'),
+      );
+    }
     if (this.#outstanding > 0 && !this.#fatal) {
       // A fatal error closes the connection, which settles every call: this wakes then too.
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));

@@ -11,6 +11,7 @@ import {
   type Interface,
   type InterfaceSchema,
   parseEndpoint,
+  type StreamOptions,
 } from '@taskpool/protocol';
 import { CheckoutCore } from './checkout.js';
 import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
@@ -18,12 +19,17 @@ import { Connection } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import type {
+  CallArgs,
   CallRest,
   CallResult,
   MethodName,
   RemoteMethods,
+  StreamName,
+  StreamOf,
+  StreamRest,
   UntypedMethods,
 } from './method-types.js';
+import { OneShotStream } from './one-shot-stream.js';
 import {
   type CallOptions,
   type CheckoutOptions,
@@ -31,12 +37,21 @@ import {
   checkCallOptions,
   checkCheckoutOptions,
   checkCloseOptions,
+  checkMapOptions,
+  checkStreamOptions,
+  type MapOptions,
   resolveClientOptions,
 } from './options.js';
+import { orderedMap } from './ordered-map.js';
 import { Pool, type PoolStats } from './pool.js';
 
 /** Options of a one-shot `client.call()`: the checkout's and the call's. */
 export interface OneShotOptions extends CallOptions, Pick<CheckoutOptions, 'waitForServer'> {}
+
+/** Options of a one-shot `client.stream()`: the checkout's and the stream's. */
+export interface OneShotStreamOptions
+  extends StreamOptions,
+    Pick<CheckoutOptions, 'waitForServer'> {}
 
 /** A taskpool client. */
 export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends AsyncDisposable {
@@ -50,6 +65,34 @@ export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends
     method: K,
     ...rest: CallRest<TMethods, K, OneShotOptions>
   ): Promise<CallResult<TMethods, K>>;
+  /**
+   * A stream on its own checkout: the checkout is taken on the first `next()` (its wait is
+   * bounded by `timeout` and `signal`), and released when the stream ends, fails or is
+   * left (`break`, `return()`, `cancel()`).
+   *
+   * @example
+   * for await (const row of client.stream('rows', ['SELECT * FROM big'])) console.log(row);
+   */
+  stream<K extends StreamName<TMethods>>(
+    method: K,
+    ...rest: StreamRest<TMethods, K, OneShotStreamOptions>
+  ): StreamOf<TMethods, K>;
+  /**
+   * One call of `method` per input (the input is its single argument), at most
+   * `concurrency` at once across the pool, each on its own checkout; yields the results in
+   * input order. Takes sync and async iterables (an array, a generator, lines of a file).
+   * It stops reading input and cancels the calls in flight when you `break`, when `signal`
+   * aborts, or when a call fails: the results before the failed one come first, then its
+   * error is thrown.
+   *
+   * @example
+   * for await (const crypted of client.map('hash', passwords, { concurrency: 4 })) save(crypted);
+   */
+  map<K extends MethodName<TMethods>>(
+    method: K,
+    inputs: Iterable<CallArgs<TMethods, K>[0]> | AsyncIterable<CallArgs<TMethods, K>[0]>,
+    options?: MapOptions,
+  ): AsyncIterableIterator<CallResult<TMethods, K>>;
   /** Runs `fn` with a checkout, released when `fn` settles. */
   withCheckout<T>(
     fn: (checkout: Checkout<TMethods>) => T | Promise<T>,
@@ -128,6 +171,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
       interface: iface,
       clientName: resolved.name,
       cancelGrace: resolved.cancelGrace,
+      streamIdleTimeout: resolved.streamIdleTimeout,
       dontReforkAfterError: resolved.dontReforkAfterError,
       leaseTimeout: resolved.leaseTimeout,
       onReleased: () => {
@@ -183,6 +227,39 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     }
   };
 
+  const stream = (
+    method: string | null,
+    args: readonly unknown[] = [],
+    streamOptions: OneShotStreamOptions = {},
+  ) => {
+    try {
+      checkStreamOptions('client.stream', streamOptions);
+    } catch (error) {
+      // Thrown by the first next(), as every other failure of a stream is.
+      return new OneShotStream(() => Promise.reject(error), method, args, {});
+    }
+    return new OneShotStream(checkoutChecked, method, args, streamOptions);
+  };
+
+  async function* map(
+    method: string | null,
+    inputs: unknown,
+    mapOptions: MapOptions = {},
+  ): AsyncGenerator<unknown, void, undefined> {
+    checkMapOptions(mapOptions);
+    const { concurrency = resolved.maxWorkers, signal, timeout, waitForServer } = mapOptions;
+    const callOptions: OneShotOptions = {
+      ...(timeout !== undefined ? { timeout } : {}),
+      ...(waitForServer !== undefined ? { waitForServer } : {}),
+    };
+    yield* orderedMap(
+      (input, callSignal) => oneShot(method, [input], { ...callOptions, signal: callSignal }),
+      inputs,
+      concurrency,
+      signal,
+    );
+  }
+
   // Async, so that a bad option rejects the promise instead of throwing at the caller.
   const close = async (options: { timeout?: number } = {}): Promise<void> => {
     checkCloseOptions(options);
@@ -216,6 +293,8 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     checkout,
     call: ((method: string | null, args: readonly unknown[] = [], callOptions = {}) =>
       oneShot(method, args, callOptions)) as Client['call'],
+    stream: stream as unknown as Client['stream'],
+    map: map as Client['map'],
     withCheckout,
     stats: () => ({ ...pool.stats(), checkouts: held.size }),
     close,

@@ -34,7 +34,15 @@ import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 export interface PendingCall extends Deadline {
   /** Receives the reply, or the error that ended the connection first. */
   reply(reply: ResultMessage | ErrorMessage | TaskpoolError): void;
+  /** A stream receives its items here; a plain call has none (an item for it is an error). */
+  item?(value: unknown): void;
 }
+
+/** The oldest protocol version this client speaks (a version-1 worker cannot stream). */
+const OLDEST_PROTOCOL_VERSION = 1;
+
+/** The first protocol version with streams. */
+export const STREAMS_PROTOCOL_VERSION = 2;
 
 /**
  * Where a connection is in its life: `connecting` until the worker's hello, `open` while
@@ -153,10 +161,10 @@ export class Connection {
           fail(new ProtocolError(`expected hello, received ${first.type}`));
           return;
         }
-        if (first.protocol !== PROTOCOL_VERSION) {
+        if (first.protocol < OLDEST_PROTOCOL_VERSION || first.protocol > PROTOCOL_VERSION) {
           fail(
             new ProtocolError(
-              `the worker speaks protocol ${first.protocol}, this client ${PROTOCOL_VERSION}`,
+              `the worker speaks protocol ${first.protocol}, this client ${OLDEST_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`,
               {
                 code: 'INCOMPATIBLE_PROTOCOL',
               },
@@ -222,8 +230,9 @@ export class Connection {
   /**
    * Sends a call and returns its id; `pending` gets its reply, and `expire()` when its
    * `deadline` passes first. `expiresAt` (epoch ms) tells the worker when the caller gives
-   * up. Throws (sending nothing) the close error if the connection is closed, or an error
-   * if the call cannot be encoded.
+   * up. `credit`, for a stream, is how many items the worker may send before more are
+   * granted. Throws (sending nothing) the close error if the connection is closed, or an
+   * error if the call cannot be encoded.
    */
   call(
     pending: PendingCall,
@@ -231,6 +240,7 @@ export class Connection {
     args: unknown[],
     expiresAt: number | undefined,
     scope: Record<string, unknown> | undefined,
+    credit?: number,
   ): number {
     if (this.#closeError) throw this.#closeError;
     const id = this.#nextCallId++;
@@ -238,6 +248,7 @@ export class Connection {
     if (expiresAt !== undefined) message.deadline = expiresAt;
     if (scope !== undefined) message.scope = scope;
     message.failures = this.#failures;
+    if (credit !== undefined) message.credit = credit;
     this.#writer.send(message);
     this.#pending.set(id, pending);
     if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(pending);
@@ -251,6 +262,11 @@ export class Connection {
 
   cancel(id: number): void {
     if (this.isOpen) this.#writer.send({ type: 'cancel', id });
+  }
+
+  /** Grants stream `id` `n` more items. */
+  credit(id: number, n: number): void {
+    if (this.isOpen) this.#writer.send({ type: 'credit', id, n });
   }
 
   /** Returns the worker to the client's pool: it runs `checkoutDone`. */
@@ -304,6 +320,17 @@ export class Connection {
         pending.reply(message);
         return;
       }
+      case 'item': {
+        const pending = this.#pending.get(message.id);
+        if (!pending?.item) {
+          this.#end(
+            new ProtocolError(`an item for ${pending ? 'a call' : 'unknown call'} ${message.id}`),
+          );
+          return;
+        }
+        pending.item(message.value);
+        return;
+      }
       case 'retire':
         if (!this.#retiring) {
           this.#retiring = true;
@@ -312,6 +339,7 @@ export class Connection {
         return;
       case 'hello':
       case 'call':
+      case 'credit':
       case 'cancel':
       case 'done':
         this.#end(new ProtocolError(`a worker may not send ${message.type} after hello`));

@@ -26,7 +26,11 @@ export {
   RemoteError,
   ServerBusyError,
   SetupError,
+  StreamActiveError,
+  type StreamOptions,
+  StreamRequiredError,
   TaskpoolError,
+  type TaskStream,
   TimeoutError,
   UnknownMethodError,
   ValidationError,
@@ -34,9 +38,14 @@ export {
   WorkerStartFailedError,
 } from '@taskpool/protocol';
 export type { Checkout, CheckoutBase } from './checkout-proxy.js';
-export { type Client, createClient, type OneShotOptions } from './client.js';
+export {
+  type Client,
+  createClient,
+  type OneShotOptions,
+  type OneShotStreamOptions,
+} from './client.js';
 export { CHANNELS } from './diagnostics.js';
 export { type ErrorScopeOptions, errorScope } from './error-scope.js';
 export type { MethodsOf, RemoteMethods, UntypedMethods } from './method-types.js';
-export type { CallOptions, CheckoutOptions, ClientOptions } from './options.js';
+export type { CallOptions, CheckoutOptions, ClientOptions, MapOptions } from './options.js';
 export type { EndpointReport, PoolStats } from './pool.js';

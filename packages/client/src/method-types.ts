@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { HandlerContext } from '@taskpool/protocol';
+import type { HandlerContext, StreamArgsOf, StreamMethod, TaskStream } from '@taskpool/protocol';
 
 /** Any method name, any arguments, an unknown result: a client without types. */
 export type UntypedMethods = Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -24,16 +24,48 @@ type ResultOf<TMethods, K extends keyof TMethods> = TMethods[K] extends (
   ? Awaited<R>
   : unknown;
 
+/** True for the type of a method that returns a stream. */
+type IsStream<TMethod> = TMethod extends (...args: never[]) => TaskStream<unknown, unknown>
+  ? true
+  : false;
+
 /**
- * The method names a `call` takes: the interface's, or any name and `null` (a one-function
- * interface) when the methods are untyped.
+ * The method names a `call` takes: the interface's methods that do not stream, or any name
+ * and `null` (a one-function interface) when the methods are untyped.
  */
 export type MethodName<TMethods> = string extends keyof TMethods
   ? string | null
-  : keyof TMethods & string;
+  : { [K in keyof TMethods]: IsStream<TMethods[K]> extends true ? never : K }[keyof TMethods] &
+      string;
+
+/** The method names a `stream` takes: the interface's streaming methods, or any name. */
+export type StreamName<TMethods> = string extends keyof TMethods
+  ? string | null
+  : { [K in keyof TMethods]: IsStream<TMethods[K]> extends true ? K : never }[keyof TMethods] &
+      string;
+
+/** The arguments of a `stream` of method `K`, as a (readonly) array. */
+type StreamCallArgs<TMethods, K> = K extends keyof TMethods
+  ? Readonly<StreamArgsOf<TMethods[K]>>
+  : readonly unknown[];
+
+/** What follows the method name in a `stream`: its arguments (optional when it takes none), then options. */
+export type StreamRest<TMethods, K, TOptions> =
+  [] extends StreamCallArgs<TMethods, K>
+    ? [args?: StreamCallArgs<TMethods, K>, options?: TOptions]
+    : [args: StreamCallArgs<TMethods, K>, options?: TOptions];
+
+/** The stream a `stream` of method `K` returns. */
+export type StreamOf<TMethods, K> = K extends keyof TMethods
+  ? TMethods[K] extends (...args: never[]) => infer S
+    ? S extends TaskStream<unknown, unknown>
+      ? S
+      : TaskStream
+    : TaskStream
+  : TaskStream;
 
 /** The arguments of a `call` of method `K`, as a (readonly) array. */
-type CallArgs<TMethods, K> = K extends keyof TMethods
+export type CallArgs<TMethods, K> = K extends keyof TMethods
   ? Readonly<ArgsOf<TMethods, K>>
   : readonly unknown[];
 
@@ -52,15 +84,28 @@ type WithoutContext<TArgs extends unknown[]> = TArgs extends [...infer Rest, inf
     : TArgs
   : TArgs;
 
+/** The stream a handler's return value gives its client, if it is an async iterable. */
+type StreamFrom<TArgs extends unknown[], R> = 0 extends 1 & R
+  ? never // any: not known to stream
+  : [Awaited<R>] extends [never]
+    ? never // a handler that never returns
+    : Awaited<R> extends { [Symbol.asyncIterator](): AsyncIterator<infer Y, infer Result> }
+      ? StreamMethod<TArgs, Y, Result, false>
+      : never;
+
 /**
  * The client-side methods of a record of handlers: each takes the handler's arguments
- * (without the trailing context) and returns a promise of its awaited result.
+ * (without the trailing context) and returns a promise of its awaited result; an async
+ * generator handler gives a method that returns a `TaskStream` (give it options with
+ * `co.stream()`).
  *
  * @example
  * const client = createClient<MethodsOf<typeof handlers>>({ connect });
  */
 export type MethodsOf<THandlers> = {
   [K in keyof THandlers & string]: THandlers[K] extends (...args: infer A) => infer R
-    ? (...args: WithoutContext<A>) => Promise<Awaited<R>>
+    ? [StreamFrom<WithoutContext<A>, R>] extends [never]
+      ? (...args: WithoutContext<A>) => Promise<Awaited<R>>
+      : StreamFrom<WithoutContext<A>, R>
     : never;
 };

@@ -126,6 +126,14 @@ export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema
    */
   cancelGrace?: number;
   /**
+   * How long (ms, at most `MAX_TIMER_MS`) a stream may go unread before it is cancelled, so
+   * that a consumer that forgot a stream does not hold its worker for ever (see
+   * `StreamOptions.streamIdleTimeout`, which overrides it per stream). `null` = never.
+   * @default 60_000
+   * @example streamIdleTimeout: 600_000
+   */
+  streamIdleTimeout?: number | null;
+  /**
    * How long (ms, at most `MAX_TIMER_MS`) a new connection may take to say hello.
    * @default 10_000
    * @example connectTimeout: 2_000
@@ -177,6 +185,16 @@ export interface CheckoutOptions {
   waitForServer?: number | null;
 }
 
+/** Options of `client.map()`: each call's (as `client.call` takes them) and the concurrency. */
+export interface MapOptions extends CallOptions, Pick<CheckoutOptions, 'waitForServer'> {
+  /**
+   * Calls in flight at most. Inputs are read only as fast as calls can start.
+   * @default the client's `maxWorkers`
+   * @example { concurrency: 4 }
+   */
+  concurrency?: number;
+}
+
 /** Options of one call. */
 export interface CallOptions {
   /**
@@ -217,6 +235,7 @@ const CLIENT_OPTIONS = {
     every: option(milliseconds(1), 1_000),
   }),
   cancelGrace: option(milliseconds(0), 1_000),
+  streamIdleTimeout: option(DEADLINE, 60_000),
   connectTimeout: option(milliseconds(1), 10_000),
   maxFrameBytes: option(integer(1), DEFAULT_MAX_FRAME_BYTES),
 };
@@ -250,6 +269,23 @@ const CALL_OPTIONS = { signal: optional(abortSignal), timeout: optional(DEADLINE
 /** The options of a one-shot `client.call()`: the call's and the checkout's wait. */
 const ONE_SHOT_OPTIONS = { ...CALL_OPTIONS, waitForServer: optional(WAIT_FOR_SERVER) };
 
+/** The options of one stream on a checkout. */
+const STREAM_OPTIONS = {
+  signal: optional(abortSignal),
+  highWaterMark: optional(integer(1)),
+  timeout: optional(DEADLINE),
+  streamIdleTimeout: optional(DEADLINE),
+};
+
+/** The options of a one-shot `client.stream()`: the stream's and the checkout's wait. */
+const ONE_SHOT_STREAM_OPTIONS = { ...STREAM_OPTIONS, waitForServer: optional(WAIT_FOR_SERVER) };
+
+/** The options of `client.map()`. */
+const MAP_OPTIONS = {
+  ...ONE_SHOT_OPTIONS,
+  concurrency: optional(integer(1)),
+};
+
 /** The options of `client.close()`. */
 const CLOSE_OPTIONS = { timeout: optional(milliseconds(0)) };
 
@@ -267,6 +303,19 @@ export function checkCheckoutOptions(options: unknown): void {
  */
 export function checkCallOptions(what: 'call' | 'client.call', options: unknown): void {
   checkOptions(what, what === 'call' ? CALL_OPTIONS : ONE_SHOT_OPTIONS, options);
+}
+
+/**
+ * Validates the options of a stream: `what` is `stream` on a checkout, `client.stream` for a
+ * one-shot stream (which also takes `waitForServer`).
+ */
+export function checkStreamOptions(what: 'stream' | 'client.stream', options: unknown): void {
+  checkOptions(what, what === 'stream' ? STREAM_OPTIONS : ONE_SHOT_STREAM_OPTIONS, options);
+}
+
+/** Validates the options of `client.map()`. */
+export function checkMapOptions(options: unknown): void {
+  checkOptions('client.map', MAP_OPTIONS, options);
 }
 
 /** Validates the options of `client.close()`; throws InvalidOptionError. */

@@ -25,6 +25,23 @@ export const ERROR_CODES = {
     fatal: false,
     summary: 'an earlier call on the same checkout failed, so this one never ran',
   },
+  /**
+   * A call (or a second stream) was made on a checkout while one of its streams is still
+   * being read. The call was not sent; the checkout stays usable. Finish, `break` out of or
+   * cancel the stream first.
+   */
+  STREAM_ACTIVE: {
+    fatal: false,
+    summary: 'a stream is open on this checkout; finish or cancel it before calling again',
+  },
+  /**
+   * A method that streams (its handler returned an async iterable) was called as a plain
+   * call. Read it as a stream: `co.method(...)`, `co.stream()` or `client.stream()`.
+   */
+  STREAM_REQUIRED: {
+    fatal: false,
+    summary: 'the method streams its results; read it as a stream, not with call()',
+  },
   /** The call was cancelled (its signal aborted) before it finished. */
   CANCELLED: { fatal: false, summary: 'the call was cancelled before it finished' },
   /** A call's deadline passed (waiting for a worker, connecting or executing). */

@@ -109,6 +109,31 @@ export class PrecedingCallFailedError extends TaskpoolError {
   }
 }
 
+/** A call (or a second stream) was made while a stream on the same checkout is open. */
+export class StreamActiveError extends TaskpoolError {
+  constructor(method: string | null, stream: string | null, options?: TaskpoolErrorOptions) {
+    super(
+      'STREAM_ACTIVE',
+      `cannot call ${method ?? '->()'} while the stream of ${stream ?? '->()'} is open on this checkout: read it to the end, break out of it or cancel it first`,
+      options,
+    );
+    this.name = 'StreamActiveError';
+  }
+}
+
+/** A streaming method was called as a plain call. */
+export class StreamRequiredError extends TaskpoolError {
+  constructor(method: string | null, options?: TaskpoolErrorOptions) {
+    const name = method ?? '->()';
+    super(
+      'STREAM_REQUIRED',
+      `${name} streams its results: read it as a stream (co.${method ?? 'stream'}(...), co.stream(${JSON.stringify(name)}, args) or client.stream(${JSON.stringify(name)}, args)), not with call()`,
+      options,
+    );
+    this.name = 'StreamRequiredError';
+  }
+}
+
 /** The call was cancelled before it finished. */
 export class CancelledError extends TaskpoolError {
   constructor(message = 'the call was cancelled', options?: TaskpoolErrorOptions) {
@@ -339,6 +364,8 @@ const WIRE_CLASSES: Partial<Record<ErrorCode, { prototype: TaskpoolError }>> = {
   INVALID_RESULT: ValidationError,
   UNKNOWN_METHOD: UnknownMethodError,
   PRECEDING_CALL_FAILED: PrecedingCallFailedError,
+  STREAM_ACTIVE: StreamActiveError,
+  STREAM_REQUIRED: StreamRequiredError,
   CANCELLED: CancelledError,
   TIMEOUT: TimeoutError,
   WORKER_LOST: WorkerLostError,

@@ -44,6 +44,8 @@ export {
   RemoteError,
   ServerBusyError,
   SetupError,
+  StreamActiveError,
+  StreamRequiredError,
   TaskpoolError,
   type TaskpoolErrorOptions,
   TimeoutError,
@@ -64,10 +66,23 @@ export {
   type Interface,
   type InterfaceDescription,
   type InterfaceSchema,
+  type ItemProducer,
   isImplementation,
   isInterface,
   type MethodArgs,
+  type MethodItem,
   type MethodResult,
   type MethodSchema,
+  type StreamMethodNames,
+  type StreamMethodSchema,
+  type UnaryMethodNames,
+  type UnaryMethodSchema,
 } from './interface.js';
 export { DEFAULT_MAX_FRAME_BYTES, MAX_TIMER_MS, PROTOCOL_VERSION } from './limits.js';
+export type {
+  StreamArgsOf,
+  StreamMethod,
+  StreamOptions,
+  TaskStream,
+  WithStreamOptions,
+} from './task-stream.js';

@@ -14,44 +14,103 @@
 import type { z } from 'zod';
 import { UnknownMethodError, ValidationError } from './errors.js';
 import type { HandlerContext } from './handler-context.js';
+import type { StreamMethod } from './task-stream.js';
 
-/** The schemas of one method: a tuple of arguments and a result. */
-export interface MethodSchema {
+/** The schemas of a method that returns one result: a tuple of arguments and the result. */
+export interface UnaryMethodSchema {
   args: z.ZodType<readonly unknown[]>;
   result: z.ZodType;
+  yields?: undefined;
 }
+
+/**
+ * The schemas of a method that streams: a tuple of arguments, each item it yields, and the
+ * generator's return value (`result`, none when left out).
+ */
+export interface StreamMethodSchema {
+  args: z.ZodType<readonly unknown[]>;
+  yields: z.ZodType;
+  result?: z.ZodType;
+}
+
+/** The schemas of one method. */
+export type MethodSchema = UnaryMethodSchema | StreamMethodSchema;
 
 /** A record of method schemas. */
 export type InterfaceSchema = Record<string, MethodSchema>;
 
 type AsArgs<T> = T extends readonly unknown[] ? T : never;
 
+/** The result schema of a method; a stream without one returns nothing. */
+type ResultSchemaOf<M> = M extends { result: infer R extends z.ZodType } ? R : z.ZodVoid;
+
+/** The names of the methods of an interface that stream (declared with `yields`). */
+export type StreamMethodNames<TSchema extends InterfaceSchema> = {
+  [K in keyof TSchema]: TSchema[K] extends { yields: z.ZodType } ? K : never;
+}[keyof TSchema] &
+  string;
+
+/** The names of the methods of an interface that return one result. */
+export type UnaryMethodNames<TSchema extends InterfaceSchema> = Exclude<
+  keyof TSchema & string,
+  StreamMethodNames<TSchema>
+>;
+
 /** What a client passes to method `K`. */
 export type MethodArgs<TSchema extends InterfaceSchema, K extends keyof TSchema> = AsArgs<
   z.input<TSchema[K]['args']>
 >;
-/** What a client receives from method `K`. */
+/** What a client receives from method `K` (for a stream: the generator's return value). */
 export type MethodResult<TSchema extends InterfaceSchema, K extends keyof TSchema> = z.output<
-  TSchema[K]['result']
+  ResultSchemaOf<TSchema[K]>
 >;
+/** What each item of stream `K` is, as a client receives it. */
+export type MethodItem<
+  TSchema extends InterfaceSchema,
+  K extends keyof TSchema,
+> = TSchema[K] extends {
+  yields: infer Y extends z.ZodType;
+}
+  ? z.output<Y>
+  : never;
 
 /** The typed methods of a checkout on this interface. */
 export type ClientMethods<TSchema extends InterfaceSchema> = {
-  [K in keyof TSchema]: (...args: MethodArgs<TSchema, K>) => Promise<MethodResult<TSchema, K>>;
+  [K in keyof TSchema]: TSchema[K] extends { yields: z.ZodType }
+    ? StreamMethod<MethodArgs<TSchema, K>, MethodItem<TSchema, K>, MethodResult<TSchema, K>>
+    : (...args: MethodArgs<TSchema, K>) => Promise<MethodResult<TSchema, K>>;
 };
 
-/** `ctx.call` for handlers of this interface. */
-export type CascadeCall<TSchema extends InterfaceSchema> = <K extends keyof TSchema & string>(
+/** `ctx.call` for handlers of this interface: another of its (non-streaming) methods. */
+export type CascadeCall<TSchema extends InterfaceSchema> = <K extends UnaryMethodNames<TSchema>>(
   method: K,
   ...args: MethodArgs<TSchema, K>
 ) => Promise<MethodResult<TSchema, K>>;
 
 type HandlerArgs<M extends MethodSchema> = AsArgs<z.output<M['args']>>;
 
-/** The handler of one method: parsed arguments, then the context; returns the result. */
+/**
+ * What a streaming handler returns: an async generator (or any async iterable) of the
+ * items' inputs, whose return value is the result's input.
+ */
+export interface ItemProducer<TItem, TResult> {
+  [Symbol.asyncIterator](): AsyncIterator<TItem, TResult, undefined>;
+}
+
+/** What the handler of method `M` returns. */
+type HandlerReturn<M extends MethodSchema> = M extends { yields: infer Y extends z.ZodType }
+  ?
+      | ItemProducer<z.input<Y>, z.input<ResultSchemaOf<M>>>
+      | Promise<ItemProducer<z.input<Y>, z.input<ResultSchemaOf<M>>>>
+  : z.input<ResultSchemaOf<M>> | Promise<z.input<ResultSchemaOf<M>>>;
+
+/**
+ * The handler of one method: parsed arguments, then the context; returns the result, or
+ * for a streaming method an async generator of its items.
+ */
 export type Handler<TSchema extends InterfaceSchema, K extends keyof TSchema> = (
   ...args: [...HandlerArgs<TSchema[K]>, ctx: HandlerContext<CascadeCall<TSchema>>]
-) => z.input<TSchema[K]['result']> | Promise<z.input<TSchema[K]['result']>>;
+) => HandlerReturn<TSchema[K]>;
 
 /** One handler per method of the interface. */
 export type Handlers<TSchema extends InterfaceSchema> = {
@@ -60,7 +119,8 @@ export type Handlers<TSchema extends InterfaceSchema> = {
 
 /** The JSON description of an interface that a worker sends in `hello`. */
 export interface InterfaceDescription {
-  methods: Record<string, { args: unknown; result: unknown }>;
+  /** Each method's JSON Schemas; a streaming method has `yields` too. */
+  methods: Record<string, { args: unknown; result: unknown; yields?: unknown }>;
 }
 
 /** An interface and the handlers that implement it, ready for a server. */
@@ -82,14 +142,26 @@ export interface Interface<TSchema extends InterfaceSchema = InterfaceSchema> {
   readonly schema: TSchema;
   /** Names of the methods. */
   readonly methods: readonly (keyof TSchema & string)[];
+  /** Names of the methods that stream (declared with `yields`). */
+  readonly streams: readonly (keyof TSchema & string)[];
+  /** True when `name` is a method that streams. */
+  isStream(name: unknown): boolean;
   /** True when `name` is an own method of the interface (never a prototype name). */
   has(name: unknown): name is keyof TSchema & string;
   /** Throws an UnknownMethodError unless `name` is a method. */
   assertMethod(name: string | null): asserts name is keyof TSchema & string;
-  /** Throws a ValidationError (`INVALID_ARGS`) unless `args` fit the method; returns them parsed. */
+  /**
+   * Throws a ValidationError (`INVALID_ARGS`) unless `args` fit the method; returns them
+   * parsed, with optional arguments left out as `undefined` (a tuple's full length).
+   */
   parseArgs(method: string, args: readonly unknown[]): unknown[];
-  /** Throws a ValidationError (`INVALID_RESULT`) unless `value` fits; returns it parsed. */
+  /**
+   * Throws a ValidationError (`INVALID_RESULT`) unless `value` fits; returns it parsed. A
+   * stream declared without `result` returns nothing: `undefined` (or `null`, its wire form).
+   */
   parseResult(method: string, value: unknown): unknown;
+  /** Throws a ValidationError (`INVALID_RESULT`) unless `value` fits the method's `yields`. */
+  parseItem(method: string, value: unknown): unknown;
   /** The JSON Schema description of every method. */
   describe(): InterfaceDescription;
   /** Pairs the interface with its handlers, type-checked. */
@@ -128,6 +200,24 @@ function isZodSchema(value: unknown): value is z.ZodType {
   );
 }
 
+/**
+ * How many arguments a method takes when its `args` schema is a tuple without a rest
+ * element (optional ones included), read from the zod definition; otherwise undefined.
+ */
+export function argumentCount(
+  iface: Pick<Interface, 'has' | 'schema'>,
+  method: string,
+): number | undefined {
+  if (!iface.has(method)) return undefined;
+  const args = (iface.schema[method] as MethodSchema).args as unknown as {
+    _zod?: { def?: { type?: string; items?: unknown; rest?: unknown } };
+  };
+  const def = args._zod?.def;
+  return def?.type === 'tuple' && Array.isArray(def.items) && !def.rest
+    ? def.items.length
+    : undefined;
+}
+
 /** `schema.toJSONSchema()` is `z.toJSONSchema(schema)` as a method of the schema. */
 function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
   try {
@@ -151,46 +241,82 @@ export function defineInterface<const TSchema extends InterfaceSchema>(
 ): Interface<TSchema> {
   const methods = Object.keys(schema) as (keyof TSchema & string)[];
   for (const name of methods) {
-    const entry = schema[name] as Partial<MethodSchema> | undefined;
-    if (!isZodSchema(entry?.args) || !isZodSchema(entry.result)) {
+    const entry = schema[name] as Partial<StreamMethodSchema> | undefined;
+    const streams = entry?.yields !== undefined;
+    if (
+      !isZodSchema(entry?.args) ||
+      (streams ? !isZodSchema(entry.yields) : false) ||
+      (entry.result !== undefined || !streams ? !isZodSchema(entry.result) : false)
+    ) {
       throw new TypeError(
-        `defineInterface: method ${JSON.stringify(name)} needs { args: z.tuple([...]), result: schema }`,
+        `defineInterface: method ${JSON.stringify(name)} needs { args: z.tuple([...]), result: schema }, or for a stream { args, yields: schema, result?: schema }`,
       );
     }
   }
+  const streams = methods.filter((name) => (schema[name] as MethodSchema).yields !== undefined);
   const has = (name: unknown): name is keyof TSchema & string =>
     typeof name === 'string' && Object.hasOwn(schema, name);
   const methodOf = (name: string): MethodSchema => {
     if (!has(name)) throw new UnknownMethodError(name);
     return schema[name] as MethodSchema;
   };
+  const invalid = (code: 'INVALID_ARGS' | 'INVALID_RESULT', what: string, error: z.ZodError) =>
+    new ValidationError(code, `${what}: ${describeIssue(error)}`, {
+      data: { issues: error.issues.map(({ path, message }) => ({ path, message })) },
+    });
   let description: InterfaceDescription | undefined;
 
   const iface: Interface<TSchema> = {
     [INTERFACE_BRAND]: true,
     schema,
     methods,
+    streams,
+    isStream: (name) => has(name) && (schema[name] as MethodSchema).yields !== undefined,
     has,
     assertMethod(name) {
       if (!has(name)) throw new UnknownMethodError(name);
     },
     parseArgs(method, args) {
       const parsed = methodOf(method).args.safeParse(args);
-      if (parsed.success) return parsed.data as unknown[];
-      throw new ValidationError(
-        'INVALID_ARGS',
-        `invalid arguments for ${method}: ${describeIssue(parsed.error)}`,
-        { data: { issues: parsed.error.issues.map(({ path, message }) => ({ path, message })) } },
-      );
+      if (parsed.success) {
+        // Optional arguments left out are passed as undefined, so that what follows the
+        // arguments (the handler's context) is always in the same place.
+        const data = parsed.data as unknown[];
+        const count = argumentCount(iface, method);
+        if (count !== undefined && data.length < count) {
+          const padded = [...data];
+          while (padded.length < count) padded.push(undefined);
+          return padded;
+        }
+        return data;
+      }
+      throw invalid('INVALID_ARGS', `invalid arguments for ${method}`, parsed.error);
     },
     parseResult(method, value) {
-      const parsed = methodOf(method).result.safeParse(value);
+      const result = methodOf(method).result;
+      if (result === undefined) {
+        // A stream declared without a result returns nothing.
+        if (value === undefined || value === null) return undefined;
+        throw new ValidationError(
+          'INVALID_RESULT',
+          `invalid result of ${method}: it declares no result, but the generator returned ${typeof value}`,
+        );
+      }
+      const parsed = result.safeParse(value);
       if (parsed.success) return parsed.data;
-      throw new ValidationError(
-        'INVALID_RESULT',
-        `invalid result of ${method}: ${describeIssue(parsed.error)}`,
-        { data: { issues: parsed.error.issues.map(({ path, message }) => ({ path, message })) } },
-      );
+      throw invalid('INVALID_RESULT', `invalid result of ${method}`, parsed.error);
+    },
+    parseItem(method, value) {
+      const yields = methodOf(method).yields;
+      if (yields === undefined) {
+        throw new ValidationError(
+          'INVALID_RESULT',
+          `${method} does not stream: it declares no yields`,
+        );
+      }
+      const parsed = yields.safeParse(value);
+      if (parsed.success) return parsed.data;
+      throw invalid('INVALID_RESULT', `invalid item of ${method}`, parsed.error);
     },
     describe() {
       if (!description) {
@@ -199,7 +325,8 @@ export function defineInterface<const TSchema extends InterfaceSchema>(
           const entry = schema[name] as MethodSchema;
           described[name] = {
             args: toJsonSchema(entry.args, 'input'),
-            result: toJsonSchema(entry.result, 'output'),
+            result: entry.result ? toJsonSchema(entry.result, 'output') : {},
+            ...(entry.yields ? { yields: toJsonSchema(entry.yields, 'output') } : {}),
           };
         }
         description = { methods: described };

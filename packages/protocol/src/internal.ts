@@ -11,14 +11,17 @@ export { type FromWireOptions, fromWire, toWire, type WireError } from './errors
 export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
 export { encodeFrame, encodeFrames, FrameBatch } from './frame-encoder.js';
 export { type FrameSink, FrameWriter } from './frame-writer.js';
+export { argumentCount } from './interface.js';
 export { findNonJson, isJsonValue, MAX_JSON_DEPTH } from './json-value.js';
 export { FRAME_HEADER_BYTES } from './limits.js';
 export type {
   CallMessage,
   CancelMessage,
+  CreditMessage,
   DoneMessage,
   ErrorMessage,
   HelloMessage,
+  ItemMessage,
   Message,
   MessageType,
   ResultMessage,

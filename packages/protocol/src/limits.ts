@@ -4,8 +4,11 @@
  * @module
  */
 
-/** The wire protocol version a peer announces in `hello`. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The wire protocol version a worker announces in `hello`. Version 2 added streams (the
+ * `item` and `credit` messages, `call.credit`, `hello.streams`).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** The default bound on one frame's JSON body: 16 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;

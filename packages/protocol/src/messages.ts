@@ -2,8 +2,12 @@
  * Every message of the wire protocol, as zod schemas with their inferred types. Every
  * message is a JSON object with a `type`; the union is discriminated on it.
  *
- * Client → worker: `call`, `cancel`, `done`. Worker → client: `hello`, `result`, `error`,
- * `retire`.
+ * Client → worker: `call`, `credit`, `cancel`, `done`. Worker → client: `hello`, `item`,
+ * `result`, `error`, `retire`.
+ *
+ * A stream is a `call` that carries `credit`: the worker sends up to that many `item`s, and
+ * one more for each one the client grants with a `credit` message, then ends the stream with
+ * `result` (the handler's return value) or `error`.
  *
  * @module
  */
@@ -33,6 +37,11 @@ export const helloSchema = z.object({
   worker: z.number().int().nonnegative(),
   /** The JSON description of the interface, or null for a one-function interface. */
   interface: z.record(z.string(), z.unknown()).nullable(),
+  /**
+   * The methods known to stream (declared with `yields`, or whose handler is an async
+   * generator function), so that a client without the interface reads them as streams.
+   */
+  streams: z.array(z.string()).optional(),
 });
 
 /** Runs one method (or, with `method: null`, the one-function interface). */
@@ -51,6 +60,25 @@ export const callSchema = z.object({
    * running it: a call pipelined behind a failure never runs.
    */
   failures: z.number().int().nonnegative().optional(),
+  /**
+   * Present on a stream: how many items the worker may send before the client grants
+   * more. A call without it must not stream (`STREAM_REQUIRED`).
+   */
+  credit: z.number().int().positive().optional(),
+});
+
+/** One item of stream `id`. */
+export const itemSchema = z.object({
+  type: z.literal('item'),
+  id: callId,
+  value: z.unknown(),
+});
+
+/** The client grants stream `id` `n` more items. */
+export const creditSchema = z.object({
+  type: z.literal('credit'),
+  id: callId,
+  n: z.number().int().positive(),
 });
 
 export const resultSchema = z.object({
@@ -84,6 +112,8 @@ export const retireSchema = z.object({
 export const messageSchema = z.discriminatedUnion('type', [
   helloSchema,
   callSchema,
+  itemSchema,
+  creditSchema,
   resultSchema,
   errorSchema,
   cancelSchema,
@@ -93,6 +123,8 @@ export const messageSchema = z.discriminatedUnion('type', [
 
 export type HelloMessage = z.infer<typeof helloSchema>;
 export type CallMessage = z.infer<typeof callSchema>;
+export type ItemMessage = z.infer<typeof itemSchema>;
+export type CreditMessage = z.infer<typeof creditSchema>;
 export type ResultMessage = z.infer<typeof resultSchema>;
 export type ErrorMessage = z.infer<typeof errorSchema>;
 export type CancelMessage = z.infer<typeof cancelSchema>;

@@ -15,8 +15,10 @@ import { ProtocolError } from './errors.js';
 import type {
   CallMessage,
   CancelMessage,
+  CreditMessage,
   ErrorMessage,
   HelloMessage,
+  ItemMessage,
   Message,
   ResultMessage,
   RetireMessage,
@@ -32,7 +34,8 @@ class Invalid {
   ) {}
 }
 
-const TYPES = "'hello' | 'call' | 'result' | 'error' | 'cancel' | 'done' | 'retire'";
+const TYPES =
+  "'hello' | 'call' | 'item' | 'credit' | 'result' | 'error' | 'cancel' | 'done' | 'retire'";
 
 function kind(value: unknown): string {
   if (value === null) return 'null';
@@ -224,7 +227,31 @@ function call(input: Record<string, unknown>): CallMessage {
   if (scope !== undefined) out.scope = record(scope, ['scope']);
   else if ('scope' in input) out.scope = undefined;
   failuresOf(input, out);
+  const credit = input.credit;
+  if (credit !== undefined) out.credit = int(credit, ['credit'], 1);
+  else if ('credit' in input) out.credit = undefined;
   return out;
+}
+
+function item(input: Record<string, unknown>): ItemMessage {
+  const id = callId(input.id);
+  const value = input.value;
+  if (value === undefined && !('value' in input)) {
+    throw new Invalid(['value'], 'expected nonoptional, received undefined');
+  }
+  return { type: 'item', id, value };
+}
+
+function credit(input: Record<string, unknown>): CreditMessage {
+  const id = callId(input.id);
+  return { type: 'credit', id, n: int(input.n, ['n'], 1) };
+}
+
+/** `z.array(z.string())`. */
+function strings(value: unknown, path: Path): string[] {
+  const list = array(value, path);
+  for (let i = 0; i < list.length; i++) string(list[i], at(path, i));
+  return list as string[];
 }
 
 function result(input: Record<string, unknown>): ResultMessage {
@@ -257,7 +284,7 @@ function hello(input: Record<string, unknown>): HelloMessage {
   if (server !== null && typeof server !== 'string') throw expected('string', server, ['server']);
   const worker = int(input.worker, ['worker'], 0);
   const iface = input.interface;
-  return {
+  const out: HelloMessage = {
     type: 'hello',
     protocol,
     pid,
@@ -265,6 +292,10 @@ function hello(input: Record<string, unknown>): HelloMessage {
     worker,
     interface: iface === null ? null : record(iface, ['interface']),
   };
+  const streams = input.streams;
+  if (streams !== undefined) out.streams = strings(streams, ['streams']);
+  else if ('streams' in input) out.streams = undefined;
+  return out;
 }
 
 function retire(input: Record<string, unknown>): RetireMessage {
@@ -280,6 +311,10 @@ function check(value: unknown): Message {
   switch (value.type) {
     case 'call':
       return call(value);
+    case 'item':
+      return item(value);
+    case 'credit':
+      return credit(value);
     case 'result':
       return result(value);
     case 'error':

@@ -6,7 +6,19 @@ import { describe, expect, it } from 'vitest';
 
 const valid: Message[] = [
   { type: 'hello', protocol: 1, pid: 42, server: 'x', worker: 1, interface: null },
+  {
+    type: 'hello',
+    protocol: 2,
+    pid: 42,
+    server: null,
+    worker: 1,
+    interface: null,
+    streams: ['tail'],
+  },
   { type: 'call', id: 0, method: 'hash', args: ['secret'] },
+  { type: 'call', id: 4, method: 'tail', args: ['x'], credit: 16 },
+  { type: 'item', id: 4, value: { line: 'a' } },
+  { type: 'credit', id: 4, n: 8 },
   {
     type: 'call',
     id: 1,
@@ -35,6 +47,21 @@ describe('parseMessage', () => {
     ['a call without args', { type: 'call', id: 1, method: 'x' }],
     ['a negative id', { type: 'cancel', id: -1 }],
     ['a fractional id', { type: 'cancel', id: 1.5 }],
+    ['a zero credit', { type: 'credit', id: 1, n: 0 }],
+    ['an item without a value', { type: 'item', id: 1 }],
+    ['a call with a zero credit', { type: 'call', id: 1, method: 'x', args: [], credit: 0 }],
+    [
+      'a hello with a stream that is not a name',
+      {
+        type: 'hello',
+        protocol: 2,
+        pid: 1,
+        server: null,
+        worker: 1,
+        interface: null,
+        streams: [1],
+      },
+    ],
     [
       'a hello with a string protocol',
       { type: 'hello', protocol: '1', pid: 1, server: null, worker: 1, interface: null },
@@ -70,6 +97,8 @@ describe('parseMessage', () => {
             type: fc.constantFrom(
               'hello',
               'call',
+              'item',
+              'credit',
               'result',
               'error',
               'cancel',
@@ -175,6 +204,7 @@ describe('parseMessage matches messageSchema', () => {
         server: field(fc.oneof(fc.string(), fc.constant(null))),
         worker: field(fc.oneof(fc.nat(), num)),
         interface: field(fc.oneof(dict, fc.constant(null))),
+        streams: field(fc.array(fc.oneof(fc.string(), json), { maxLength: 3 })),
         extra: json,
       },
       { requiredKeys: ['type'] },
@@ -188,8 +218,14 @@ describe('parseMessage matches messageSchema', () => {
         deadline: field(num),
         scope: field(dict),
         failures: field(fc.oneof(fc.nat(), num)),
+        credit: field(fc.oneof(fc.nat(), num)),
         extra: json,
       },
+      { requiredKeys: ['type'] },
+    ),
+    fc.record({ type: typeOf('item'), id, value: json, extra: json }, { requiredKeys: ['type'] }),
+    fc.record(
+      { type: typeOf('credit'), id, n: field(fc.oneof(fc.nat(), num)), extra: json },
       { requiredKeys: ['type'] },
     ),
     fc.record(

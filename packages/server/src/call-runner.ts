@@ -3,11 +3,13 @@
  * succeeded yet, invokes the handler (a synchronous one is answered without a promise in
  * between), and checks its result. A call whose deadline passed (before it started, or
  * while its handler ran and then failed) ends in `TIMEOUT`, whichever way the handler
- * noticed: the client gives up on it at the same moment. It never touches the socket.
+ * noticed: the client gives up on it at the same moment. A handler that returns an async
+ * iterable streams: the connection reads it (see stream-producer.ts). It never touches the
+ * socket.
  *
  * @module
  */
-import { type DeferredLog, TaskpoolError } from '@taskpool/protocol';
+import { type DeferredLog, StreamRequiredError, TaskpoolError } from '@taskpool/protocol';
 import {
   type CallMessage,
   type ErrorMessage,
@@ -18,10 +20,16 @@ import { type CallContext, runInContext } from './call-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { SetupRunner } from './setup-runner.js';
 
-/** How a call ended, before the connection adds its failure count and log. */
-export type CallOutcome =
+/** How a call or stream ended, before the connection adds its failure count and log. */
+export type CallEnd =
   | Pick<ResultMessage, 'type' | 'id' | 'value'>
   | Pick<ErrorMessage, 'type' | 'id' | 'error'>;
+
+/**
+ * What running a call gave: how it ended, or (`stream`) the async iterable a streaming
+ * handler returned, for the connection to read as the client grants credit.
+ */
+export type CallOutcome = CallEnd | { type: 'stream'; id: number; items: AsyncIterable<unknown> };
 
 /** Receives how a call ended, with its context. */
 type FinishCall = (outcome: CallOutcome, ctx: CallContext) => void;
@@ -41,7 +49,26 @@ const deadlinePassed = (ran: boolean) =>
     ran ? 'the call deadline passed while it ran' : 'the call deadline passed before it ran',
   );
 
-function failed(call: CallMessage, error: unknown): CallOutcome {
+/** True for what `for await` can read: a streaming handler's return value. */
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/** Returns a generator that will not be read, so that its `finally` (if it started) runs. */
+function closeUnread(items: AsyncIterable<unknown>): void {
+  const generator = items as Partial<AsyncIterator<unknown>>;
+  if (typeof generator.return === 'function') {
+    Promise.resolve()
+      .then(() => generator.return?.())
+      .catch(() => {});
+  }
+}
+
+export function failed(call: Pick<CallMessage, 'id'>, error: unknown): CallEnd {
   return { type: 'error', id: call.id, error: toWire(error) };
 }
 
@@ -109,6 +136,11 @@ export class CallRunner {
   }
 
   #success(call: CallMessage, value: unknown): CallOutcome {
+    if (isAsyncIterable(value)) {
+      if (call.credit !== undefined) return { type: 'stream', id: call.id, items: value };
+      closeUnread(value);
+      return failed(call, new StreamRequiredError(call.method));
+    }
     try {
       const checked = this.#dispatcher.checkResult(call.method, value);
       return { type: 'result', id: call.id, value: checked === undefined ? null : checked };

@@ -18,14 +18,23 @@ import type { ServerInterface } from './worker-definition.js';
 /** Runs one call: returns the result (or a promise of it), or throws. */
 type Invoke = (method: string | null, args: unknown[], ctx: HandlerContext) => unknown;
 
-/** Checks a handler's result before it is sent; returns the value to send. */
+/** Checks a handler's result (or a stream's item) before it is sent; returns the value to send. */
 type CheckResult = (method: string | null, value: unknown) => unknown;
 
 export interface Dispatcher {
   invoke: Invoke;
   checkResult: CheckResult;
+  /** Checks one item a streaming handler yielded. */
+  checkItem: CheckResult;
   /** The JSON description for `hello`, or null when there is no schema. */
   description: Record<string, unknown> | null;
+  /** The methods known to stream, for `hello`: declared with `yields`, or async generators. */
+  streams: string[];
+}
+
+/** True for an `async function*`: a handler that streams whatever the interface says. */
+function isAsyncGeneratorFunction(value: unknown): boolean {
+  return Object.prototype.toString.call(value) === '[object AsyncGeneratorFunction]';
 }
 
 function checkJson(what: 'INVALID_ARGS' | 'INVALID_RESULT', value: unknown, label: string): void {
@@ -41,7 +50,12 @@ export function createDispatcher(target: ServerInterface): Dispatcher {
         checkJson('INVALID_RESULT', value, `result of ${method ?? '->()'}`);
         return value;
       },
+      checkItem: (method, value) => {
+        checkJson('INVALID_RESULT', value, `item of ${method ?? '->()'}`);
+        return value;
+      },
       description: null,
+      streams: [],
     };
   }
   const iface: Interface | undefined = isImplementation(target) ? target.interface : undefined;
@@ -66,6 +80,14 @@ export function createDispatcher(target: ServerInterface): Dispatcher {
       checkJson('INVALID_RESULT', value, `result of ${method}`);
       return value;
     },
+    checkItem(method, value) {
+      if (iface?.isStream(method)) iface.parseItem(method as string, value);
+      checkJson('INVALID_RESULT', value, `item of ${method}`);
+      return value;
+    },
     description: iface ? (iface.describe() as unknown as Record<string, unknown>) : null,
+    streams: Object.keys(handlers).filter(
+      (name) => iface?.isStream(name) || isAsyncGeneratorFunction(handlers[name]),
+    ),
   };
 }

@@ -25,6 +25,8 @@ export {
   RemoteError,
   ServerBusyError,
   SetupError,
+  StreamActiveError,
+  StreamRequiredError,
   TaskpoolError,
   TimeoutError,
   UnknownMethodError,

@@ -31,6 +31,7 @@ import { CallQueue } from './call-queue.js';
 import { type CallOutcome, type CallRunner, isThenable } from './call-runner.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { WorkerLimits } from './ipc.js';
+import { StreamProducer, type StreamSink } from './stream-producer.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
 interface WorkerConnectionOptions {
@@ -50,7 +51,8 @@ interface WorkerConnectionOptions {
 /** What the worker is doing now. */
 type Running =
   | { kind: 'idle' }
-  | { kind: 'call'; id: number; ctx: CallContext; cancelled: boolean }
+  | { kind: 'call'; id: number; ctx: CallContext; cancelled: boolean; credit?: number }
+  | { kind: 'stream'; id: number; ctx: CallContext; cancelled: boolean; producer: StreamProducer }
   | { kind: 'checkoutDone' };
 
 /**
@@ -117,6 +119,7 @@ export class WorkerConnection {
       worker: options.workerId,
       interface: options.dispatcher.description,
     };
+    if (options.dispatcher.streams.length > 0) hello.streams = options.dispatcher.streams;
     this.#writer.send(hello);
     if (options.head && options.head.length > 0) this.#onData(options.head);
   }
@@ -169,7 +172,16 @@ export class WorkerConnection {
       case 'cancel':
         this.#cancel(message.id);
         return;
+      case 'credit': {
+        const running = this.#running;
+        // Credit for a stream that has ended is late, not wrong: it is dropped.
+        if (running.kind === 'stream' && running.id === message.id) {
+          running.producer.grant(message.n);
+        }
+        return;
+      }
       case 'hello':
+      case 'item':
       case 'result':
       case 'error':
       case 'retire':
@@ -184,6 +196,11 @@ export class WorkerConnection {
     if (running.kind === 'call' && running.id === id) {
       running.cancelled = true;
       running.ctx.abort(new CancelledError('the client cancelled the call'));
+      return;
+    }
+    if (running.kind === 'stream' && running.id === id) {
+      running.cancelled = true;
+      running.producer.cancel(new CancelledError('the client cancelled the stream'));
       return;
     }
     if (this.#queue.cancel(id)) {
@@ -378,7 +395,10 @@ export class WorkerConnection {
       log: this.#options.runner.takeSetupLog(),
       call: this.#cascade,
     });
-    this.#running = { kind: 'call', id: call.id, ctx, cancelled: false };
+    this.#running =
+      call.credit === undefined
+        ? { kind: 'call', id: call.id, ctx, cancelled: false }
+        : { kind: 'call', id: call.id, ctx, cancelled: false, credit: call.credit };
     this.#options.runner.run(call, ctx, this.#callFinished, now);
   }
 
@@ -387,18 +407,25 @@ export class WorkerConnection {
     const running = this.#running;
     const { dispatcher } = this.#options;
     const ctx =
-      running.kind === 'call'
+      running.kind === 'call' || running.kind === 'stream'
         ? running.ctx
         : new CallContext({ method, workerId: this.#options.workerId, call: this.#cascade });
     const value = await runInContext(ctx, () => dispatcher.invoke(method, args, ctx));
     return dispatcher.checkResult(method, value);
   };
 
-  /** The running call ended (it is the one in `#running`: one call runs at a time). */
+  /**
+   * The running call ended, or (a streaming handler) returned its items: they are read as
+   * the client grants credit, and the stream's end comes back here.
+   */
   readonly #callFinished = (outcome: CallOutcome, ctx: CallContext): void => {
+    if (outcome.type === 'stream') {
+      this.#startStream(outcome.id, outcome.items, ctx);
+      return;
+    }
     ctx.dispose();
     const running = this.#running;
-    const cancelled = running.kind === 'call' && running.cancelled;
+    const cancelled = (running.kind === 'call' || running.kind === 'stream') && running.cancelled;
     const reply = outcome as ResultMessage | ErrorMessage;
     if (reply.type === 'error') {
       // A call its client cancelled failed as asked: calls behind it may still run.
@@ -408,6 +435,38 @@ export class WorkerConnection {
     if (log) reply.log = log.finish();
     this.#send(reply);
     this.#itemFinished();
+  };
+
+  #startStream(id: number, items: AsyncIterable<unknown>, ctx: CallContext): void {
+    const running = this.#running;
+    const call = running.kind === 'call' ? running : undefined;
+    const producer = new StreamProducer({
+      id,
+      method: ctx.method,
+      ctx,
+      credit: call?.credit ?? 1,
+      dispatcher: this.#options.dispatcher,
+      sink: this.#sink,
+      finish: (end) => this.#callFinished(end, ctx),
+    });
+    this.#running = { kind: 'stream', id, ctx, cancelled: call?.cancelled ?? false, producer };
+    if (this.#phase === 'closed') {
+      producer.cancel(new WorkerLostError('the client went away'));
+    } else if (call?.cancelled) {
+      // Cancelled while the handler was still making its generator.
+      producer.cancel(new CancelledError('the client cancelled the stream'));
+    } else {
+      producer.start(items);
+    }
+  }
+
+  /** The items of the stream running now go out here. */
+  readonly #sink: StreamSink = {
+    sendItem: (id, value) => {
+      if (this.#phase !== 'closed') this.#writer.send({ type: 'item', id, value });
+    },
+    writable: () => !this.#socket.writableNeedDrain,
+    onDrain: (resume) => this.#socket.once('drain', resume),
   };
 
   #send(reply: ResultMessage | ErrorMessage): void {
@@ -487,6 +546,8 @@ export class WorkerConnection {
       return;
     }
     if (running.kind === 'call') running.ctx.abort(new WorkerLostError('the client went away'));
+    if (running.kind === 'stream')
+      running.producer.cancel(new WorkerLostError('the client went away'));
     // The worker exits as soon as the running handler returns (see #itemFinished), or after
     // a grace for handlers that ignore their signal: nobody waits for their result, and a
     // client that timed out expects the work to stop. (A handler that blocks the event

@@ -1,0 +1,153 @@
+/**
+ * `client.map()`: one call per input, at most `concurrency` in flight, results in input
+ * order. Input is read only as calls can start (a slow consumer stops the reading too,
+ * once `concurrency` results wait). It stops reading input and cancels the calls in flight
+ * when the consumer leaves (`break`), when `signal` aborts, or when a call fails: the
+ * results before the failed one are yielded, then its error is thrown.
+ *
+ * @module
+ */
+import { CancelledError, ValidationError } from '@taskpool/protocol';
+
+/** Makes one call; its promise rejects with the reason when `signal` aborts. */
+type CallOne = (input: unknown, signal: AbortSignal) => Promise<unknown>;
+
+/** One input's call, in input order. */
+interface Entry {
+  readonly index: number;
+  readonly controller: AbortController;
+  /** Settles with how the call ended; never rejects. */
+  readonly settled: Promise<void>;
+  ok: boolean;
+  value: unknown;
+}
+
+/** Reads a sync or async iterable through one async interface. */
+function iteratorOf(inputs: unknown): AsyncIterator<unknown> | Iterator<unknown> {
+  if (inputs !== null && typeof inputs === 'object') {
+    const async = (inputs as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator];
+    if (typeof async === 'function') return async.call(inputs);
+  }
+  if (inputs !== null && inputs !== undefined) {
+    const sync = (inputs as Partial<Iterable<unknown>>)[Symbol.iterator];
+    if (typeof sync === 'function' && typeof inputs !== 'string') return sync.call(inputs);
+  }
+  throw new ValidationError(
+    'INVALID_ARGS',
+    `client.map: inputs must be an iterable or an async iterable (an array, a generator, a stream of lines), received ${inputs === null ? 'null' : typeof inputs}`,
+  );
+}
+
+const ABORTED: unique symbol = Symbol('aborted');
+
+/** A promise of ABORTED once `signal` aborts, and how to stop listening. */
+function aborted(signal: AbortSignal | undefined): {
+  promise: Promise<typeof ABORTED> | undefined;
+  dispose(): void;
+} {
+  if (!signal) return { promise: undefined, dispose: () => {} };
+  let listener: (() => void) | undefined;
+  const promise = new Promise<typeof ABORTED>((resolve) => {
+    if (signal.aborted) resolve(ABORTED);
+    else {
+      listener = () => resolve(ABORTED);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+  });
+  return {
+    promise,
+    dispose: () => {
+      if (listener) signal.removeEventListener('abort', listener);
+    },
+  };
+}
+
+export async function* orderedMap(
+  callOne: CallOne,
+  inputs: unknown,
+  concurrency: number,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<unknown, void, undefined> {
+  const source = iteratorOf(inputs);
+  const { promise: abort, dispose } = aborted(signal);
+  const inFlight: Entry[] = [];
+  /** The first input whose call failed, or Infinity: no input is read after it. */
+  let failedAt = Number.POSITIVE_INFINITY;
+  let inputEnded = false;
+  let nextInput: Promise<IteratorResult<unknown>> | undefined;
+  let count = 0;
+
+  const start = (input: unknown) => {
+    const index = count++;
+    const controller = new AbortController();
+    const entry: Entry = {
+      index,
+      controller,
+      ok: false,
+      value: undefined,
+      settled: callOne(input, controller.signal).then(
+        (value) => {
+          entry.ok = true;
+          entry.value = value;
+        },
+        (error: unknown) => {
+          entry.value = error;
+          if (index < failedAt) {
+            failedAt = index;
+            // The calls after a failure are not wanted: stop them now.
+            for (const later of inFlight) {
+              if (later.index > index)
+                later.controller.abort(new CancelledError('an earlier input of client.map failed'));
+            }
+          }
+        },
+      ),
+    };
+    inFlight.push(entry);
+  };
+
+  /** Waits for `promise`, or throws the abort reason first. */
+  const orAbort = async <T>(promise: Promise<T>): Promise<T> => {
+    if (!abort) return promise;
+    const winner = await Promise.race([promise, abort]);
+    if (winner === ABORTED) throw signal?.reason;
+    return winner as T;
+  };
+
+  try {
+    for (;;) {
+      // Start calls while there is room and input, unless the oldest call has finished
+      // meanwhile: its result goes out first.
+      while (
+        !inputEnded &&
+        failedAt === Number.POSITIVE_INFINITY &&
+        inFlight.length < concurrency
+      ) {
+        nextInput ??= Promise.resolve(source.next());
+        const head = inFlight[0];
+        const step = head
+          ? await orAbort(Promise.race([nextInput, head.settled.then(() => undefined)]))
+          : await orAbort(nextInput);
+        if (step === undefined) break; // the oldest call finished first
+        nextInput = undefined;
+        if (step.done) inputEnded = true;
+        else start(step.value);
+      }
+      const head = inFlight.shift();
+      if (!head) return;
+      await orAbort(head.settled);
+      if (!head.ok) throw head.value;
+      yield head.value;
+    }
+  } finally {
+    dispose();
+    const stopped = new CancelledError('client.map stopped before this input was done');
+    for (const entry of inFlight) entry.controller.abort(stopped);
+    if (!inputEnded) {
+      // Stop the producer; its own error on closing is not the consumer's concern.
+      try {
+        await source.return?.();
+      } catch {}
+    }
+  }
+}
