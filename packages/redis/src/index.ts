@@ -22,6 +22,8 @@ export {
   RemoteError,
   ServerBusyError,
   SetupError,
+  StreamActiveError,
+  StreamRequiredError,
   TaskpoolError,
   TimeoutError,
   UnknownMethodError,
@@ -41,6 +43,7 @@ export {
   type RedisInput,
 } from './options.js';
 export type { JobHandler } from './process.js';
+export { PROGRESS_BUFFER } from './progress.js';
 export { createQueue, type Queue } from './queue.js';
 export type { QueueStats } from './stats.js';
 export type { CollectOptions, JobHandle, SubmitOptions } from './submitter.js';

@@ -32,6 +32,11 @@ export interface JobRecord {
   outcome: Outcome | undefined;
   /** The error of the latest failed attempt. */
   lastError: WireError | undefined;
+  /**
+   * The latest progress its handler reported (`job.progress()`), parsed; undefined if none.
+   * It is kept across attempts and after the job finished.
+   */
+  progress: unknown;
 }
 
 function json(text: string | undefined): unknown {
@@ -66,5 +71,6 @@ export async function readJobRecord(context: QueueContext, id: string): Promise<
     deadline: deadline > 0 ? deadline : null,
     outcome: fields.outcome === undefined ? undefined : parseOutcome(fields.outcome),
     lastError: isWireError(lastError) ? lastError : undefined,
+    progress: json(fields.progress),
   };
 }

@@ -1,14 +1,14 @@
 /**
  * A job as a worker sees it: its data and timestamps, a signal that aborts at its
- * deadline, on cancellation or when the worker loses it, and `done()` / `fail()`, of which
- * only the first call counts.
+ * deadline, on cancellation or when the worker loses it, `progress()` updates for its
+ * submitter, and `done()` / `fail()`, of which only the first call counts.
  *
  * @module
  */
 import { TimeoutError, ValidationError } from '@taskpool/protocol';
 import { findNonJson } from '@taskpool/protocol/internal';
 import type { Claimed } from './modes/mode.js';
-import { checkFailOptions } from './options.js';
+import { checkFailOptions, keepsNoRecords } from './options.js';
 
 /** Options of {@link Job.fail}. */
 export interface FailOptions {
@@ -23,7 +23,7 @@ export interface FailOptions {
 }
 
 /** One job taken by a worker. */
-export interface Job<TData = unknown, TResult = unknown> {
+export interface Job<TData = unknown, TResult = unknown, TProgress = unknown> {
   /** The job's id (a v4 UUID), the same on the submitter's side. */
   readonly id: string;
   /** The data it was submitted with. */
@@ -46,6 +46,32 @@ export interface Job<TData = unknown, TResult = unknown> {
   readonly signal: AbortSignal;
   /** Milliseconds left before the deadline (at least 1), or null without one. */
   remaining(): number | null;
+  /**
+   * Reports progress to the job's submitter (recoverable and reliable modes): the value is
+   * published to it, for `handle.progress`, and kept in the job's record as the latest
+   * (`queue.getJob(id).progress`). Delivery is best effort; an update whose promise
+   * resolved, or one made before `done()` / `fail()` was called, reaches a connected
+   * submitter before the job's outcome (the outcome waits, up to `commandTimeout`, for the
+   * reports still in flight).
+   *
+   * Resolves true once recorded; false when the job is no longer this worker's or already
+   * settled, or when Redis did not answer within the queue's `commandTimeout` (that error
+   * goes to `onError`). A failed report never fails the job. Rejects with ValidationError
+   * (`INVALID_ARGS`) when `value` does not survive JSON, and with InvalidOptionError
+   * (`INVALID_OPTION`) in simple mode, which keeps no records to report to.
+   *
+   * @example
+   * ```ts
+   * queue.process(async (job) => {
+   *   for (const [i, file] of job.data.files.entries()) {
+   *     await upload(file);
+   *     await job.progress({ done: i + 1, of: job.data.files.length });
+   *   }
+   *   return 'uploaded';
+   * });
+   * ```
+   */
+  progress(value: TProgress): Promise<boolean>;
   /** Records the result; resolves false when the job was no longer this worker's. */
   done(value: TResult): Promise<boolean>;
   /** Records a failure (or schedules a retry); resolves false when no longer this worker's. */
@@ -57,21 +83,33 @@ export type Settlement =
   | { kind: 'done'; value: unknown }
   | { kind: 'fail'; error: unknown; retry: boolean };
 
+/** What a {@link WorkerJob} (`TJob`) asks of its worker. */
+export interface JobHooks<TJob> {
+  /** Records how the job ended; false when it was no longer this worker's. */
+  settle(job: TJob, settlement: Settlement): Promise<boolean>;
+  /**
+   * Records a progress update (`json`, the value's JSON); never rejects. Absent when the
+   * mode keeps no records.
+   */
+  progress?(job: TJob, json: string): Promise<boolean>;
+}
+
 /** The worker's implementation of {@link Job}. */
-export class WorkerJob<TData, TResult> implements Job<TData, TResult> {
+export class WorkerJob<TData, TResult, TProgress = unknown>
+  implements Job<TData, TResult, TProgress>
+{
   readonly claimed: Claimed;
-  readonly #settle: (job: WorkerJob<TData, TResult>, settlement: Settlement) => Promise<boolean>;
+  readonly #hooks: JobHooks<WorkerJob<TData, TResult, TProgress>>;
   readonly #controller = new AbortController();
+  /** Progress reports not yet answered: the outcome is recorded after them. */
+  readonly #reporting = new Set<Promise<boolean>>();
   #outcome: Promise<boolean> | undefined;
   #finishedAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    claimed: Claimed,
-    settle: (job: WorkerJob<TData, TResult>, settlement: Settlement) => Promise<boolean>,
-  ) {
+  constructor(claimed: Claimed, hooks: JobHooks<WorkerJob<TData, TResult, TProgress>>) {
     this.claimed = claimed;
-    this.#settle = settle;
+    this.#hooks = hooks;
   }
 
   get id(): string {
@@ -111,6 +149,23 @@ export class WorkerJob<TData, TResult> implements Job<TData, TResult> {
 
   remaining(): number | null {
     return this.deadline === null ? null : Math.max(1, this.deadline - Date.now());
+  }
+
+  progress(value: TProgress): Promise<boolean> {
+    if (!this.#hooks.progress) return Promise.reject(keepsNoRecords('job.progress'));
+    const problem = findNonJson(value);
+    if (problem !== undefined) {
+      return Promise.reject(
+        new ValidationError('INVALID_ARGS', `job ${this.id}: progress: ${problem}`),
+      );
+    }
+    if (this.settled) return Promise.resolve(false);
+    // A top-level undefined has no JSON text: it is reported as null, as submit() sends it.
+    const reported = this.#hooks.progress(this, JSON.stringify(value) ?? 'null');
+    this.#reporting.add(reported);
+    const forget = () => this.#reporting.delete(reported);
+    reported.then(forget, forget);
+    return reported;
   }
 
   done(value: TResult): Promise<boolean> {
@@ -164,7 +219,13 @@ export class WorkerJob<TData, TResult> implements Job<TData, TResult> {
     if (this.#outcome) return this.#outcome.then(() => false);
     clearTimeout(this.#timer);
     this.#finishedAt = Date.now();
-    this.#outcome = this.#settle(this, settlement);
+    // A report still in flight is published before the outcome: were the outcome first, the
+    // submitter would end its progress iteration without it. Reports have a deadline, so
+    // this wait ends.
+    this.#outcome =
+      this.#reporting.size === 0
+        ? this.#hooks.settle(this, settlement)
+        : Promise.allSettled(this.#reporting).then(() => this.#hooks.settle(this, settlement));
     return this.#outcome;
   }
 }

@@ -8,11 +8,13 @@ import type { Job } from './job.js';
 import type { QueueWorker } from './worker.js';
 
 /** Handles one job: its return value is the job's result; a throw fails the attempt. */
-export type JobHandler<TData, TResult> = (job: Job<TData, TResult>) => TResult | Promise<TResult>;
+export type JobHandler<TData, TResult, TProgress = unknown> = (
+  job: Job<TData, TResult, TProgress>,
+) => TResult | Promise<TResult>;
 
-async function runOne<TData, TResult>(
-  job: Job<TData, TResult>,
-  handler: JobHandler<TData, TResult>,
+async function runOne<TData, TResult, TProgress>(
+  job: Job<TData, TResult, TProgress>,
+  handler: JobHandler<TData, TResult, TProgress>,
 ): Promise<void> {
   let value: TResult;
   try {
@@ -25,9 +27,9 @@ async function runOne<TData, TResult>(
 }
 
 /** Feeds every job of `worker` to `handler`; a job's slot is held until its handler returns. */
-export function processJobs<TData, TResult>(
-  worker: QueueWorker<TData, TResult>,
-  handler: JobHandler<TData, TResult>,
+export function processJobs<TData, TResult, TProgress>(
+  worker: QueueWorker<TData, TResult, TProgress>,
+  handler: JobHandler<TData, TResult, TProgress>,
   report: (error: unknown) => void,
 ): void {
   (async () => {

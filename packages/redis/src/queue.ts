@@ -32,22 +32,28 @@ import {
   type WorkOptions,
 } from './worker.js';
 
-/** A Redis job queue: submit jobs from anywhere, work them anywhere. */
-export interface Queue<TData = unknown, TResult = unknown> {
+/**
+ * A Redis job queue: submit jobs from anywhere, work them anywhere. `TProgress` types the
+ * progress updates its handlers report (`job.progress()`) and its handles yield.
+ */
+export interface Queue<TData = unknown, TResult = unknown, TProgress = unknown> {
   readonly name: string;
   readonly mode: QueueMode;
   /** This submitter's id: outcomes of its jobs are published to it. */
   readonly clientId: string;
-  /** Queues a job; resolves once Redis has it, with its id and result promise. */
-  submit(data: TData, options?: SubmitOptions): Promise<JobHandle<TResult>>;
+  /**
+   * Queues a job; resolves once Redis has it, with its id, result promise and progress
+   * updates (`handle.progress`, recoverable and reliable modes).
+   */
+  submit(data: TData, options?: SubmitOptions): Promise<JobHandle<TResult, TProgress>>;
   /** Submits and waits for the result. */
   run(data: TData, options?: SubmitOptions): Promise<TResult>;
   /** Waits for the result of a job submitted earlier (recoverable and reliable modes). */
   collect(id: string, options?: CollectOptions): Promise<TResult>;
   /** Starts a worker whose jobs are consumed with `for await`. */
-  jobs(options?: WorkOptions): JobStream<TData, TResult>;
+  jobs(options?: WorkOptions): JobStream<TData, TResult, TProgress>;
   /** Starts a worker that runs `handler` for each job. */
-  process(handler: JobHandler<TData, TResult>, options?: WorkOptions): Worker;
+  process(handler: JobHandler<TData, TResult, TProgress>, options?: WorkOptions): Worker;
   /** Counts waiting, delayed, failed and running jobs. */
   stats(): Promise<QueueStats>;
   /** Reads a job's record (recoverable and reliable modes); null when there is none. */
@@ -85,14 +91,14 @@ const MODES: Record<QueueMode, Mode> = {
  * await queue.close();
  * ```
  */
-export function createQueue<TData = unknown, TResult = unknown>(
+export function createQueue<TData = unknown, TResult = unknown, TProgress = unknown>(
   options: QueueOptions,
-): Queue<TData, TResult> {
+): Queue<TData, TResult, TProgress> {
   const resolved = resolveQueueOptions(options);
   const context = new QueueContext(resolved);
   const mode = MODES[resolved.mode];
   const submitter = new Submitter(context, mode);
-  const workers = new Set<QueueWorker<TData, TResult>>();
+  const workers = new Set<QueueWorker<TData, TResult, TProgress>>();
   let closing: Promise<void> | undefined;
 
   const bounded = <T>(what: string, promise: Promise<T>) =>
@@ -105,8 +111,11 @@ export function createQueue<TData = unknown, TResult = unknown>(
   const startWorker = (what: string, workOptions: WorkOptions = {}) => {
     if (closing) throw new ClosedError('queue');
     checkWorkOptions(what, workOptions, resolved.priorities);
-    const worker: QueueWorker<TData, TResult> = new QueueWorker(context, mode, workOptions, () =>
-      workers.delete(worker),
+    const worker: QueueWorker<TData, TResult, TProgress> = new QueueWorker(
+      context,
+      mode,
+      workOptions,
+      () => workers.delete(worker),
     );
     workers.add(worker);
     return worker;
@@ -115,12 +124,12 @@ export function createQueue<TData = unknown, TResult = unknown>(
   const stopAll = (stopOptions?: StopOptions) =>
     Promise.all([...workers].map((worker) => worker.stop(stopOptions))).then(() => {});
 
-  const queue: Queue<TData, TResult> = {
+  const queue: Queue<TData, TResult, TProgress> = {
     name: resolved.name,
     mode: resolved.mode,
     clientId: resolved.clientId,
     submit: (data, submitOptions) =>
-      submitter.submit(data, submitOptions) as Promise<JobHandle<TResult>>,
+      submitter.submit(data, submitOptions) as Promise<JobHandle<TResult, TProgress>>,
     run: async (data, submitOptions) =>
       (await submitter.submit(data, submitOptions)).result as Promise<TResult>,
     collect: (id, collectOptions) => submitter.collect(id, collectOptions) as Promise<TResult>,

@@ -3,7 +3,8 @@
  * settles each exactly once: with the published outcome, with what it finds in the job's
  * record after a reconnection, with a TimeoutError at the deadline, with the abort reason,
  * or with a ClosedError on close. A job Redis lost (its record is gone after a restart) is
- * queued again under the same id.
+ * queued again under the same id. Progress updates published on the same channel feed the
+ * job's handle until it settles.
  *
  * @module
  */
@@ -11,10 +12,11 @@ import { randomUUID } from 'node:crypto';
 import { ClosedError, JobFailedError, TimeoutError, ValidationError } from '@taskpool/protocol';
 import { argumentError, findNonJson, fromWire } from '@taskpool/protocol/internal';
 import type { QueueContext } from './context.js';
-import type { CancelReason, Mode, NewJob, SubmitSide } from './modes/mode.js';
+import type { CancelReason, Mode, NewJob, SubmitSide, WatchResult } from './modes/mode.js';
 import { checkCollectOptions, checkSubmitOptions, keepsNoRecords } from './options.js';
+import { NO_PROGRESS, ProgressFeed } from './progress.js';
 import { retryTransient } from './time.js';
-import { type Outcome, parseOutcome } from './wire.js';
+import { type Outcome, parseMessage } from './wire.js';
 
 /** Options of `submit()` and `run()`. */
 export interface SubmitOptions {
@@ -53,7 +55,7 @@ export interface SubmitOptions {
 export type CollectOptions = Pick<SubmitOptions, 'timeout' | 'signal'>;
 
 /** A submitted job. */
-export interface JobHandle<TResult = unknown> {
+export interface JobHandle<TResult = unknown, TProgress = unknown> {
   /** The job's id, a v4 UUID. */
   readonly id: string;
   /** The length of its priority's list right after it was queued (-1 if resent). */
@@ -64,11 +66,34 @@ export interface JobHandle<TResult = unknown> {
    * nobody awaits is not reported as unhandled.
    */
   readonly result: Promise<TResult>;
+  /**
+   * The job's progress updates (`job.progress(value)` in its handler), recoverable and
+   * reliable modes. Yields each update received since submit, in order, and ends once
+   * `result` has settled, after the updates that arrived before the outcome; when `result`
+   * rejects it just ends (the error is on `result`). Updates are "latest wins": at most
+   * `PROGRESS_BUFFER` (64) unread ones are kept, the oldest dropped first. Delivery is
+   * best effort across reconnections, where only the latest value (kept in the job's record)
+   * is caught up.
+   *
+   * Reading it is optional and costs nothing when skipped. It can be iterated once: a
+   * second `for await` throws a TypeError. Breaking out stops the updates and does not touch
+   * the job. In simple mode iterating throws InvalidOptionError (`INVALID_OPTION`).
+   *
+   * @example
+   * ```ts
+   * const handle = await queue.submit(files);
+   * for await (const update of handle.progress) bar.update(update);
+   * console.log(await handle.result);
+   * ```
+   */
+  readonly progress: AsyncIterable<TProgress>;
 }
 
 interface Waiting {
   /** Null for a job collected by id: its data is unknown here, so it cannot be resent. */
   job: NewJob | null;
+  /** Its handle's progress; null for a job collected by id, or in simple mode. */
+  feed: ProgressFeed<unknown> | null;
   resolve(value: unknown): void;
   reject(error: unknown): void;
   /** Aborted once settled: stops retries of its commands. */
@@ -108,7 +133,8 @@ export class Submitter {
     if (this.#closed) throw new ClosedError('queue');
     const { timeout, signal, job } = this.#newJob(data, options);
     signal?.throwIfAborted();
-    const waiting = this.#wait(job, timeout, signal);
+    const feed = this.#context.options.mode === 'simple' ? null : new ProgressFeed(job.id);
+    const waiting = this.#wait(job, timeout, signal, feed);
     const enqueue = async () => {
       await this.#listen();
       return retryTransient(() => this.#side.enqueue(job, timeout), waiting.settled.signal);
@@ -118,7 +144,7 @@ export class Submitter {
     // A fast worker may publish the result before the enqueue reply arrives: still wait
     // for the reply then. Timeouts, aborts and close reject through `waiting`.
     const queueLength = await Promise.race([enqueued, waiting.promise.then(() => enqueued)]);
-    return { id: job.id, queueLength, result: waiting.promise };
+    return { id: job.id, queueLength, result: waiting.promise, progress: feed ?? NO_PROGRESS };
   }
 
   /** Waits for the outcome of a job submitted earlier, perhaps by another process. */
@@ -133,7 +159,7 @@ export class Submitter {
     if (existing) return existing.promise;
     const timeout = options.timeout === undefined ? this.#context.options.timeout : options.timeout;
     options.signal?.throwIfAborted();
-    const waiting = this.#wait(null, timeout, options.signal, id);
+    const waiting = this.#wait(null, timeout, options.signal, null, id);
     await Promise.race([this.#listen(), waiting.promise.catch(() => {})]);
     if (!waiting.settled.signal.aborted) this.#check(id, waiting);
     return waiting.promise;
@@ -171,6 +197,7 @@ export class Submitter {
     job: NewJob | null,
     timeout: number | null,
     signal: AbortSignal | undefined,
+    feed: ProgressFeed<unknown> | null,
     id = job?.id ?? '',
   ): Waiting {
     const settled = new AbortController();
@@ -198,9 +225,11 @@ export class Submitter {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       settled.abort();
+      feed?.end();
     };
     const waiting: Waiting = {
       job,
+      feed,
       settled,
       promise,
       resolve: (value) => {
@@ -238,12 +267,17 @@ export class Submitter {
   }
 
   #receive(text: string): void {
-    const outcome = parseOutcome(text);
-    if (!outcome) {
-      this.#context.report(new Error(`ignored a malformed outcome: ${text.slice(0, 200)}`));
+    const message = parseMessage(text);
+    if (!message) {
+      this.#context.report(new Error(`ignored a malformed message: ${text.slice(0, 200)}`));
       return;
     }
-    this.#settle(outcome);
+    if (message.kind === 'outcome') {
+      this.#settle(message.outcome);
+      return;
+    }
+    const { id, seq, value } = message.progress;
+    this.#waiting.get(id)?.feed?.push(seq, value);
   }
 
   #settle(outcome: Outcome): void {
@@ -266,11 +300,19 @@ export class Submitter {
     const signal = waiting.settled.signal;
     retryTransient(async () => {
       const state = await this.#side.watch(id);
+      this.#catchUp(waiting, state);
       if (state.kind === 'finished') this.#settle(state.outcome);
       else if (state.kind === 'missing') await this.#resend(id, waiting);
     }, signal).catch((error: unknown) => {
       if (!signal.aborted) this.#context.report(error);
     });
+  }
+
+  /** Feeds the latest progress the record keeps, if this handle has not seen it yet. */
+  #catchUp(waiting: Waiting, state: WatchResult): void {
+    if ((state.kind === 'pending' || state.kind === 'finished') && state.progress) {
+      waiting.feed?.push(state.progress.seq, state.progress.value);
+    }
   }
 
   async #resend(id: string, waiting: Waiting): Promise<void> {
@@ -283,6 +325,8 @@ export class Submitter {
     }
     const timeout = job.deadline === null ? null : job.deadline - Date.now();
     if (timeout !== null && timeout <= 0) return;
+    // The new record counts its progress from 1 again.
+    waiting.feed?.restart();
     await this.#side.enqueue(job, timeout);
   }
 }

@@ -16,7 +16,7 @@ import { type Job, type Settlement, WorkerJob } from './job.js';
 import type { Claimed, Mode, WorkSide } from './modes/mode.js';
 import { checkStopOptions } from './options.js';
 import { Slots } from './slots.js';
-import { retryTransient, settlesWithin, sleep, whenAborted } from './time.js';
+import { retryTransient, settlesWithin, sleep, whenAborted, withDeadline } from './time.js';
 import { type Outcome, parseCancel } from './wire.js';
 
 /** Options of `queue.jobs()` and `queue.process()`. */
@@ -68,9 +68,9 @@ export interface Worker {
 }
 
 /** A worker whose jobs are consumed with `for await`. */
-export interface JobStream<TData = unknown, TResult = unknown>
+export interface JobStream<TData = unknown, TResult = unknown, TProgress = unknown>
   extends Worker,
-    AsyncIterableIterator<Job<TData, TResult>> {}
+    AsyncIterableIterator<Job<TData, TResult, TProgress>> {}
 
 /** Grace after a stop deadline for handing jobs back and closing. */
 const CLEANUP_MS = 1_000;
@@ -78,15 +78,17 @@ const CLEANUP_MS = 1_000;
 const TAKE_BACKOFF = { base: 100, cap: 2_000 };
 
 /** The worker behind `jobs()` and `process()`. */
-export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
+export class QueueWorker<TData, TResult, TProgress = unknown>
+  implements JobStream<TData, TResult, TProgress>
+{
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #context: QueueContext;
   readonly #side: WorkSide;
   readonly #slots: Slots;
   /** Taken from Redis and not yet recorded as finished. */
-  readonly #owned = new Map<string, WorkerJob<TData, TResult>>();
+  readonly #owned = new Map<string, WorkerJob<TData, TResult, TProgress>>();
   /** Taken and not yet yielded. */
-  readonly #buffer: WorkerJob<TData, TResult>[] = [];
+  readonly #buffer: WorkerJob<TData, TResult, TProgress>[] = [];
   readonly #wakeReader = new Set<() => void>();
   /** Aborted when the worker stops taking jobs. */
   readonly #stopping = new AbortController();
@@ -178,7 +180,11 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
       this.#side.release([claimed]).catch(this.#context.report);
       return;
     }
-    const job = new WorkerJob<TData, TResult>(claimed, (j, s) => this.#settle(j, s));
+    const job = new WorkerJob<TData, TResult, TProgress>(claimed, {
+      settle: (j, s) => this.#settle(j, s),
+      // Without it (simple mode) job.progress() refuses.
+      ...(this.#side.progress && { progress: (j, json) => this.#progress(j.claimed, json) }),
+    });
     this.#owned.set(job.id, job);
     this.#slots.hold();
     if (claimed.unreadable !== undefined) {
@@ -194,7 +200,10 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
     }
   }
 
-  async #settle(job: WorkerJob<TData, TResult>, settlement: Settlement): Promise<boolean> {
+  async #settle(
+    job: WorkerJob<TData, TResult, TProgress>,
+    settlement: Settlement,
+  ): Promise<boolean> {
     const claimed = job.claimed;
     try {
       return await retryTransient(() => this.#record(claimed, settlement), this.#giveUp.signal);
@@ -203,6 +212,26 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
       return false;
     } finally {
       this.#drop(job);
+    }
+  }
+
+  /**
+   * Records a progress update within the queue's `commandTimeout`. Progress is best effort:
+   * it is not retried (ioredis resends it after a reconnection), and a failure resolves
+   * false and goes to `onError` rather than failing the job.
+   */
+  async #progress(claimed: Claimed, json: string): Promise<boolean> {
+    const ms = this.#context.options.commandTimeout;
+    try {
+      const reported = this.#side.progress?.(claimed, json) ?? Promise.resolve(false);
+      return await withDeadline(reported, ms, () => {
+        const error = new TimeoutError(ms);
+        error.message = `job ${claimed.id}: progress ${error.message}`;
+        return error;
+      });
+    } catch (error) {
+      this.#context.report(error);
+      return false;
     }
   }
 
@@ -223,7 +252,7 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
   }
 
   /** Forgets a job that is settled or abandoned, once. */
-  #drop(job: WorkerJob<TData, TResult>): void {
+  #drop(job: WorkerJob<TData, TResult, TProgress>): void {
     if (this.#owned.get(job.id) !== job) return;
     this.#owned.delete(job.id);
     const buffered = this.#buffer.indexOf(job);
@@ -258,7 +287,7 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
     for (const wake of this.#wakeReader) wake();
   }
 
-  async next(): Promise<IteratorResult<Job<TData, TResult>>> {
+  async next(): Promise<IteratorResult<Job<TData, TResult, TProgress>>> {
     for (;;) {
       const job = this.#buffer.shift();
       if (job) {
@@ -277,7 +306,7 @@ export class QueueWorker<TData, TResult> implements JobStream<TData, TResult> {
   }
 
   /** Ends iteration: the worker stops, and jobs taken but not yielded go back to the queue. */
-  async return(): Promise<IteratorResult<Job<TData, TResult>>> {
+  async return(): Promise<IteratorResult<Job<TData, TResult, TProgress>>> {
     void this.stop();
     // Wait for a pop in flight: what it brings back is handed back too.
     await settlesWithin(this.#loop, this.#context.options.closeTimeout);

@@ -26,6 +26,21 @@ describe('queue types', () => {
     expectTypeOf<Job<Sum, number>['done']>().parameter(0).toEqualTypeOf<number>();
   });
 
+  it('types progress: what a handler may report is what a handle yields', () => {
+    type Step = { done: number; of: number };
+    const steps = createQueue<Sum, number, Step>({ redis: 'redis://127.0.0.1:6379', name: 's' });
+    expectTypeOf(steps.submit({ a: 1, b: 2 })).resolves.toEqualTypeOf<JobHandle<number, Step>>();
+    expectTypeOf<JobHandle<number, Step>['progress']>().toEqualTypeOf<AsyncIterable<Step>>();
+    expectTypeOf<JobHandle<number>['progress']>().toEqualTypeOf<AsyncIterable<unknown>>();
+    steps.process(async (job) => {
+      expectTypeOf(job.progress).parameter(0).toEqualTypeOf<Step>();
+      expectTypeOf(job.progress({ done: 1, of: 2 })).toEqualTypeOf<Promise<boolean>>();
+      // @ts-expect-error a string is not this queue's progress
+      await job.progress('half');
+      return 3;
+    });
+  });
+
   it('bridges a queue of calls onto anything with call()', () => {
     const calls = createQueue<CallJob>({ redis: 'redis://127.0.0.1:6379', name: 'calls' });
     const client: CallTarget = { call: async () => undefined };

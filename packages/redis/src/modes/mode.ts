@@ -7,7 +7,7 @@
  */
 import type { WireError } from '@taskpool/protocol/internal';
 import type { QueueContext } from '../context.js';
-import type { Outcome } from '../wire.js';
+import type { Outcome, Progress } from '../wire.js';
 
 /** A job as its submitter queues it. */
 export interface NewJob {
@@ -25,10 +25,13 @@ export interface NewJob {
 /** Why a submitter stopped waiting: its deadline passed, or it aborted. */
 export type CancelReason = 'timeout' | 'abort';
 
-/** What Redis knows of a job its submitter waits for. */
+/**
+ * What Redis knows of a job its submitter waits for; `progress` is the latest update the
+ * record keeps, if any.
+ */
 export type WatchResult =
-  | { kind: 'finished'; outcome: Outcome }
-  | { kind: 'pending' }
+  | { kind: 'finished'; outcome: Outcome; progress?: Progress }
+  | { kind: 'pending'; progress?: Progress }
   | { kind: 'missing' }
   /** The mode keeps no records (simple). */
   | { kind: 'unknown' };
@@ -90,6 +93,11 @@ export interface WorkSide {
   finish(job: Claimed, outcome: Outcome): Promise<boolean>;
   /** Hands a failed attempt back for another try after `delay` ms. */
   retry(job: Claimed, error: WireError, delay: number): Promise<boolean>;
+  /**
+   * Stores and publishes a progress update (`json`, the value's JSON); false when the job is
+   * no longer this worker's. Absent when the mode keeps no records (simple).
+   */
+  progress?(job: Claimed, json: string): Promise<boolean>;
   /** Hands back jobs that were taken but will not be finished. */
   release(jobs: readonly Claimed[]): Promise<void>;
   /** Makes a blocked {@link take} return now. */

@@ -9,7 +9,7 @@ import { cancelScript } from '../scripts/cancel-2.js';
 import { runScript } from '../scripts/script.js';
 import { submitScript } from '../scripts/submit-3.js';
 import { watchScript } from '../scripts/watch-1.js';
-import { encodeCancel, parseOutcome } from '../wire.js';
+import { encodeCancel, parseOutcome, parseStoredProgress } from '../wire.js';
 import type { SubmitSide, WatchResult } from './mode.js';
 
 /** Builds the record modes' submit side; `wake` sets the reliable workers' marker. */
@@ -36,14 +36,17 @@ export function recordSubmitSide(context: QueueContext, wake: boolean): SubmitSi
     },
     async watch(id): Promise<WatchResult> {
       const reply = (await runScript(commands, watchScript, [keys.job(id)], [options.clientId])) as
-        | [string, string?]
+        | [string, string | null, string | null, string | null]
         | null;
       if (reply === null) return { kind: 'missing' };
-      const [state, text] = reply;
-      if (state !== 'completed' && state !== 'failed') return { kind: 'pending' };
-      const outcome = text === undefined ? undefined : parseOutcome(text);
+      const [state, text, seq, progressJson] = reply;
+      // Best effort: an unreadable stored progress is skipped, never an error.
+      const progress = parseStoredProgress(id, seq, progressJson);
+      const extra = progress ? { progress } : {};
+      if (state !== 'completed' && state !== 'failed') return { kind: 'pending', ...extra };
+      const outcome = typeof text === 'string' ? parseOutcome(text) : undefined;
       if (!outcome) throw new Error(`job ${id}: its stored outcome is unreadable`);
-      return { kind: 'finished', outcome };
+      return { kind: 'finished', outcome, ...extra };
     },
     async cancel(job, reason) {
       await runScript(

@@ -13,6 +13,7 @@ import { runScript } from '../scripts/script.js';
 import { startScript } from '../scripts/start-0.js';
 import type { Claimed, Mode, WorkSide } from './mode.js';
 import { readStartedJob } from './record-fields.js';
+import { recordProgress } from './record-progress.js';
 import { recordSubmitSide } from './record-submit.js';
 
 function workSide(
@@ -57,6 +58,7 @@ function workSide(
       );
       return reply === 1;
     },
+    progress: recordProgress(context, worker.id),
     retry: async () => false,
     async release(jobs) {
       if (jobs.length === 0) return;

@@ -23,6 +23,7 @@ import { runScript } from '../scripts/script.js';
 import { every, settlesWithin } from '../time.js';
 import type { Claimed, Mode, WorkerHooks, WorkSide } from './mode.js';
 import { readStartedJob } from './record-fields.js';
+import { recordProgress } from './record-progress.js';
 import { recordSubmitSide } from './record-submit.js';
 
 const LOST = JSON.stringify(
@@ -146,6 +147,7 @@ function workSide(
       );
       return reply === 1;
     },
+    progress: recordProgress(context, worker.id),
     async retry(job, error, delay) {
       const reply = await runScript(
         commands,
