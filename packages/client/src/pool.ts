@@ -7,8 +7,9 @@
  *
  * While no server can be reached, a waiting checkout is told why when it gives up: its
  * `TIMEOUT` names each endpoint, its last connect error and the attempts made. A server
- * that says its workers cannot start (`WORKER_START_FAILED`) fails the checkouts waiting at
- * once, as no wait would help; the next checkout tries again.
+ * that says its workers cannot start (`WORKER_START_FAILED`), or whose workers speak a
+ * protocol version this client cannot (`INCOMPATIBLE_PROTOCOL`), fails the checkouts
+ * waiting at once, as no wait would help; the next checkout tries again.
  *
  * The pool owns which connections are idle and which are assigned to checkouts; it opens
  * them through a factory (`Connection.open` in the client), so its rules can be tested
@@ -436,8 +437,9 @@ export class Pool<C extends PoolConnection> {
   /**
    * No server can be reached, and the pool holds no connection (one held by a checkout
    * would come back to the pool: worth waiting for). When `attempt`, the attempt on
-   * `health` that just failed, was refused with `WORKER_START_FAILED`, every checkout that
-   * was waiting when it began fails with that error: waiting would not help, and a
+   * `health` that just failed, was refused with `WORKER_START_FAILED` (or met a worker of an
+   * incompatible protocol version), every checkout that was waiting when it began fails
+   * with that error: waiting would not help, and a
    * checkout that comes later tries again. Only that attempt counts: an older refusal by
    * another endpoint says nothing about this one (it may be down, or back). Checkouts past
    * their `waitForServer` give up with a `TIMEOUT` saying why.
@@ -446,7 +448,8 @@ export class Pool<C extends PoolConnection> {
     if (this.#connections.size > 0) return;
     const { lastError } = health;
     const startFailed =
-      isTaskpoolError(lastError) && lastError.code === 'WORKER_START_FAILED'
+      isTaskpoolError(lastError) &&
+      (lastError.code === 'WORKER_START_FAILED' || lastError.code === 'INCOMPATIBLE_PROTOCOL')
         ? lastError
         : undefined;
     const now = performance.now();

@@ -209,4 +209,59 @@ describe('a stream on a checkout', () => {
     expect((error as Error).message).toMatch(/cancelGrace/);
     await co.release();
   });
+
+  it('times out a next() that waits longer than timeout for an item: TIMEOUT, fatal', async () => {
+    await using client = clientOf();
+    const co = await client.checkout();
+    const stream = co.waitForAbort({ timeout: 300 });
+    expect((await stream.next()).value).toBe(1);
+    const error = await stream.next().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'TIMEOUT', fatal: true });
+    expect((error as Error).message).toMatch(/waiting for the next item of waitForAbort/);
+    await expect(co.echo('after')).rejects.toBe(error);
+    await co.release();
+  });
+
+  it('does not count the time the consumer spends elsewhere against timeout', async () => {
+    await using client = clientOf();
+    await using co = await client.checkout();
+    const stream = co.count(3, 1, { timeout: 100, highWaterMark: 1 });
+    const items: number[] = [];
+    for await (const item of stream) {
+      items.push(item);
+      // Longer than the timeout, between reads: not a wait for an item.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(items).toEqual([1, 2, 3]);
+  });
+
+  it('cancels a stream nobody reads after streamIdleTimeout, and says so to the next read', async () => {
+    await using client = clientOf();
+    await using co = await client.checkout();
+    const before = await co.produced();
+    const stream = co.waitForAbort({ streamIdleTimeout: 100 });
+    expect((await stream.next()).value).toBe(1);
+    // Not read again: the stream is cancelled, its result rejects with why.
+    const reason = await stream.result.catch((caught: unknown) => caught);
+    expect(reason).toBeInstanceOf(CancelledError);
+    expect((reason as Error).message).toMatch(
+      /nothing read from it for 100 ms \(streamIdleTimeout\)/,
+    );
+    await expect(stream.next()).rejects.toBe(reason);
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+    const after = await co.produced();
+    expect(after.aborts - before.aborts).toBe(1);
+  });
+
+  it('merges what the generator logged into the checkout log, with the last frame', async () => {
+    const { DeferredLog } = await import('@taskpool/client');
+    await using client = clientOf();
+    const log = new DeferredLog();
+    await using co = await client.checkout({ log });
+    for await (const _ of co.count(2)) {
+      // read it all
+    }
+    const record = log.toJSON();
+    expect(record.timers?.some(([name]) => name === 'count')).toBe(true);
+  });
 });

@@ -87,3 +87,68 @@ describe('defineInterface', () => {
     expect(() => defineInterface({ bad: { args: z.tuple([]) } })).toThrow(/needs \{ args/);
   });
 });
+
+describe('optional arguments', () => {
+  const paged = defineInterface({
+    page: {
+      args: z.tuple([z.string(), z.number().optional(), z.number().optional()]),
+      result: z.string(),
+    },
+    rest: { args: z.tuple([z.string()], z.number()), result: z.number() },
+  });
+
+  it('passes those left out as undefined, so what follows the arguments keeps its place', () => {
+    // A handler receives (...args, ctx): without padding, ctx took the place of `offset`.
+    expect(paged.parseArgs('page', ['q'])).toEqual(['q', undefined, undefined]);
+    expect(paged.parseArgs('page', ['q', 2])).toEqual(['q', 2, undefined]);
+    expect(paged.parseArgs('page', ['q', 2, 3])).toEqual(['q', 2, 3]);
+  });
+
+  it('leaves a tuple with a rest element as it came', () => {
+    expect(paged.parseArgs('rest', ['a', 1, 2])).toEqual(['a', 1, 2]);
+    expect(paged.parseArgs('rest', ['a'])).toEqual(['a']);
+  });
+});
+
+describe('streaming methods', () => {
+  const logs = defineInterface({
+    tail: {
+      args: z.tuple([z.string()]),
+      yields: z.object({ line: z.string() }),
+      result: z.number(),
+    },
+    ticks: { args: z.tuple([]), yields: z.number() },
+    size: { args: z.tuple([z.string()]), result: z.number() },
+  });
+
+  it('knows which methods stream', () => {
+    expect(logs.streams).toEqual(['tail', 'ticks']);
+    expect(logs.isStream('tail')).toBe(true);
+    expect(logs.isStream('size')).toBe(false);
+    expect(logs.isStream('constructor')).toBe(false);
+  });
+
+  it('checks items against yields, with INVALID_RESULT', () => {
+    expect(logs.parseItem('tail', { line: 'a' })).toEqual({ line: 'a' });
+    expect(() => logs.parseItem('tail', { line: 1 })).toThrow(/invalid item of tail/);
+    expect(() => logs.parseItem('size', 1)).toThrow(/size does not stream/);
+  });
+
+  it('takes nothing as the result of a stream declared without one', () => {
+    expect(logs.parseResult('ticks', undefined)).toBeUndefined();
+    expect(logs.parseResult('ticks', null)).toBeUndefined();
+    expect(() => logs.parseResult('ticks', 5)).toThrow(/declares no result/);
+  });
+
+  it('describes each item schema as yields', () => {
+    const described = logs.describe().methods;
+    expect(described.tail?.yields).toMatchObject({ type: 'object' });
+    expect(described.size?.yields).toBeUndefined();
+  });
+
+  it('refuses a yields that is not a schema', () => {
+    expect(() =>
+      defineInterface({ bad: { args: z.tuple([]), yields: 'items' as unknown as z.ZodType } }),
+    ).toThrow(/for a stream \{ args, yields: schema, result\?: schema \}/);
+  });
+});
