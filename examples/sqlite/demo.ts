@@ -53,6 +53,24 @@ let worker: number | undefined;
   );
 }
 
+{
+  // Rows streamed out of a cursor, as the client reads them. Leaving the loop early stops
+  // the worker's generator, which closes the cursor: the table can be dropped at once
+  // (with the cursor still open, better-sqlite3 would refuse: "This database connection is
+  // busy executing a query").
+  await using dbh = await client.checkout();
+  await dbh.do(
+    'CREATE TABLE numbers AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000) SELECT x FROM n',
+  );
+  let streamed = 0;
+  for await (const row of dbh.stream('iterate', ['SELECT x FROM numbers ORDER BY x'])) {
+    streamed++;
+    if ((row as { x: number }).x === 5) break;
+  }
+  await dbh.do('DROP TABLE numbers');
+  console.log(`streamed ${streamed} of 100000 rows, then dropped the table`);
+}
+
 await client.close();
 await server.close();
 rmSync(path, { force: true });

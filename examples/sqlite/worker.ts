@@ -1,8 +1,9 @@
 /**
  * The DBI synopsis on better-sqlite3: one function serves every call, receiving the
  * method name and its arguments, so the client calls `co.do(sql, ...params)` or
- * `co.selectrow(sql, ...params)` as if it held the database handle. A checkout released
- * in the middle of a transaction is rolled back by `checkoutDone`.
+ * `co.selectrow(sql, ...params)` as if it held the database handle, or streams rows with
+ * `co.stream('iterate', [sql])`. A checkout released in the middle of a transaction is
+ * rolled back by `checkoutDone`.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,14 @@ const methods = {
   selectall: (sql: string, ...params: unknown[]) => db.prepare(sql).all(...params),
   /** True while a transaction is open on this worker's connection. */
   inTransaction: () => db.inTransaction,
+  /**
+   * The rows of a query, one at a time, as a stream: read with `co.stream('iterate', [sql])`.
+   * The worker reads the next row only when the client has room for it, and a client that
+   * stops early returns this generator, which closes the statement's cursor.
+   */
+  async *iterate(sql: string, ...params: unknown[]) {
+    for (const row of db.prepare(sql).iterate(...params)) yield row;
+  },
 };
 
 export type SqliteMethods = typeof methods;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 
-it('runs the DBI synopsis, and rolls back a transaction abandoned mid-way', async () => {
+it('runs the DBI synopsis, rolls back a transaction abandoned mid-way, and streams rows from a cursor', async () => {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--conditions=taskpool-source', '--import', 'tsx', 'demo.ts'],
@@ -14,4 +14,6 @@ it('runs the DBI synopsis, and rolls back a transaction abandoned mid-way', asyn
   expect(stdout).toContain(
     'after releasing it mid-transaction (the same worker): [{"username":"jimmy"}], in a transaction: false',
   );
+  // Breaking out of the rows stream closed the worker's cursor before the next call.
+  expect(stdout).toContain('streamed 5 of 100000 rows, then dropped the table');
 }, 90_000);
