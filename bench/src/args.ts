@@ -15,11 +15,12 @@ export interface BenchArgs {
 
 export const usage = `usage: npm run bench -- [workload ...] [options]
 
-  workloads: echo-seq echo-pipelined checkout-churn echo-10k bcrypt cold-start
-             idle-memory codec queue (default: all)
+  workloads: echo-seq echo-pipelined checkout-churn echo-10k stream-items map-echo
+             bcrypt cold-start idle-memory codec queue (default: all)
   --workloads a,b     the same, as an option
   --only a,b          systems by name or family (raw, raw-pipelined, piscina, tinypool,
-                      workerpool, taskpool, taskpool-per-call, taskpool-call)
+                      workerpool, taskpool, taskpool-hwm256, taskpool-per-call,
+                      taskpool-call, taskpool-map)
   --reps N            repetitions (default 3; 2 with --quick)
   --quick             fewer calls per run, for development
   --json FILE         write every figure as JSON

@@ -193,6 +193,7 @@ async function runSystems(): Promise<void> {
         unit: spec.unit,
         better: spec.better,
         baseline: spec.baseline,
+        notes: spec.notes ?? [],
         params: spec[mode],
         rows,
       })),

@@ -12,6 +12,8 @@ import {
   bigPayload,
   checkBig,
   checkSmall,
+  checkStreamEnd,
+  type SmallPayload,
   smallPayload,
 } from './payloads.js';
 import { rssKb, stopChild } from './proc.js';
@@ -136,6 +138,66 @@ async function echoTenK(system: System, params: WorkloadParams, context: RunCont
   }));
 }
 
+/** Reads one stream of `count` items, checking each in order, then the count and its end. */
+async function readStream(running: RunningSystem, count: number): Promise<void> {
+  if (!running.stream) throw new Error('this system has no streams');
+  let read = 0;
+  const end = await running.stream(count, (item) => {
+    checkSmall(smallPayload(read), item);
+    read++;
+  });
+  checkStreamEnd(count, read, end);
+}
+
+async function streamItems(system: System, params: WorkloadParams, context: RunContext) {
+  return withSystem(system, params.workers, context, async (running) => {
+    await readStream(running, params.warmup);
+    const started = performance.now();
+    await readStream(running, params.calls);
+    return { value: params.calls / ((performance.now() - started) / 1_000), extras: {} };
+  });
+}
+
+/**
+ * Echoes of every input, at most `concurrency` in flight: through the system's own map
+ * (results checked in the order it yields them, which must be input order), or else its
+ * echo driven by the bench (each result checked against the input of its index).
+ */
+async function mapInputs(
+  running: RunningSystem,
+  inputs: readonly SmallPayload[],
+  concurrency: number,
+): Promise<void> {
+  if (running.map) {
+    let index = 0;
+    for await (const got of running.map(inputs, concurrency)) {
+      const sent = inputs[index++];
+      if (!sent) throw new Error(`map yielded more than its ${inputs.length} inputs`);
+      checkSmall(sent, got);
+    }
+    if (index !== inputs.length) {
+      throw new Error(`map yielded ${index} results for ${inputs.length} inputs`);
+    }
+    return;
+  }
+  await drive(inputs.length, concurrency, async (index) => {
+    const sent = inputs[index] as SmallPayload;
+    checkSmall(sent, await running.echo(sent));
+  });
+}
+
+async function mapEcho(system: System, params: WorkloadParams, context: RunContext) {
+  const inputs = (from: number, count: number) =>
+    Array.from({ length: count }, (_, i) => smallPayload(from + i));
+  return withSystem(system, params.workers, context, async (running) => {
+    await mapInputs(running, inputs(1_000_000, params.warmup), params.inFlight);
+    const timed = inputs(0, params.calls);
+    const started = performance.now();
+    await mapInputs(running, timed, params.inFlight);
+    return { value: params.calls / ((performance.now() - started) / 1_000), extras: {} };
+  });
+}
+
 async function hashes(
   system: System,
   workers: number,
@@ -222,6 +284,8 @@ export const runners: Record<WorkloadName, Runner> = {
   'echo-pipelined': echoPipelined,
   'checkout-churn': checkoutChurn,
   'echo-10k': echoTenK,
+  'stream-items': streamItems,
+  'map-echo': mapEcho,
   bcrypt: bcryptWorkload,
   'cold-start': coldStart,
   'idle-memory': idleMemory,

@@ -54,6 +54,20 @@ export function checkSmall(sent: SmallPayload, got: unknown): void {
   }
 }
 
+/**
+ * The end of a stream of `count` items: all of them read (each checked on its way, against
+ * `smallPayload(index)`), and the worker's return value `{ count }`.
+ */
+export function checkStreamEnd(count: number, read: number, result: unknown): void {
+  if (read !== count) throw new Error(`stream of ${count} items ended after ${read}`);
+  const end = result as { count?: unknown } | null;
+  if (typeof end !== 'object' || end === null || end.count !== count) {
+    throw new Error(
+      `stream of ${count} items returned ${(JSON.stringify(result) ?? String(result)).slice(0, 120)}`,
+    );
+  }
+}
+
 export function checkBig(sent: BigPayload, got: unknown): void {
   const reply = asRecord(got, sent);
   if (reply.id !== sent.id) fail('id', sent, got);

@@ -9,10 +9,12 @@ export interface RawRequest {
   args: unknown[];
 }
 
+/** A reply, or (with `item`) one item of the stream of request `id`, before its reply. */
 export interface RawReply {
   id: number;
   result?: unknown;
   error?: string;
+  item?: unknown;
 }
 
 export function encodeRaw(message: unknown): Buffer {

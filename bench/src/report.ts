@@ -178,6 +178,7 @@ export function textTable(report: WorkloadReport, runsPerRow: string): string {
     caption(report.spec, runsPerRow),
     `  ${cols.map((col, i) => pad(col.header, i)).join('  ')}`,
     ...cells.map((line) => `  ${line.map(pad).join('  ')}`),
+    ...(report.spec.notes ?? []).map((note) => `  note: ${note}`),
   ];
   return lines.join('\n');
 }
@@ -191,6 +192,8 @@ export function markdownTable(report: WorkloadReport, runsPerRow: string): strin
     `| ${cols.map((col) => (col.left ? '---' : '---:')).join(' | ')} |`,
     ...report.rows.map((row) => `| ${cols.map((col) => col.cell(row)).join(' | ')} |`),
   ];
+  const notes = report.spec.notes ?? [];
+  if (notes.length > 0) lines.push('', ...notes.map((note) => `- ${note}`));
   return lines.join('\n');
 }
 
@@ -215,6 +218,12 @@ export function checkTargets(reports: WorkloadReport[]): TargetCheck[] {
     return mine && theirs ? mine.median / theirs.median : undefined;
   };
   const scaling = rowOf(reports, 'bcrypt', 'taskpool-call')?.extras.scaling;
+  // The faster of the process pools in this run (piscina's workers are threads).
+  const processPools = ['workerpool', 'tinypool'].flatMap((system) => {
+    const row = rowOf(reports, 'map-echo', system);
+    return row ? [row] : [];
+  });
+  const bestProcessPool = processPools.sort((a, b) => b.median - a.median)[0];
   const targets: [string, number | undefined, '>=' | '<=', number][] = [
     ['echo-seq, one checkout ≥ 0.9× raw', ratio('echo-seq', 'taskpool', 'raw'), '>=', 0.9],
     ['echo-seq, one checkout ≥ 1× tinypool', ratio('echo-seq', 'taskpool', 'tinypool'), '>=', 1],
@@ -235,6 +244,18 @@ export function checkTargets(reports: WorkloadReport[]): TargetCheck[] {
       ratio('echo-10k', 'taskpool', 'raw-pipelined'),
       '>=',
       0.8,
+    ],
+    [
+      'stream-items, one stream (highWaterMark 16) ≥ 0.8× raw-pipelined',
+      ratio('stream-items', 'taskpool', 'raw-pipelined'),
+      '>=',
+      0.8,
+    ],
+    [
+      `map-echo, client.map ≥ 1.5× the best process pool${bestProcessPool ? ` (${bestProcessPool.system})` : ''}`,
+      bestProcessPool && ratio('map-echo', 'taskpool-map', bestProcessPool.system),
+      '>=',
+      1.5,
     ],
     ['bcrypt 2-worker/1-worker scaling ≥ 1.9 (client.call)', scaling, '>=', 1.9],
     ['cold-start ≤ 1.0× raw', ratio('cold-start', 'taskpool', 'raw'), '<=', 1],

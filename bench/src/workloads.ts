@@ -8,12 +8,22 @@ export const workloadNames = [
   'echo-pipelined',
   'checkout-churn',
   'echo-10k',
+  'stream-items',
+  'map-echo',
   'bcrypt',
   'cold-start',
   'idle-memory',
 ] as const;
 
 export type WorkloadName = (typeof workloadNames)[number];
+
+/**
+ * The workloads made of single calls, which every system can run: stream-items needs
+ * streams, and map-echo compares pools (the raw ceiling has no map).
+ */
+export const callWorkloads: readonly WorkloadName[] = workloadNames.filter(
+  (name) => name !== 'stream-items' && name !== 'map-echo',
+);
 
 /** The amount of work of one run of a workload in one child. */
 export interface WorkloadParams {
@@ -44,11 +54,17 @@ export interface WorkloadSpec {
   /** Row the ratio column divides by; `node` is the bare child of idle-memory. */
   baseline: string;
   extras: readonly Extra[];
+  /** Printed under the table: what the table leaves out, and how the rows differ. */
+  notes?: readonly string[];
   full: WorkloadParams;
   quick: WorkloadParams;
 }
 
 export const bcryptCost = 10;
+/** Calls in flight in map-echo, as in the other 64-in-flight workloads. */
+const mapConcurrency = 64;
+/** highWaterMark of the `taskpool-hwm256` row of stream-items (the client's default is 16). */
+export const largeHighWaterMark = 256;
 /** The bare `node` child of idle-memory is shown as a row of its own under this name. */
 export const bareNodeRow = 'node (bare)';
 
@@ -95,6 +111,36 @@ export const workloads: Record<WorkloadName, WorkloadSpec> = {
     extras: [],
     full: { calls: 2_000, warmup: 200, inFlight: 16, workers: 2 },
     quick: { calls: 300, warmup: 50, inFlight: 16, workers: 2 },
+  },
+  'stream-items': {
+    name: 'stream-items',
+    title: 'one stream of ~100-byte JSON items from one worker, each checked as it is read',
+    unit: 'items/s',
+    better: 'higher',
+    baseline: 'raw-pipelined',
+    extras: [],
+    notes: [
+      `the taskpool rows read co.items(n) (highWaterMark 16, the default) and co.stream('items', [n], { highWaterMark: ${largeHighWaterMark} }) on one checkout; raw-pipelined's worker writes the n frames, 16 to a write, as fast as its socket drains, with no flow control`,
+      'piscina, tinypool and workerpool have no streams: they have no row here',
+    ],
+    // calls: items in the timed stream; warmup: items in one untimed stream before it.
+    full: { calls: 200_000, warmup: 20_000, inFlight: 1, workers: 2 },
+    quick: { calls: 20_000, warmup: 2_000, inFlight: 1, workers: 2 },
+  },
+  'map-echo': {
+    name: 'map-echo',
+    title: `~100-byte echoes over a list of inputs, concurrency ${mapConcurrency}, 2 workers`,
+    unit: 'calls/s',
+    better: 'higher',
+    baseline: 'workerpool',
+    extras: [],
+    notes: [
+      `taskpool-map: client.map('echo', inputs, { concurrency: ${mapConcurrency} }), each result checked against its input in the order yielded`,
+      `the pools: pool.run / pool.exec of every input, at most ${mapConcurrency} in flight (the bench's bounded driver, as in echo-pipelined), each result checked against its input`,
+      'raw has no map and no pool: it has no row here',
+    ],
+    full: { calls: 20_000, warmup: 1_000, inFlight: mapConcurrency, workers: 2 },
+    quick: { calls: 2_000, warmup: 200, inFlight: mapConcurrency, workers: 2 },
   },
   bcrypt: {
     name: 'bcrypt',

@@ -8,7 +8,15 @@ export const piscinaSystem: System = {
   family: 'piscina',
   shape: 'worker threads; pool.run(task, { name })',
   isolation: 'thread',
-  workloads: ['echo-seq', 'echo-pipelined', 'checkout-churn', 'echo-10k', 'bcrypt', 'cold-start'],
+  workloads: [
+    'echo-seq',
+    'echo-pipelined',
+    'checkout-churn',
+    'echo-10k',
+    'map-echo',
+    'bcrypt',
+    'cold-start',
+  ],
   async start({ workers }) {
     const pool = new Piscina({
       filename: `${workersDir}piscina-worker.cjs`,

@@ -6,19 +6,23 @@
  * - `raw`: one connection per in-flight call (one connection in use at a time is plain
  *   ping-pong); its leases (checkout-churn) are an exclusive FIFO pool of one connection
  *   per worker process, the least any checkout pool can do.
- * - `raw-pipelined`: every call on one connection to one process, writes corked per tick.
+ * - `raw-pipelined`: every call on one connection to one process, writes corked per tick;
+ *   its streams (stream-items) are item frames the process writes as fast as the socket
+ *   takes them, read on that connection.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { bundles } from '../paths.js';
 import { socketPath, stopChild, waitForReady } from '../proc.js';
 import { encodeRaw, RawReader, type RawReply } from '../raw-frames.js';
-import { workloadNames } from '../workloads.js';
+import { callWorkloads } from '../workloads.js';
 import type { Lease, RunningSystem, StartOptions, System } from './system.js';
 
 interface Pending {
   resolve(value: unknown): void;
-  reject(error: Error): void;
+  reject(error: unknown): void;
+  /** A stream's items, before its reply; a throw fails the call. */
+  onItem?: ((item: unknown) => void) | undefined;
 }
 
 class RawConnection {
@@ -45,6 +49,16 @@ class RawConnection {
       for (const reply of reader.push(chunk) as RawReply[]) {
         const pending = this.#pending.get(reply.id);
         if (!pending) continue;
+        if (reply.item !== undefined) {
+          try {
+            pending.onItem?.(reply.item);
+          } catch (error) {
+            // The rest of this stream is dropped: the run fails with the item's error.
+            this.#pending.delete(reply.id);
+            pending.reject(error);
+          }
+          continue;
+        }
         this.#pending.delete(reply.id);
         if (reply.error === undefined) pending.resolve(reply.result);
         else pending.reject(new Error(reply.error));
@@ -60,7 +74,7 @@ class RawConnection {
     socket.on('close', () => fail());
   }
 
-  call(method: string, args: unknown[]): Promise<unknown> {
+  call(method: string, args: unknown[], onItem?: (item: unknown) => void): Promise<unknown> {
     const id = this.#nextId++;
     if (!this.#corked) {
       this.#corked = true;
@@ -71,7 +85,7 @@ class RawConnection {
       });
     }
     this.#socket.write(encodeRaw({ id, method, args }));
-    return new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    return new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject, onItem }));
   }
 
   close(): void {
@@ -157,9 +171,16 @@ async function startRaw(options: StartOptions, pipelined: boolean): Promise<Runn
     };
   };
 
+  // A stream on the shared connection, as its calls (raw-pipelined only).
+  const stream = async (count: number, onItem: (item: unknown) => void) => {
+    shared ??= open(nth(0));
+    return (await shared).call('items', [count], onItem);
+  };
+
   return {
     echo: (value) => call('echo', [value]),
     hash: (password, salt) => call('hash', [password, salt]),
+    ...(pipelined ? { stream } : {}),
     checkout,
     workerPids: async () => children.flatMap((child) => (child.pid ? [child.pid] : [])),
     close: async () => {
@@ -176,15 +197,16 @@ export const rawSystems: System[] = [
     shape:
       'net + JSON echo processes; one connection per in-flight call, leases = FIFO pool of one connection per process',
     isolation: 'process',
-    workloads: workloadNames,
+    workloads: callWorkloads,
     start: (options) => startRaw(options, false),
   },
   {
     name: 'raw-pipelined',
     family: 'raw',
-    shape: 'net + JSON echo process; every call pipelined on one connection',
+    shape:
+      'net + JSON echo process; every call pipelined on one connection; a stream = item frames written as fast as the socket drains, 16 to a write',
     isolation: 'process',
-    workloads: ['echo-pipelined', 'echo-10k'],
+    workloads: ['echo-pipelined', 'echo-10k', 'stream-items'],
     start: (options) => startRaw(options, true),
   },
 ];

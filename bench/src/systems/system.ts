@@ -23,6 +23,17 @@ export interface RunningSystem {
   echo(value: unknown): Promise<unknown>;
   /** bcryptjs `hashSync(password, salt)` in a worker. */
   hash(password: string, salt: string): Promise<unknown>;
+  /**
+   * stream-items: one stream of `count` items (`smallPayload(0..count-1)`) from a worker.
+   * `onItem` sees each item as it is read (a throw stops the stream and rejects); resolves
+   * with the worker's end value, `{ count }`. Present on systems that stream.
+   */
+  stream?(count: number, onItem: (item: unknown) => void): Promise<unknown>;
+  /**
+   * map-echo: one echo per input, at most `concurrency` in flight, the results in input
+   * order. Present on systems with a map of their own; the others run their `echo`.
+   */
+  map?(inputs: readonly unknown[], concurrency: number): AsyncIterable<unknown>;
   /** Present when the system has leases of its own; otherwise one task is one lease. */
   checkout?(): Promise<Lease>;
   /** Process ids of the workers that served calls; empty for threads. */

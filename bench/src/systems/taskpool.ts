@@ -1,11 +1,15 @@
 /**
  * taskpool: a server process (workers/taskpool-server.mjs) handing each connection to a
- * worker process, and the client in this process. Three shapes:
+ * worker process, and the client in this process. Five shapes:
  *
  * - `taskpool`: one checkout held for the whole run, calls made on it (sequential when one
- *   is in flight, pipelined otherwise);
+ *   is in flight, pipelined otherwise), streams read from it with `co.items(n)`;
+ * - `taskpool-hwm256`: the same checkout, streams read with a credit window of 256 items
+ *   (`co.stream('items', [n], { highWaterMark: 256 })`) instead of the default 16;
  * - `taskpool-per-call`: checkout, one call, release, for every call;
- * - `taskpool-call`: `client.call(method, args)`, the one-shot form.
+ * - `taskpool-call`: `client.call(method, args)`, the one-shot form;
+ * - `taskpool-map`: `client.map('echo', inputs, { concurrency })`, one one-shot call per
+ *   input, the results in input order.
  *
  * The client is loaded from `.build/taskpool-client.mjs`, @taskpool/client bundled from
  * source by build.ts, and only when that package exists; its API is described here by the
@@ -15,10 +19,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { bundles, workersDir } from '../paths.js';
 import { childPids, socketPath, stopChild, waitForReady } from '../proc.js';
+import { largeHighWaterMark } from '../workloads.js';
 import type { Lease, RunningSystem, StartOptions, System } from './system.js';
+
+/** What a streaming method returns: its items, then the generator's return value. */
+interface TaskpoolStream extends AsyncIterable<unknown> {
+  readonly result: Promise<unknown>;
+}
 
 interface TaskpoolCheckout {
   call(method: string, args: unknown[]): Promise<unknown>;
+  stream(method: string, args: unknown[], options?: { highWaterMark?: number }): TaskpoolStream;
+  /** The worker's `async function* items`, a stream since the worker's hello says so. */
+  items(count: number): TaskpoolStream;
   release(): Promise<void> | void;
   readonly pid?: number;
 }
@@ -26,6 +39,11 @@ interface TaskpoolCheckout {
 interface TaskpoolClient {
   checkout(options?: { timeout?: number | null }): Promise<TaskpoolCheckout>;
   call(method: string, args: unknown[]): Promise<unknown>;
+  map(
+    method: string,
+    inputs: Iterable<unknown>,
+    options: { concurrency: number },
+  ): AsyncIterable<unknown>;
   close(): Promise<void> | void;
 }
 
@@ -37,7 +55,7 @@ interface TaskpoolClientModule {
   }): TaskpoolClient;
 }
 
-type Shape = 'one-checkout' | 'per-call' | 'client-call';
+type Shape = 'one-checkout' | 'per-call' | 'client-call' | 'map';
 
 let clientModule: Promise<TaskpoolClientModule> | undefined;
 
@@ -66,7 +84,11 @@ async function startServer(options: StartOptions): Promise<{ server: ChildProces
   return { server, path };
 }
 
-async function startTaskpool(options: StartOptions, shape: Shape): Promise<RunningSystem> {
+async function startTaskpool(
+  options: StartOptions,
+  shape: Shape,
+  highWaterMark?: number,
+): Promise<RunningSystem> {
   const { createClient } = await loadClient();
   const { server, path } = await startServer(options);
   const client = createClient({
@@ -83,13 +105,27 @@ async function startTaskpool(options: StartOptions, shape: Shape): Promise<Runni
   // one-checkout: taken on the first call, so start() costs the same in every shape.
   let held: TaskpoolCheckout | undefined;
   let holding: Promise<TaskpoolCheckout> | undefined;
-  const onHeld = (method: string, args: unknown[]): Promise<unknown> => {
-    if (held) return held.call(method, args);
+  const hold = (): Promise<TaskpoolCheckout> => {
     holding ??= client.checkout().then((checkout) => {
       held = seen(checkout);
       return checkout;
     });
-    return holding.then((checkout) => checkout.call(method, args));
+    return holding;
+  };
+  const onHeld = (method: string, args: unknown[]): Promise<unknown> => {
+    if (held) return held.call(method, args);
+    return hold().then((checkout) => checkout.call(method, args));
+  };
+
+  // Streams are read from the held checkout, as a user reads one: for await, then result.
+  const stream = async (count: number, onItem: (item: unknown) => void): Promise<unknown> => {
+    const checkout = held ?? (await hold());
+    const items =
+      highWaterMark === undefined
+        ? checkout.items(count)
+        : checkout.stream('items', [count], { highWaterMark });
+    for await (const item of items) onItem(item);
+    return items.result;
   };
 
   const checkout = async (): Promise<Lease> => {
@@ -122,6 +158,10 @@ async function startTaskpool(options: StartOptions, shape: Shape): Promise<Runni
     echo: (value) => call('echo', [value]),
     hash: (password, salt) => call('hash', [password, salt]),
     ...(shape === 'per-call' ? { checkout } : {}),
+    ...(shape === 'one-checkout' ? { stream } : {}),
+    ...(shape === 'map'
+      ? { map: (inputs, concurrency) => client.map('echo', inputs, { concurrency }) }
+      : {}),
     // Workers that served a checkout; failing that (no `pid` on checkouts), every child
     // of the server, spares included.
     workerPids: async () => (pids.size > 0 ? [...pids] : childPids(server.pid ?? -1)),
@@ -142,9 +182,24 @@ export const taskpoolSystems: System[] = [
   {
     ...everyProcess,
     name: 'taskpool',
-    shape: 'one checkout held for the run; calls sequential or pipelined on it',
-    workloads: ['echo-seq', 'echo-pipelined', 'echo-10k', 'cold-start', 'idle-memory'],
+    shape:
+      'one checkout held for the run; calls sequential or pipelined on it; streams read with co.items(n) (highWaterMark 16, the default)',
+    workloads: [
+      'echo-seq',
+      'echo-pipelined',
+      'echo-10k',
+      'stream-items',
+      'cold-start',
+      'idle-memory',
+    ],
     start: (options) => startTaskpool(options, 'one-checkout'),
+  },
+  {
+    ...everyProcess,
+    name: `taskpool-hwm${largeHighWaterMark}`,
+    shape: `one checkout held for the run; streams read with co.stream('items', [n], { highWaterMark: ${largeHighWaterMark} })`,
+    workloads: ['stream-items'],
+    start: (options) => startTaskpool(options, 'one-checkout', largeHighWaterMark),
   },
   {
     ...everyProcess,
@@ -159,6 +214,14 @@ export const taskpoolSystems: System[] = [
     shape: "client.call('echo', [value]): a one-shot checkout per call",
     workloads: ['echo-seq', 'echo-pipelined', 'echo-10k', 'bcrypt'],
     start: (options) => startTaskpool(options, 'client-call'),
+  },
+  {
+    ...everyProcess,
+    name: 'taskpool-map',
+    shape:
+      "client.map('echo', inputs, { concurrency }): a one-shot checkout per input, results in input order",
+    workloads: ['map-echo'],
+    start: (options) => startTaskpool(options, 'map'),
   },
 ];
 

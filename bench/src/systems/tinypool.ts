@@ -2,7 +2,7 @@
 import Tinypool from 'tinypool';
 import { workersDir } from '../paths.js';
 import { childPids } from '../proc.js';
-import { workloadNames } from '../workloads.js';
+import { callWorkloads } from '../workloads.js';
 import type { System } from './system.js';
 
 export const tinypoolSystem: System = {
@@ -10,7 +10,7 @@ export const tinypoolSystem: System = {
   family: 'tinypool',
   shape: "child processes (runtime: 'child_process'); pool.run(task, { name })",
   isolation: 'process',
-  workloads: workloadNames,
+  workloads: [...callWorkloads, 'map-echo'],
   async start({ workers }) {
     const pool = new Tinypool({
       filename: `${workersDir}tinypool-worker.mjs`,

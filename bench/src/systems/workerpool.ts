@@ -2,7 +2,7 @@
 import workerpool from 'workerpool';
 import { workersDir } from '../paths.js';
 import { childPids } from '../proc.js';
-import { workloadNames } from '../workloads.js';
+import { callWorkloads } from '../workloads.js';
 import type { System } from './system.js';
 
 export const workerpoolSystem: System = {
@@ -10,7 +10,7 @@ export const workerpoolSystem: System = {
   family: 'workerpool',
   shape: "child processes (workerType: 'process'); pool.exec(name, args)",
   isolation: 'process',
-  workloads: workloadNames,
+  workloads: [...callWorkloads, 'map-echo'],
   async start({ workers }) {
     const pool = workerpool.pool(`${workersDir}workerpool-worker.mjs`, {
       workerType: 'process',

@@ -1,4 +1,5 @@
-// The taskpool server of the bench: echo and bcrypt hash, as a user would write it.
+// The taskpool server of the bench: echo, bcrypt hash and a stream of items, as a user
+// would write them.
 // Started as `node taskpool-server.mjs` with TASKPOOL_BENCH_SOCKET and TASKPOOL_BENCH_SPARES
 // in the environment (workers re-execute this file in worker mode, as node:cluster does,
 // without arguments but with the same environment, and must build the same server).
@@ -7,6 +8,12 @@
 import bcrypt from 'bcryptjs';
 import { createServer } from '../../.build/taskpool-server-lib.mjs';
 
+// The items of stream-items: the ~100-byte object of smallPayload(id) in src/payloads.ts,
+// which the bench checks every item against (as it does the raw server's, made by that
+// function itself).
+const sentence = 'the quick brown fox jumps over the lazy dog';
+const item = (id) => ({ id, kind: 'echo', text: sentence, tags: ['alpha', 'beta'], n: id / 8 });
+
 const server = createServer({
   name: 'bench',
   listen: `unix:${process.env.TASKPOOL_BENCH_SOCKET}`,
@@ -14,6 +21,11 @@ const server = createServer({
   interface: {
     echo: (value) => value,
     hash: (password, salt) => bcrypt.hashSync(password, salt),
+    // An async generator: the worker's hello lists it as a stream.
+    async *items(count) {
+      for (let i = 0; i < count; i++) yield item(i);
+      return { count };
+    },
   },
 });
 // Only the supervisor gets past listen(): in a worker it serves and never resolves.
