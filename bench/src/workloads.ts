@@ -120,7 +120,7 @@ export const workloads: Record<WorkloadName, WorkloadSpec> = {
     baseline: 'raw-pipelined',
     extras: [],
     notes: [
-      `the taskpool rows read co.items(n) (highWaterMark 16, the default) and co.stream('items', [n], { highWaterMark: ${largeHighWaterMark} }) on one checkout; raw-pipelined's worker writes the n frames, 16 to a write, as fast as its socket drains, with no flow control`,
+      `the taskpool rows read co.items(n) (highWaterMark 16, the default) and co.stream('items', [n], { highWaterMark: ${largeHighWaterMark} }) on one checkout; raw-pipelined's worker writes the n frames, 64 to a write, as fast as its socket drains, with no flow control`,
       'piscina, tinypool and workerpool have no streams: they have no row here',
     ],
     // calls: items in the timed stream; warmup: items in one untimed stream before it.

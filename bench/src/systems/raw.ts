@@ -204,7 +204,7 @@ export const rawSystems: System[] = [
     name: 'raw-pipelined',
     family: 'raw',
     shape:
-      'net + JSON echo process; every call pipelined on one connection; a stream = item frames written as fast as the socket drains, 16 to a write',
+      'net + JSON echo process; every call pipelined on one connection; a stream = item frames written as fast as the socket drains, 64 to a write',
     isolation: 'process',
     workloads: ['echo-pipelined', 'echo-10k', 'stream-items'],
     start: (options) => startRaw(options, true),

@@ -14,12 +14,12 @@ const path = process.argv[2];
 if (!path) throw new Error('usage: raw-server SOCKET_PATH');
 
 /** Item frames of a stream per write: as many as taskpool's frame writer puts in one. */
-const STREAM_FRAMES_PER_WRITE = 16;
+const STREAM_FRAMES_PER_WRITE = 64;
 const nothing = Buffer.alloc(0);
 
 /**
  * Writes `{ id, item: smallPayload(i) }` for i in 0..count-1, then `{ id, result: { count } }`,
- * 16 frames to a write, pausing only while the socket's buffer is full (until 'drain'):
+ * 64 frames to a write, pausing only while the socket's buffer is full (until 'drain'):
  * no credit, no acknowledgement, nothing but the socket's own backpressure.
  */
 function stream(socket: Socket, id: number, count: number): void {

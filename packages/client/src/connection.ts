@@ -264,9 +264,16 @@ export class Connection {
     if (this.isOpen) this.#writer.send({ type: 'cancel', id });
   }
 
-  /** Grants stream `id` `n` more items. */
+  /**
+   * Grants stream `id` `n` more items, written at once: left for the end of the tick, it
+   * would wait for the consumer's loop, which runs in promise jobs, to drain every item
+   * already here, and the worker would stop and wait for each window instead of producing
+   * the next half while this one is read.
+   */
   credit(id: number, n: number): void {
-    if (this.isOpen) this.#writer.send({ type: 'credit', id, n });
+    if (!this.isOpen) return;
+    this.#writer.send({ type: 'credit', id, n });
+    this.#writer.flush();
   }
 
   /** Returns the worker to the client's pool: it runs `checkoutDone`. */

@@ -48,6 +48,25 @@ describe('FrameWriter', () => {
     expect(target.writes).toHaveLength(4);
   });
 
+  it('lets a run of bulk frames (the items of a stream) grow to 64 before it writes them', async () => {
+    const target = sink();
+    const writer = new FrameWriter(target);
+    const items: Message[] = Array.from({ length: 150 }, (_, id) => ({
+      type: 'item',
+      id: 1,
+      value: id,
+    }));
+    for (const item of items) writer.sendBulk(item);
+    expect(target.writes).toHaveLength(2); // 64 + 64; 22 wait for the end of the tick
+    await turn();
+    expect(target.writes).toHaveLength(3);
+    const decoder = new FrameDecoder();
+    expect(target.writes.flatMap((chunk) => decoder.push(chunk))).toEqual(items);
+    // 64 KiB of JSON is written at once too.
+    writer.sendBulk({ type: 'item', id: 1, value: 'x'.repeat(70_000) });
+    expect(target.writes).toHaveLength(4);
+  });
+
   it('encodes text that is not ASCII at its UTF-8 length', async () => {
     const target = sink();
     const writer = new FrameWriter(target);

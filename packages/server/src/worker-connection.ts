@@ -463,7 +463,7 @@ export class WorkerConnection {
   /** The items of the stream running now go out here. */
   readonly #sink: StreamSink = {
     sendItem: (id, value) => {
-      if (this.#phase !== 'closed') this.#writer.send({ type: 'item', id, value });
+      if (this.#phase !== 'closed') this.#writer.sendBulk({ type: 'item', id, value });
     },
     writable: () => !this.#socket.writableNeedDrain,
     onDrain: (resume) => this.#socket.once('drain', resume),
