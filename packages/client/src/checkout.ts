@@ -83,6 +83,23 @@ interface CheckoutSettings {
   onReleased?: () => void;
 }
 
+/**
+ * An item checked against its method's `yields`. A handler's `undefined` travels as `null`
+ * (JSON has no undefined): it is taken back as `undefined` when only that fits.
+ */
+function parseItem(iface: Interface, method: string, value: unknown): unknown {
+  try {
+    return iface.parseItem(method, value);
+  } catch (invalid) {
+    if (value !== null) throw invalid;
+    try {
+      return iface.parseItem(method, undefined);
+    } catch {
+      throw invalid;
+    }
+  }
+}
+
 /** Items a worker may send ahead of the consumer, unless a stream says otherwise. */
 const DEFAULT_HIGH_WATER_MARK = 16;
 
@@ -186,8 +203,9 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     if (stream?.active) return Promise.reject(new StreamActiveError(method, stream.method));
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    let sent: readonly unknown[];
     try {
-      this.#checkArgs(method, args);
+      sent = this.#checkArgs(method, args);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -219,7 +237,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       made.id = this.#connection.call(
         made,
         method,
-        args as unknown[],
+        sent as unknown[],
         // The worker's signal aborts at the deadline. Rounded up past the client's own
         // (Date.now() truncates), so that on one machine the client's timer comes first.
         timeout === null ? undefined : Date.now() + Math.ceil(timeout) + 1,
@@ -245,8 +263,12 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     return promise;
   }
 
-  /** Throws INVALID_ARGS or UNKNOWN_METHOD unless the call may be sent. */
-  #checkArgs(method: string | null, args: readonly unknown[]): void {
+  /**
+   * Throws INVALID_ARGS or UNKNOWN_METHOD unless the call may be sent; returns the arguments
+   * to send: without trailing `undefined`s, which JSON would carry as `null` (which a zod
+   * `.optional()` refuses), where left out they arrive as `undefined`.
+   */
+  #checkArgs(method: string | null, args: readonly unknown[]): readonly unknown[] {
     if (!Array.isArray(args)) {
       throw new ValidationError(
         'INVALID_ARGS',
@@ -264,6 +286,9 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
         `arguments of ${method ?? '->()'}: ${findNonJson(args)}`,
       );
     }
+    let end = args.length;
+    while (end > 0 && args[end - 1] === undefined) end--;
+    return end === args.length ? args : args.slice(0, end);
   }
 
   /**
@@ -276,19 +301,23 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     if (this.#phase !== 'active') {
       return StreamCall.failed(method, this.#fatal ?? new CheckoutReleasedError());
     }
+    let sent: readonly unknown[];
     try {
       checkStreamOptions('stream', options);
       const open = this.#stream;
       if (open?.active) throw new StreamActiveError(method, open.method);
       const protocol = this.#connection.hello?.protocol ?? STREAMS_PROTOCOL_VERSION;
       if (protocol < STREAMS_PROTOCOL_VERSION) {
-        throw new ProtocolError(
-          `the worker speaks protocol ${protocol}, which has no streams (${STREAMS_PROTOCOL_VERSION} has): upgrade the server`,
-          { code: 'INCOMPATIBLE_PROTOCOL' },
+        // Fatal, as the code says: this worker cannot serve what the caller needs.
+        throw this.#poison(
+          new ProtocolError(
+            `the worker speaks protocol ${protocol}, which has no streams (${STREAMS_PROTOCOL_VERSION} has): upgrade the server`,
+            { code: 'INCOMPATIBLE_PROTOCOL' },
+          ),
         );
       }
       if (options?.signal?.aborted) throw options.signal.reason;
-      this.#checkArgs(method, args);
+      sent = this.#checkArgs(method, args);
     } catch (error) {
       return StreamCall.failed(method, error);
     }
@@ -305,7 +334,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
         idleTimeout: idle !== undefined ? idle : this.#settings.streamIdleTimeout,
         parseItem:
           iface && method !== null && iface.isStream(method)
-            ? (value) => iface.parseItem(method, value)
+            ? (value) => parseItem(iface, method, value)
             : undefined,
       },
       options?.signal,
@@ -322,7 +351,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       id = this.#connection.call(
         stream,
         method,
-        args as unknown[],
+        sent as unknown[],
         undefined,
         scopeValues(),
         highWaterMark,
@@ -401,8 +430,13 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     return { ok: true, value };
   }
 
-  /** The consumer left `stream` before it ended: the worker stops it within `cancelGrace`. */
-  onStreamLeft(stream: StreamCall): void {
+  /**
+   * The consumer left `stream` before it ended (`misbehaved`: because of an item that broke
+   * its schema, so the worker is replaced on release): the worker stops it within
+   * `cancelGrace`.
+   */
+  onStreamLeft(stream: StreamCall, misbehaved: boolean): void {
+    if (misbehaved) this.#replaceWorker = true;
     if (stream.workerDone || this.#fatal) return;
     this.#connection.cancel(stream.id);
     stream.graceTimer = setTimeout(() => {

@@ -85,11 +85,16 @@ type WithoutContext<TArgs extends unknown[]> = TArgs extends [...infer Rest, inf
   : TArgs;
 
 /** The stream a handler's return value gives its client, if it is an async iterable. */
+/**
+ * The stream an async generator handler gives its client. Only `async function*` handlers
+ * are listed as streams in the worker's hello, so only they are typed as streams; a
+ * handler that returns some other async iterable is read with `co.stream()`.
+ */
 type StreamFrom<TArgs extends unknown[], R> = 0 extends 1 & R
   ? never // any: not known to stream
-  : [Awaited<R>] extends [never]
+  : [R] extends [never]
     ? never // a handler that never returns
-    : Awaited<R> extends { [Symbol.asyncIterator](): AsyncIterator<infer Y, infer Result> }
+    : R extends AsyncGenerator<infer Y, infer Result, never>
       ? StreamMethod<TArgs, Y, Result, false>
       : never;
 
@@ -97,7 +102,9 @@ type StreamFrom<TArgs extends unknown[], R> = 0 extends 1 & R
  * The client-side methods of a record of handlers: each takes the handler's arguments
  * (without the trailing context) and returns a promise of its awaited result; an async
  * generator handler gives a method that returns a `TaskStream` (give it options with
- * `co.stream()`).
+ * `co.stream()`). A handler that returns an async iterable without being an
+ * `async function*` is typed as a call here, which the worker refuses (`STREAM_REQUIRED`):
+ * read it with `co.stream()` on an untyped client.
  *
  * @example
  * const client = createClient<MethodsOf<typeof handlers>>({ connect });

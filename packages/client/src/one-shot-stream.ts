@@ -1,7 +1,8 @@
 /**
  * `client.stream()`: a stream on a checkout of its own. The checkout is taken on the first
- * `next()` and released as soon as the stream ends, fails, or its consumer leaves it (the
- * release waits, in the background, for the worker to stop the stream).
+ * `next()` and released as soon as the stream ends for the worker (its items may still be
+ * read), fails, or its consumer leaves it (the release waits, in the background, for the
+ * worker to stop the stream).
  *
  * @module
  */
@@ -35,6 +36,8 @@ export class OneShotStream implements TaskStream<unknown, unknown> {
   #inner: TaskStream | undefined;
   #resolveResult!: (value: unknown) => void;
   #rejectResult!: (error: unknown) => void;
+  /** The error that prevented the checkout was thrown by a `next()` already. */
+  #failureThrown = false;
 
   constructor(
     acquire: Acquire,
@@ -56,21 +59,23 @@ export class OneShotStream implements TaskStream<unknown, unknown> {
   async next(): Promise<IteratorResult<unknown>> {
     if (this.#phase === 'finished' && this.#started === undefined) return DONE; // left unstarted
     this.#started ??= this.#start();
-    const inner = await this.#started;
-    if (!inner || this.#phase === 'finished') return DONE;
+    let inner: TaskStream | undefined;
     try {
-      const step = await inner.next();
-      if (step.done) this.#finish();
-      return step;
+      inner = await this.#started;
     } catch (error) {
-      this.#finish();
+      // What prevented the checkout is thrown once; the stream is over after it.
+      if (this.#failureThrown) return DONE;
+      this.#failureThrown = true;
       throw error;
     }
+    if (!inner) return DONE;
+    return inner.next();
   }
 
-  async return(): Promise<IteratorResult<unknown>> {
-    await this.#leave(new CancelledError('the consumer stopped reading the stream'));
-    return DONE;
+  /** Leaves the stream at once; the worker stops it (and the checkout goes back) meanwhile. */
+  return(): Promise<IteratorResult<unknown>> {
+    void this.#leave(new CancelledError('the consumer stopped reading the stream'));
+    return Promise.resolve(DONE);
   }
 
   async cancel(reason?: unknown): Promise<void> {
@@ -120,6 +125,11 @@ export class OneShotStream implements TaskStream<unknown, unknown> {
     this.#inner = inner;
     this.#phase = 'streaming';
     inner.result.then(this.#resolveResult, this.#rejectResult);
+    // The checkout goes back once the stream is over for the worker, or left (result
+    // settles then), whether or not the consumer reads to the end: items already received
+    // stay readable.
+    const release = () => this.#release();
+    inner.result.then(release, release);
     return inner;
   }
 
@@ -133,22 +143,14 @@ export class OneShotStream implements TaskStream<unknown, unknown> {
       this.#leaving.abort(reason);
       return;
     }
-    const inner = this.#inner as TaskStream;
-    const stopped = inner.cancel(reason);
-    this.#release();
-    await stopped;
+    await (this.#inner as TaskStream).cancel(reason);
   }
 
-  /** The stream is over for the consumer: give the worker back (once it has stopped). */
-  #finish(): void {
-    this.#phase = 'finished';
-    this.#release();
-  }
-
+  /** Gives the worker back: the release waits for the worker to end the stream. */
   #release(): void {
     const checkout = this.#checkout;
     this.#checkout = undefined;
-    // A release never rejects; it waits for the worker to end the stream.
+    // A release never rejects.
     if (checkout) void checkout.release();
   }
 }

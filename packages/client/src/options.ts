@@ -10,6 +10,7 @@ import {
   type EndpointInput,
   type Interface,
   type InterfaceSchema,
+  MAX_STREAM_CREDIT,
 } from '@taskpool/protocol';
 import {
   abortSignal,
@@ -272,7 +273,7 @@ const ONE_SHOT_OPTIONS = { ...CALL_OPTIONS, waitForServer: optional(WAIT_FOR_SER
 /** The options of one stream on a checkout. */
 const STREAM_OPTIONS = {
   signal: optional(abortSignal),
-  highWaterMark: optional(integer(1)),
+  highWaterMark: optional(integer(1, MAX_STREAM_CREDIT)),
   timeout: optional(DEADLINE),
   streamIdleTimeout: optional(DEADLINE),
 };

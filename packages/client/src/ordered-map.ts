@@ -38,29 +38,30 @@ function iteratorOf(inputs: unknown): AsyncIterator<unknown> | Iterator<unknown>
   );
 }
 
-const ABORTED: unique symbol = Symbol('aborted');
-
-/** A promise of ABORTED once `signal` aborts, and how to stop listening. */
-function aborted(signal: AbortSignal | undefined): {
-  promise: Promise<typeof ABORTED> | undefined;
-  dispose(): void;
-} {
-  if (!signal) return { promise: undefined, dispose: () => {} };
-  let listener: (() => void) | undefined;
-  const promise = new Promise<typeof ABORTED>((resolve) => {
-    if (signal.aborted) resolve(ABORTED);
-    else {
-      listener = () => resolve(ABORTED);
-      signal.addEventListener('abort', listener, { once: true });
-    }
+/**
+ * Waits for `promise`, or rejects with the abort reason first. The listener is removed once
+ * the wait is over, so a long-lived signal does not collect one per wait.
+ */
+function orAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
   });
-  return {
-    promise,
-    dispose: () => {
-      if (listener) signal.removeEventListener('abort', listener);
-    },
-  };
 }
+
+const ignore = () => {};
 
 export async function* orderedMap(
   callOne: CallOne,
@@ -69,7 +70,6 @@ export async function* orderedMap(
   signal: AbortSignal | undefined,
 ): AsyncGenerator<unknown, void, undefined> {
   const source = iteratorOf(inputs);
-  const { promise: abort, dispose } = aborted(signal);
   const inFlight: Entry[] = [];
   /** The first input whose call failed, or Infinity: no input is read after it. */
   let failedAt = Number.POSITIVE_INFINITY;
@@ -106,14 +106,6 @@ export async function* orderedMap(
     inFlight.push(entry);
   };
 
-  /** Waits for `promise`, or throws the abort reason first. */
-  const orAbort = async <T>(promise: Promise<T>): Promise<T> => {
-    if (!abort) return promise;
-    const winner = await Promise.race([promise, abort]);
-    if (winner === ABORTED) throw signal?.reason;
-    return winner as T;
-  };
-
   try {
     for (;;) {
       // Start calls while there is room and input, unless the oldest call has finished
@@ -126,8 +118,8 @@ export async function* orderedMap(
         nextInput ??= Promise.resolve(source.next());
         const head = inFlight[0];
         const step = head
-          ? await orAbort(Promise.race([nextInput, head.settled.then(() => undefined)]))
-          : await orAbort(nextInput);
+          ? await orAbort(Promise.race([nextInput, head.settled.then(() => undefined)]), signal)
+          : await orAbort(nextInput, signal);
         if (step === undefined) break; // the oldest call finished first
         nextInput = undefined;
         if (step.done) inputEnded = true;
@@ -135,19 +127,24 @@ export async function* orderedMap(
       }
       const head = inFlight.shift();
       if (!head) return;
-      await orAbort(head.settled);
+      await orAbort(head.settled, signal);
       if (!head.ok) throw head.value;
       yield head.value;
     }
   } finally {
-    dispose();
     const stopped = new CancelledError('client.map stopped before this input was done');
     for (const entry of inFlight) entry.controller.abort(stopped);
     if (!inputEnded) {
-      // Stop the producer; its own error on closing is not the consumer's concern.
-      try {
-        await source.return?.();
-      } catch {}
+      // Stop the producer; its own error on closing is not the consumer's concern. An
+      // async generator queues return() behind a next() still pending, which may wait for
+      // ever (lines from a socket): then it is returned when that next() settles, unawaited.
+      if (nextInput) {
+        void nextInput.then(() => source.return?.(), ignore).catch(ignore);
+      } else {
+        try {
+          await source.return?.();
+        } catch {}
+      }
     }
   }
 }

@@ -25,8 +25,11 @@ import { timerDelay } from './deadline-queue.js';
 export interface StreamOwner {
   /** The worker's last frame for `stream`, or the error that ended the connection first. */
   onStreamReply(stream: StreamCall, reply: ResultMessage | ErrorMessage | TaskpoolError): void;
-  /** The consumer left `stream` before its end: tell the worker to stop. */
-  onStreamLeft(stream: StreamCall): void;
+  /**
+   * The consumer left `stream` before its end: tell the worker to stop. `misbehaved`: it
+   * left because an item broke its schema.
+   */
+  onStreamLeft(stream: StreamCall, misbehaved: boolean): void;
   /** Grants the worker `n` more items of stream `id`. */
   grant(id: number, n: number): void;
   /** `next()` waited `timeout` ms for an item: the worker is stuck (fatal). */
@@ -43,6 +46,9 @@ interface Waiter {
 }
 
 const DONE: IteratorResult<unknown> = Object.freeze({ done: true, value: undefined });
+
+/** Read slots at the front of the buffer past which it is compacted. */
+const COMPACT_AFTER = 1024;
 const ignore = () => {};
 
 interface StreamSettings {
@@ -117,10 +123,7 @@ export class StreamCall implements PendingCall, TaskStream<unknown, unknown> {
       this.#markWorkerEnded = resolve;
     });
     this.#signal = signal;
-    if (signal) {
-      this.#onAbort = () => this.#leave(signal.reason, true);
-      signal.addEventListener('abort', this.#onAbort, { once: true });
-    }
+    this.#onAbort = signal ? () => this.#leave(signal.reason, true) : undefined;
   }
 
   /** A stream that failed before it was sent (bad arguments, a released checkout, ...). */
@@ -137,9 +140,13 @@ export class StreamCall implements PendingCall, TaskStream<unknown, unknown> {
     return stream;
   }
 
-  /** Called once the call went out: the idle clock starts. */
+  /** Called once the call went out: its signal is watched, and the idle clock starts. */
   sent(id: number): void {
     this.id = id;
+    // Not before: a stream that failed to go out must not act on its signal later.
+    if (this.#signal && this.#onAbort) {
+      this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
     const idle = this.#settings.idleTimeout;
     if (idle !== null && !this.#left) this.#armIdle(idle);
   }
@@ -173,7 +180,7 @@ export class StreamCall implements PendingCall, TaskStream<unknown, unknown> {
         parsed = parse(value);
       } catch (invalid) {
         // The item breaks its schema: the stream fails here, and the worker is stopped.
-        this.#leave(invalid, true);
+        this.#leave(invalid, true, true);
         return;
       }
     }
@@ -211,10 +218,16 @@ export class StreamCall implements PendingCall, TaskStream<unknown, unknown> {
   next(): Promise<IteratorResult<unknown>> {
     this.#lastRead = performance.now();
     if (this.#head < this.#items.length) {
-      const value = this.#items[this.#head];
-      this.#items[this.#head++] = undefined;
-      if (this.#head === this.#items.length) {
-        this.#items.length = 0;
+      const items = this.#items;
+      const value = items[this.#head];
+      items[this.#head++] = undefined;
+      if (this.#head === items.length) {
+        items.length = 0;
+        this.#head = 0;
+      } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= items.length) {
+        // A consumer that never quite catches up never empties the buffer: drop the read
+        // slots now and then, so that it stays about as small as the window.
+        items.splice(0, this.#head);
         this.#head = 0;
       }
       this.#consumed();
@@ -258,7 +271,7 @@ export class StreamCall implements PendingCall, TaskStream<unknown, unknown> {
    * worker's side has not ended), and the worker is told to stop. With `raise`, the next
    * `next()` (or the one waiting) rejects with `reason`; otherwise it returns done.
    */
-  #leave(reason: unknown, raise: boolean): void {
+  #leave(reason: unknown, raise: boolean, misbehaved = false): void {
     if (this.#left) return;
     this.#left = true;
     this.#items.length = 0;
@@ -269,7 +282,7 @@ export class StreamCall implements PendingCall, TaskStream<unknown, unknown> {
     this.#stopTimers();
     this.#rejectResult(reason);
     for (const waiter of this.#waiters.splice(0)) this.#settleWaiter(waiter);
-    this.#owner?.onStreamLeft(this);
+    this.#owner?.onStreamLeft(this, misbehaved);
   }
 
   /** Answers a `next()` that finds no item: an error to throw (once), or done. */
@@ -306,35 +319,35 @@ export class StreamCall implements PendingCall, TaskStream<unknown, unknown> {
    * One timer for the waits of `next()`, set again when it fires rather than on every
    * wait: an item that comes only clears `#waitingSince`.
    */
-  #armWait(ms: number): void {
+  #armWait(timeout: number, delay = timeout): void {
     this.#waitTimer = setTimeout(() => {
       this.#waitTimer = undefined;
       if (this.#waitingSince < 0 || this.#left || this.#ending) return;
-      const left = this.#waitingSince + ms - performance.now();
+      const left = this.#waitingSince + timeout - performance.now();
       if (left > 0) {
-        this.#armWait(Math.ceil(left));
+        this.#armWait(timeout, Math.ceil(left));
         return;
       }
-      this.#owner?.onStreamTimeout(this, ms);
-    }, timerDelay(ms));
+      this.#owner?.onStreamTimeout(this, timeout);
+    }, timerDelay(delay));
   }
 
-  #armIdle(ms: number): void {
+  #armIdle(idle: number, delay = idle): void {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       if (this.#left || this.#ending) return;
-      const left = this.#waiters.length > 0 ? ms : this.#lastRead + ms - performance.now();
+      const left = this.#waiters.length > 0 ? idle : this.#lastRead + idle - performance.now();
       if (left > 0) {
-        this.#armIdle(Math.ceil(left));
+        this.#armIdle(idle, Math.ceil(left));
         return;
       }
       this.#leave(
         new CancelledError(
-          `the stream of ${this.method ?? '->()'} was cancelled: nothing read from it for ${ms} ms (streamIdleTimeout)`,
+          `the stream of ${this.method ?? '->()'} was cancelled: nothing read from it for ${idle} ms (streamIdleTimeout)`,
         ),
         true,
       );
-    }, timerDelay(ms));
+    }, timerDelay(delay));
     this.#idleTimer.unref();
   }
 

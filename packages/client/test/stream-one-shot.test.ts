@@ -21,15 +21,16 @@ afterAll(async () => {
 describe('client.stream', () => {
   it('takes a checkout on the first next() and releases it when the stream ends', async () => {
     await using client = createClient({ connect: server.endpoint, interface: feed, minWorkers: 0 });
-    const stream = client.stream('count', [3]);
+    const stream = client.stream('count', [100, 1], { highWaterMark: 4 });
     expect(client.stats().checkouts).toBe(0);
     const items: number[] = [];
     for await (const item of stream) {
       items.push(item);
-      expect(client.stats().checkouts).toBe(1);
+      // The worker cannot end a stream of 100 with a window of 4 before most are read.
+      if (item < 90) expect(client.stats().checkouts).toBe(1);
     }
-    expect(items).toEqual([1, 2, 3]);
-    await expect(stream.result).resolves.toEqual({ total: 3 });
+    expect(items).toHaveLength(100);
+    await expect(stream.result).resolves.toEqual({ total: 100 });
     await waitFor(() => client.stats().checkouts === 0);
   });
 
@@ -47,6 +48,21 @@ describe('client.stream', () => {
     expect(client.stats().checkouts).toBe(0);
   });
 
+  it('releases the checkout once the worker has ended the stream, read to the end or not', async () => {
+    await using client = createClient({
+      connect: server.endpoint,
+      interface: feed,
+      maxWorkers: 1,
+      minWorkers: 1,
+    });
+    const stream = client.stream('count', [3]);
+    expect((await stream.next()).value).toBe(1);
+    await expect(stream.result).resolves.toEqual({ total: 3 });
+    // The only worker is free for the next caller, with two items still unread.
+    await expect(client.call('echo', ['next'])).resolves.toBe('next');
+    expect((await stream.next()).value).toBe(2);
+  });
+
   it('rejects the first next() with what prevented the checkout', async () => {
     await using client = createClient({
       connect: 'unix:/nonexistent/taskpool.sock',
@@ -55,6 +71,8 @@ describe('client.stream', () => {
     const stream = client.stream('count', [3], { waitForServer: 0 });
     await expect(stream.next()).rejects.toMatchObject({ code: 'TIMEOUT' });
     await expect(stream.result).rejects.toMatchObject({ code: 'TIMEOUT' });
+    // Thrown once; the stream is over after it.
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
   });
 
   it('a return() before the first next() takes no checkout at all', async () => {

@@ -84,7 +84,7 @@ describe('the protocol version a worker announces', () => {
     return { server: fake, path };
   }
 
-  it('talks to a version-1 worker, but refuses to stream on it, saying why', async () => {
+  it('talks to a version-1 worker, but a stream on it is refused, fatally, saying why', async () => {
     const { server: fake, path } = await fakeWorker(1);
     try {
       await using client = createClient({ connect: `unix:${path}`, minWorkers: 0 });
@@ -97,8 +97,8 @@ describe('the protocol version a worker announces', () => {
       expect(error).toBeInstanceOf(ProtocolError);
       expect(error).toMatchObject({ code: 'INCOMPATIBLE_PROTOCOL' });
       expect((error as Error).message).toMatch(/protocol 1, which has no streams/);
-      // The checkout is not poisoned by the refusal.
-      await expect(co.call('again', [3])).resolves.toEqual([3]);
+      // Fatal, as INCOMPATIBLE_PROTOCOL is: the checkout is poisoned with it.
+      await expect(co.call('again', [3])).rejects.toBe(error);
     } finally {
       fake.close();
     }

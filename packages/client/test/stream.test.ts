@@ -264,4 +264,48 @@ describe('a stream on a checkout', () => {
     const record = log.toJSON();
     expect(record.timers?.some(([name]) => name === 'count')).toBe(true);
   });
+
+  it('takes undefined for an optional argument left out before the options', async () => {
+    await using client = clientOf();
+    await using co = await client.checkout();
+    const items: number[] = [];
+    // JSON would carry the undefined as null, which the worker's .optional() refuses.
+    for await (const item of co.count(3, undefined, { highWaterMark: 2 })) items.push(item);
+    expect(items).toEqual([1, 2, 3]);
+  });
+
+  it('runs a call made after leaving a stream whose generator failed meanwhile', async () => {
+    await using client = clientOf();
+    await using co = await client.checkout();
+    for (let round = 0; round < 20; round++) {
+      const stream = co.failSoon();
+      expect((await stream.next()).value).toBe(0);
+      await stream.return();
+      // The generator may throw before the cancel reaches it: the call must run anyway.
+      await expect(co.echo(`round ${round}`)).resolves.toBe(`round ${round}`);
+    }
+  });
+
+  it('leaves the checkout alone when a stream that failed to go out has its signal aborted', async () => {
+    await using client = clientOf({ cancelGrace: 50, maxFrameBytes: 16 * 1024 });
+    await using co = await client.checkout();
+    const controller = new AbortController();
+    // Too large for a frame: refused before it is sent.
+    const hugeArgs = co.stream('echo' as 'count', ['x'.repeat(20_000)] as never, {
+      signal: controller.signal,
+    });
+    await expect(hugeArgs.next()).rejects.toMatchObject({ code: 'INVALID_ARGS' });
+    controller.abort();
+    // Longer than cancelGrace: a stray cancel would have poisoned the checkout by now.
+    await expect(co.slowEcho({ value: 7, ms: 200 })).resolves.toBe(7);
+  });
+
+  it('refuses a highWaterMark above MAX_STREAM_CREDIT', async () => {
+    await using client = clientOf();
+    await using co = await client.checkout();
+    await expect(co.count(1, 1, { highWaterMark: 2 ** 20 + 1 }).next()).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/highWaterMark: expected an integer from 1 to 1048576/),
+    });
+  });
 });

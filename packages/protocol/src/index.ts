@@ -78,7 +78,12 @@ export {
   type UnaryMethodNames,
   type UnaryMethodSchema,
 } from './interface.js';
-export { DEFAULT_MAX_FRAME_BYTES, MAX_TIMER_MS, PROTOCOL_VERSION } from './limits.js';
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  MAX_STREAM_CREDIT,
+  MAX_TIMER_MS,
+  PROTOCOL_VERSION,
+} from './limits.js';
 export type {
   StreamArgsOf,
   StreamMethod,

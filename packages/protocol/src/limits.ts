@@ -22,3 +22,9 @@ export const FRAME_HEADER_BYTES = 4;
  * (use `null` for no limit).
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The largest credit a stream may hold (and so the largest `highWaterMark`): 2^20 items.
+ * A worker counts no credit beyond it, so a larger window would never be granted more.
+ */
+export const MAX_STREAM_CREDIT = 2 ** 20;

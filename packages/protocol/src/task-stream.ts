@@ -19,7 +19,8 @@ export interface StreamOptions {
    * How many items the worker may produce ahead of the consumer (its credit). The worker
    * pulls its generator only while it holds credit, so at most this many items are made
    * and buffered before they are read. The client grants more each time half of it has been
-   * read.
+   * read. From 1 to `MAX_STREAM_CREDIT` (2^20). Items take a round trip to be granted, so a
+   * window of 16 is bounded by latency: for many small items, 128 to 256 is faster.
    * @default 16
    * @example { highWaterMark: 256 } // small items, a fast consumer
    */
@@ -27,7 +28,9 @@ export interface StreamOptions {
   /**
    * How long (ms, at most `MAX_TIMER_MS`) a `next()` may wait for the next item, while the
    * consumer waits. Past it the checkout is poisoned with `TIMEOUT`, as a call's deadline
-   * does. Time the consumer spends elsewhere does not count. `null` = no limit.
+   * does. Time the consumer spends elsewhere does not count (time the stream waits behind
+   * calls made before it on the checkout does). A stream whose producer may be quiet for a
+   * long time (following a log) needs a longer one, or `null` = no limit.
    * @default the checkout's `timeout`
    * @example { timeout: 60_000 }
    */

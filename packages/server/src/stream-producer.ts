@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { MAX_STREAM_CREDIT } from '@taskpool/protocol';
 import { type CallContext, runInContext } from './call-context.js';
 import { type CallEnd, failed } from './call-runner.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -31,9 +32,6 @@ export interface StreamSink {
  */
 type StreamPhase = 'waiting' | 'pulling' | 'cancelling' | 'ended';
 
-/** Credit beyond this is not counted: a client cannot make the worker run ahead without bound. */
-const MAX_CREDIT = 1 << 20;
-
 const ignore = () => {};
 
 export class StreamProducer {
@@ -43,6 +41,7 @@ export class StreamProducer {
   readonly #dispatcher: Dispatcher;
   readonly #sink: StreamSink;
   readonly #finish: (end: CallEnd) => void;
+  readonly #items: AsyncIterable<unknown>;
   #iterator: AsyncIterator<unknown> | undefined;
   #phase: StreamPhase = 'waiting';
   #credit: number;
@@ -54,6 +53,8 @@ export class StreamProducer {
     id: number;
     method: string | null;
     ctx: CallContext;
+    /** What the handler returned. */
+    items: AsyncIterable<unknown>;
     credit: number;
     dispatcher: Dispatcher;
     sink: StreamSink;
@@ -63,16 +64,17 @@ export class StreamProducer {
     this.#id = init.id;
     this.#method = init.method;
     this.#ctx = init.ctx;
-    this.#credit = Math.min(init.credit, MAX_CREDIT);
+    this.#credit = Math.min(init.credit, MAX_STREAM_CREDIT);
     this.#dispatcher = init.dispatcher;
     this.#sink = init.sink;
     this.#finish = init.finish;
+    this.#items = init.items;
   }
 
-  /** Starts reading `items`. */
-  start(items: AsyncIterable<unknown>): void {
+  /** Starts reading the items. */
+  start(): void {
     try {
-      this.#iterator = runInContext(this.#ctx, () => items[Symbol.asyncIterator]());
+      this.#iterator = this.#open();
     } catch (error) {
       this.#end(failed({ id: this.#id }, error));
       return;
@@ -80,25 +82,46 @@ export class StreamProducer {
     this.#pull();
   }
 
+  #open(): AsyncIterator<unknown> {
+    const items = this.#items;
+    return runInContext(this.#ctx, () => items[Symbol.asyncIterator]());
+  }
+
   /** The client read `n` more items: it may have that many more. */
   grant(n: number): void {
     if (this.#phase === 'ended' || this.#phase === 'cancelling') return;
-    this.#credit = Math.min(this.#credit + n, MAX_CREDIT);
+    this.#credit = Math.min(this.#credit + n, MAX_STREAM_CREDIT);
     this.#pull();
   }
 
   /** Stops the stream (see the module comment); it ends with `reason`. */
   cancel(reason: unknown): void {
+    this.#stop(failed({ id: this.#id }, reason), reason);
+  }
+
+  /**
+   * Aborts the call's signal with `reason`, returns the generator once the `next()` in
+   * progress has settled (opening it first if it was never read, so that one that started
+   * is closed too), then ends the stream with `end`.
+   */
+  #stop(end: CallEnd, reason: unknown): void {
     if (this.#phase === 'ended' || this.#phase === 'cancelling') return;
     const pending = this.#phase === 'pulling' ? this.#pending : undefined;
     this.#phase = 'cancelling';
     this.#ctx.abort(reason);
-    const iterator = this.#iterator;
-    const end = () => this.#end(failed({ id: this.#id }, reason));
+    let iterator = this.#iterator;
+    if (iterator === undefined) {
+      try {
+        iterator = this.#open();
+      } catch {
+        // Nothing was read, and there is nothing to close.
+      }
+    }
+    const finish = () => this.#end(end);
     (pending ?? Promise.resolve())
       .then(ignore, ignore)
       .then(() => iterator?.return?.())
-      .then(end, end);
+      .then(finish, finish);
   }
 
   #pull(): void {
@@ -130,6 +153,17 @@ export class StreamProducer {
   readonly #onStep = (step: IteratorResult<unknown>): void => {
     if (this.#phase !== 'pulling') return; // cancelled meanwhile: the cancel ends it
     this.#pending = undefined;
+    if (typeof step !== 'object' || step === null) {
+      this.#end(
+        failed(
+          { id: this.#id },
+          new TypeError(
+            `the iterator's next() gave ${step === null ? 'null' : typeof step}, not an iterator result`,
+          ),
+        ),
+      );
+      return;
+    }
     if (step.done) {
       let value: unknown;
       try {
@@ -145,12 +179,10 @@ export class StreamProducer {
       const item = this.#dispatcher.checkItem(this.#method, step.value);
       this.#sink.sendItem(this.#id, item === undefined ? null : item);
     } catch (error) {
-      // A bad item (or one too large to send) ends the stream; the generator is returned.
-      this.#end(failed({ id: this.#id }, error));
-      const iterator = this.#iterator;
-      Promise.resolve()
-        .then(() => iterator?.return?.())
-        .catch(ignore);
+      // A bad item (or one too large to send) ends the stream as a cancel does: the
+      // generator is stopped before the end goes out and anything queued behind it runs.
+      this.#phase = 'waiting';
+      this.#stop(failed({ id: this.#id }, error), error);
       return;
     }
     this.#credit--;

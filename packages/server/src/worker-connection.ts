@@ -425,11 +425,14 @@ export class WorkerConnection {
     }
     ctx.dispose();
     const running = this.#running;
-    const cancelled = (running.kind === 'call' || running.kind === 'stream') && running.cancelled;
+    // A stream's failure is not counted: its client sends nothing while it reads a stream,
+    // so whatever is queued behind one was sent after the client knew how it went (or left
+    // it), and must run. A call its client cancelled failed as asked, and is not counted
+    // either.
+    const uncounted = running.kind === 'stream' || (running.kind === 'call' && running.cancelled);
     const reply = outcome as ResultMessage | ErrorMessage;
     if (reply.type === 'error') {
-      // A call its client cancelled failed as asked: calls behind it may still run.
-      reply.failures = cancelled ? this.#queue.failures : this.#queue.recordFailure();
+      reply.failures = uncounted ? this.#queue.failures : this.#queue.recordFailure();
     }
     const log = ctx.usedLog;
     if (log) reply.log = log.finish();
@@ -444,6 +447,7 @@ export class WorkerConnection {
       id,
       method: ctx.method,
       ctx,
+      items,
       credit: call?.credit ?? 1,
       dispatcher: this.#options.dispatcher,
       sink: this.#sink,
@@ -456,7 +460,7 @@ export class WorkerConnection {
       // Cancelled while the handler was still making its generator.
       producer.cancel(new CancelledError('the client cancelled the stream'));
     } else {
-      producer.start(items);
+      producer.start();
     }
   }
 

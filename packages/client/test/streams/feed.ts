@@ -13,6 +13,8 @@ export const feed = defineInterface({
   payload: { args: z.tuple([z.number().int(), z.number().int()]), yields: z.string() },
   /** Yields 0..n-1, then throws. */
   failAfter: { args: z.tuple([z.number().int()]), yields: z.number() },
+  /** Yields 0, lets the event loop turn, then throws: a failure that can cross a cancel. */
+  failSoon: { args: z.tuple([]), yields: z.number() },
   /** Yields one item, then waits for its signal (and says it saw it in its finally). */
   waitForAbort: { args: z.tuple([]), yields: z.number() },
   /** Yields one item, then blocks the event loop on the next pull. */
