@@ -7,6 +7,7 @@
  */
 import {
   type Interface,
+  type ServerStatsSnapshot,
   type StreamOptions,
   type TaskStream,
   UnknownMethodError,
@@ -24,6 +25,18 @@ import type {
   UntypedMethods,
 } from './method-types.js';
 import type { CallOptions } from './options.js';
+
+/** Options of `co.serverStats()`. */
+export interface ServerStatsOptions {
+  /**
+   * How long (ms, at most `MAX_TIMER_MS`) to wait for the worker's answer; past it the
+   * worker is taken to be stuck and the checkout is poisoned with `TIMEOUT`, as by a
+   * call's deadline. `null` = no limit.
+   * @default the checkout's `timeout`
+   * @example await co.serverStats({ timeout: 2_000 })
+   */
+  timeout?: number | null;
+}
 
 /** The members every checkout has. Their names cannot be used as remote methods on it. */
 export interface CheckoutBase<TMethods extends RemoteMethods = UntypedMethods>
@@ -53,6 +66,20 @@ export interface CheckoutBase<TMethods extends RemoteMethods = UntypedMethods>
   release(): Promise<void>;
   /** Poisons the checkout: calls in flight and every later call reject with this error. */
   throwFatalError(reason: unknown): void;
+  /**
+   * The server's stats, as `server.stats()` gives them in the server: workers by state,
+   * waiting connections, counters, uptime and version. The worker asks its server and
+   * answers at once, even while a call runs (unless a handler blocks its event loop).
+   * Bounded by `options.timeout` (default: the checkout's), which, when it passes, poisons
+   * the checkout as a call's would. A server that does not answer the worker within 5 s
+   * rejects it with `TIMEOUT`, one that is gone with `CLOSED`: there the worker answered,
+   * and the checkout stays usable, although those codes are fatal elsewhere (their `fatal`
+   * says so; it does not apply to this request).
+   *
+   * @example
+   * const { serving, spares } = await co.serverStats();
+   */
+  serverStats(options?: ServerStatsOptions): Promise<ServerStatsSnapshot>;
   /** The worker's process id. */
   readonly pid: number | undefined;
   /** The worker's hello: protocol, pid, server name, worker number, interface. */
@@ -102,6 +129,7 @@ export function createCheckoutProxy<TMethods extends RemoteMethods>(
     invoke: (...args) => core.call(null, args),
     release: () => core.release(),
     throwFatalError: (reason) => core.throwFatalError(reason),
+    serverStats: (options) => core.serverStats(options),
     get pid() {
       return core.pid;
     },

@@ -20,6 +20,7 @@ import {
   type LogRecord,
   type LogTimer,
   ProtocolError,
+  type ServerStatsSnapshot,
   StreamActiveError,
   type StreamOptions,
   type TaskpoolError,
@@ -40,12 +41,18 @@ import {
   type Connection,
   type ConnectionOwner,
   type PendingCall,
+  STATS_PROTOCOL_VERSION,
   STREAMS_PROTOCOL_VERSION,
 } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import { scopeValues, watchInScope } from './error-scope.js';
-import { type CallOptions, checkCallOptions, checkStreamOptions } from './options.js';
+import {
+  type CallOptions,
+  checkCallOptions,
+  checkServerStatsOptions,
+  checkStreamOptions,
+} from './options.js';
 import type { Pool } from './pool.js';
 import { StreamCall, type StreamOwner } from './stream-call.js';
 
@@ -144,6 +151,32 @@ class Call implements PendingCall {
 
   expire(): void {
     this.owner.onDeadline(this);
+  }
+}
+
+/** A stats request in flight: the connection hands it the stats, or what failed. */
+class StatsRequest implements PendingCall {
+  done = false;
+
+  constructor(
+    readonly owner: CheckoutCore,
+    readonly timeout: number | null,
+    /** `performance.now()` milliseconds, or Infinity. */
+    readonly deadline: number,
+    readonly resolve: (stats: ServerStatsSnapshot) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  stats(stats: ServerStatsSnapshot): void {
+    this.owner.onStatsReply(this, stats);
+  }
+
+  reply(reply: ResultMessage | ErrorMessage | TaskpoolError): void {
+    this.owner.onStatsReply(this, reply);
+  }
+
+  expire(): void {
+    this.owner.onStatsDeadline(this);
   }
 }
 
@@ -502,6 +535,95 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       return;
     }
     this.#settle(call, undefined, reply.value);
+  }
+
+  /**
+   * Asks the worker for the server's stats (a control message: it goes out at once, even
+   * while a call runs or a stream is read). Bounded by the checkout's call `timeout`: past
+   * it the worker is stuck, and the checkout is poisoned as by a call's timeout. The
+   * worker's own error reply (`TIMEOUT` when the supervisor did not answer it, `CLOSED`
+   * when the supervisor is gone) rejects only this request: the worker is fine.
+   */
+  serverStats(options?: { timeout?: number | null }): Promise<ServerStatsSnapshot> {
+    if (this.#phase !== 'active') {
+      return Promise.reject(this.#fatal ?? new CheckoutReleasedError());
+    }
+    try {
+      checkServerStatsOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const protocol = this.#connection.hello?.protocol ?? STATS_PROTOCOL_VERSION;
+    if (protocol < STATS_PROTOCOL_VERSION) {
+      // Fatal, as the code says (and as for a stream): sent, the request would make the
+      // worker drop the connection with a PROTOCOL_ERROR.
+      return Promise.reject(
+        this.#poison(
+          new ProtocolError(
+            `the worker speaks protocol ${protocol}, which has no stats requests (${STATS_PROTOCOL_VERSION} has): upgrade the server`,
+            { code: 'INCOMPATIBLE_PROTOCOL' },
+          ),
+        ),
+      );
+    }
+    const given = options?.timeout;
+    const timeout = given !== undefined ? given : this.#settings.timeout;
+    let request: StatsRequest | undefined;
+    const promise = new Promise<ServerStatsSnapshot>((resolve, reject) => {
+      request = new StatsRequest(
+        this,
+        timeout,
+        timeout === null ? Number.POSITIVE_INFINITY : performance.now() + timerDelay(timeout),
+        resolve,
+        reject,
+      );
+    });
+    const made = request as StatsRequest;
+    try {
+      this.#connection.stats(made);
+    } catch (error) {
+      made.done = true;
+      made.reject(this.#poison(error as TaskpoolError));
+      return promise;
+    }
+    // Counted like a call, so that release() waits for its answer.
+    this.#outstanding++;
+    return promise;
+  }
+
+  /** The server's stats for `request`, the worker's error reply, or the connection's end. */
+  onStatsReply(
+    request: StatsRequest,
+    reply: ServerStatsSnapshot | ResultMessage | ErrorMessage | TaskpoolError,
+  ): void {
+    try {
+      if (request.done) return;
+      request.done = true;
+      this.#connection.settled(request);
+      if (isTaskpoolError(reply)) {
+        request.reject(this.#poison(reply));
+      } else if (!('type' in reply)) {
+        request.resolve(reply);
+      } else if (reply.type === 'error') {
+        request.reject(fromWire(reply.error));
+      } else {
+        // The connection refuses a result for a stats request before it gets here.
+        request.reject(new ProtocolError('a result for a stats request'));
+      }
+    } finally {
+      this.#settleOne();
+    }
+  }
+
+  /** `request`'s deadline passed before the worker answered: it is stuck. */
+  onStatsDeadline(request: StatsRequest): void {
+    if (request.done) return;
+    request.done = true;
+    this.#connection.settled(request);
+    const timeout = request.timeout as number;
+    request.reject(
+      this.#poison(new TimeoutError(timeout, { detail: "waiting for the server's stats" })),
+    );
   }
 
   /** The connection ended (the worker died, the server or the client closed it). */

@@ -13,6 +13,7 @@ import {
   isTaskpoolError,
   PROTOCOL_VERSION,
   ProtocolError,
+  type ServerStatsSnapshot,
   type TaskpoolError,
   TimeoutError,
   WorkerLostError,
@@ -36,6 +37,11 @@ export interface PendingCall extends Deadline {
   reply(reply: ResultMessage | ErrorMessage | TaskpoolError): void;
   /** A stream receives its items here; a plain call has none (an item for it is an error). */
   item?(value: unknown): void;
+  /**
+   * A stats request receives the server's stats here (and a failure through `reply`); a
+   * call has none, and a stats request gets no `result`.
+   */
+  stats?(stats: ServerStatsSnapshot): void;
 }
 
 /** The oldest protocol version this client speaks (a version-1 worker cannot stream). */
@@ -43,6 +49,9 @@ const OLDEST_PROTOCOL_VERSION = 1;
 
 /** The first protocol version with streams. */
 export const STREAMS_PROTOCOL_VERSION = 2;
+
+/** The first protocol version with stats requests. */
+export const STATS_PROTOCOL_VERSION = 3;
 
 /**
  * Where a connection is in its life: `connecting` until the worker's hello, `open` while
@@ -265,6 +274,21 @@ export class Connection {
   }
 
   /**
+   * Asks the worker for the server's stats; `pending.stats` gets them, `pending.reply` an
+   * error (or the error that ended the connection first), and `expire()` is called when
+   * its `deadline` passes first. The id comes from the calls' sequence, so that the
+   * worker's `error` reply names it unambiguously. Throws the close error if closed.
+   */
+  stats(pending: PendingCall): number {
+    if (this.#closeError) throw this.#closeError;
+    const id = this.#nextCallId++;
+    this.#writer.send({ type: 'stats', id });
+    this.#pending.set(id, pending);
+    if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(pending);
+    return id;
+  }
+
+  /**
    * Grants stream `id` `n` more items, written at once: left for the end of the tick, it
    * would wait for the consumer's loop, which runs in promise jobs, to drain every item
    * already here, and the worker would stop and wait for each window instead of producing
@@ -323,8 +347,29 @@ export class Connection {
           this.#end(new ProtocolError(`reply to unknown call ${message.id}`));
           return;
         }
+        if (message.type === 'result' && pending.stats) {
+          this.#end(new ProtocolError(`a result for stats request ${message.id}`));
+          return;
+        }
         this.#pending.delete(message.id);
         pending.reply(message);
+        return;
+      }
+      case 'stats': {
+        const pending = this.#pending.get(message.id);
+        const stats = message.stats;
+        if (stats === undefined) {
+          this.#end(new ProtocolError('a worker may not send stats requests'));
+          return;
+        }
+        if (!pending?.stats) {
+          this.#end(
+            new ProtocolError(`stats for ${pending ? 'call' : 'unknown call'} ${message.id}`),
+          );
+          return;
+        }
+        this.#pending.delete(message.id);
+        pending.stats(stats);
         return;
       }
       case 'item': {

@@ -25,6 +25,7 @@ export {
   QueueFullError,
   RemoteError,
   ServerBusyError,
+  type ServerStatsSnapshot,
   SetupError,
   StreamActiveError,
   type StreamOptions,
@@ -37,7 +38,7 @@ export {
   WorkerLostError,
   WorkerStartFailedError,
 } from '@taskpool/protocol';
-export type { Checkout, CheckoutBase } from './checkout-proxy.js';
+export type { Checkout, CheckoutBase, ServerStatsOptions } from './checkout-proxy.js';
 export {
   type Client,
   createClient,

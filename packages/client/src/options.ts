@@ -287,6 +287,9 @@ const MAP_OPTIONS = {
   concurrency: optional(integer(1)),
 };
 
+/** The options of `co.serverStats()`. */
+const SERVER_STATS_OPTIONS = { timeout: optional(DEADLINE) };
+
 /** The options of `client.close()`. */
 const CLOSE_OPTIONS = { timeout: optional(milliseconds(0)) };
 
@@ -317,6 +320,11 @@ export function checkStreamOptions(what: 'stream' | 'client.stream', options: un
 /** Validates the options of `client.map()`. */
 export function checkMapOptions(options: unknown): void {
   checkOptions('client.map', MAP_OPTIONS, options);
+}
+
+/** Validates the options of `co.serverStats()`. */
+export function checkServerStatsOptions(options: unknown): void {
+  checkOptions('serverStats', SERVER_STATS_OPTIONS, options);
 }
 
 /** Validates the options of `client.close()`; throws InvalidOptionError. */

@@ -59,6 +59,7 @@ export {
   type AnyImplementation,
   type CascadeCall,
   type ClientMethods,
+  type DefineInterfaceOptions,
   defineInterface,
   type Handler,
   type Handlers,
@@ -69,7 +70,9 @@ export {
   type ItemProducer,
   isImplementation,
   isInterface,
+  type JsonSchema,
   type MethodArgs,
+  type MethodDescription,
   type MethodItem,
   type MethodResult,
   type MethodSchema,
@@ -78,12 +81,14 @@ export {
   type UnaryMethodNames,
   type UnaryMethodSchema,
 } from './interface.js';
+export { type InterfaceHash, interfaceHash } from './interface-hash.js';
 export {
   DEFAULT_MAX_FRAME_BYTES,
   MAX_STREAM_CREDIT,
   MAX_TIMER_MS,
   PROTOCOL_VERSION,
 } from './limits.js';
+export type { ServerStatsSnapshot } from './server-stats.js';
 export type {
   StreamArgsOf,
   StreamMethod,

@@ -14,6 +14,7 @@
 import type { z } from 'zod';
 import { UnknownMethodError, ValidationError } from './errors.js';
 import type { HandlerContext } from './handler-context.js';
+import { type InterfaceHash, interfaceHash } from './interface-hash.js';
 import type { StreamMethod } from './task-stream.js';
 
 /** The schemas of a method that returns one result: a tuple of arguments and the result. */
@@ -21,6 +22,14 @@ export interface UnaryMethodSchema {
   args: z.ZodType<readonly unknown[]>;
   result: z.ZodType;
   yields?: undefined;
+  /**
+   * What the method does, for people: it goes into the interface's description (`hello`)
+   * and onto the method in generated types. Without it, the description of `args` (a
+   * `z.tuple([...]).describe('...')`) is taken, if it has one.
+   * @default the description of `args`, or none
+   * @example { args: z.tuple([z.string()]), result: z.string(), description: 'Hashes a password' }
+   */
+  description?: string;
 }
 
 /**
@@ -31,6 +40,12 @@ export interface StreamMethodSchema {
   args: z.ZodType<readonly unknown[]>;
   yields: z.ZodType;
   result?: z.ZodType;
+  /**
+   * What the method does, for people (see {@link UnaryMethodSchema.description}).
+   * @default the description of `args`, or none
+   * @example { args: z.tuple([z.string()]), yields: z.string(), description: 'Follows a log file' }
+   */
+  description?: string;
 }
 
 /** The schemas of one method. */
@@ -117,11 +132,58 @@ export type Handlers<TSchema extends InterfaceSchema> = {
   [K in keyof TSchema]: Handler<TSchema, K>;
 };
 
-/** The JSON description of an interface that a worker sends in `hello`. */
-export interface InterfaceDescription {
-  /** Each method's JSON Schemas; a streaming method has `yields` too. */
-  methods: Record<string, { args: unknown; result: unknown; yields?: unknown }>;
+/**
+ * A JSON Schema (draft-07) of a value, as zod's `toJSONSchema()` gives it. `{}` accepts
+ * anything: zod gives it for what JSON Schema cannot say (a date, a transform's output).
+ */
+export type JsonSchema = { [keyword: string]: unknown };
+
+/** One method in an {@link InterfaceDescription}. */
+export interface MethodDescription {
+  /** What the method does: its `description`, or its `args`' description; absent without one. */
+  description?: string;
+  /**
+   * The arguments, as the caller gives them (zod's input): an array schema whose `items`
+   * is an array (the tuple's elements, draft-07's tuple form), `minItems` the number of
+   * arguments that are not optional, and `additionalItems` the rest element (or `false`).
+   */
+  args: JsonSchema;
+  /** The result, as the caller receives it (zod's output). Absent for a stream declared without one. */
+  result?: JsonSchema;
+  /** For a stream: each item, as the caller receives it (zod's output). */
+  yields?: JsonSchema;
 }
+
+/**
+ * The JSON description of an interface that a worker sends in `hello`, and what
+ * `taskpool types` generates types from.
+ */
+export interface InterfaceDescription {
+  /** The interface's name (`defineInterface`'s `name` option, `'Interface'` by default). */
+  name: string;
+  /** Each method's JSON Schemas (draft-07), in the order the interface lists them. */
+  methods: Record<string, MethodDescription>;
+  /**
+   * `sha256:` and the hex sha256 of the canonical JSON of the rest of the description (keys
+   * sorted at every depth, no whitespace): it changes when any schema, method, description
+   * or the name changes. See {@link interfaceHash}.
+   */
+  hash: InterfaceHash;
+}
+
+/** Options of {@link defineInterface}. */
+export interface DefineInterfaceOptions {
+  /**
+   * The interface's name: in its description (`hello`), and the name `taskpool types`
+   * gives the generated interface unless told another.
+   * @default 'Interface'
+   * @example defineInterface({ ... }, { name: 'Hasher' })
+   */
+  name?: string;
+}
+
+/** The name of an interface defined without one. */
+const DEFAULT_INTERFACE_NAME = 'Interface';
 
 /** An interface and the handlers that implement it, ready for a server. */
 export interface Implementation<TSchema extends InterfaceSchema = InterfaceSchema> {
@@ -138,6 +200,8 @@ const INTERFACE_BRAND = Symbol.for('taskpool.interface');
 /** The value `defineInterface` returns. */
 export interface Interface<TSchema extends InterfaceSchema = InterfaceSchema> {
   readonly [INTERFACE_BRAND]: true;
+  /** The interface's name (`'Interface'` unless `defineInterface` was given one). */
+  readonly name: string;
   /** The schemas, as given. */
   readonly schema: TSchema;
   /** Names of the methods. */
@@ -162,7 +226,10 @@ export interface Interface<TSchema extends InterfaceSchema = InterfaceSchema> {
   parseResult(method: string, value: unknown): unknown;
   /** Throws a ValidationError (`INVALID_RESULT`) unless `value` fits the method's `yields`. */
   parseItem(method: string, value: unknown): unknown;
-  /** The JSON Schema description of every method. */
+  /**
+   * The interface as JSON: its name, each method's JSON Schemas (draft-07) and description,
+   * and a hash of the whole. Made once, on the first call.
+   */
   describe(): InterfaceDescription;
   /** Pairs the interface with its handlers, type-checked. */
   implement(handlers: Handlers<TSchema>): Implementation<TSchema>;
@@ -218,30 +285,52 @@ export function argumentCount(
     : undefined;
 }
 
-/** `schema.toJSONSchema()` is `z.toJSONSchema(schema)` as a method of the schema. */
-function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
+/**
+ * `schema.toJSONSchema()` is `z.toJSONSchema(schema)` as a method of the schema. Draft-07
+ * rather than zod's default 2020-12: its tuple form (`items: [...]`) is the one most tools
+ * read, code generators among them, where 2020-12's `prefixItems` is still often ignored.
+ */
+function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   try {
-    return schema.toJSONSchema({ unrepresentable: 'any', io });
+    return schema.toJSONSchema({ target: 'draft-07', unrepresentable: 'any', io }) as JsonSchema;
   } catch {
     return {};
   }
 }
 
+/** The description of a method: its own, or its arguments' (read from their JSON Schema). */
+function methodDescription(entry: MethodSchema, args: JsonSchema): string | undefined {
+  if (entry.description !== undefined) return entry.description;
+  return typeof args.description === 'string' ? args.description : undefined;
+}
+
 /**
- * Defines an interface from one `{ args, result }` pair of zod schemas per method.
+ * Defines an interface from one `{ args, result }` pair of zod schemas per method (for a
+ * stream, `{ args, yields, result? }`), each with an optional `description`.
  *
  * @example
- * const hasher = defineInterface({
- *   hash: { args: z.tuple([z.string()]), result: z.string() },
- *   verify: { args: z.tuple([z.string(), z.string()]), result: z.boolean() },
- * });
+ * const hasher = defineInterface(
+ *   {
+ *     hash: { args: z.tuple([z.string()]), result: z.string() },
+ *     verify: { args: z.tuple([z.string(), z.string()]), result: z.boolean() },
+ *   },
+ *   { name: 'Hasher' },
+ * );
  */
 export function defineInterface<const TSchema extends InterfaceSchema>(
   schema: TSchema,
+  options: DefineInterfaceOptions = {},
 ): Interface<TSchema> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('defineInterface: options must be an object, such as { name: "Hasher" }');
+  }
+  const interfaceName = options.name ?? DEFAULT_INTERFACE_NAME;
+  if (typeof interfaceName !== 'string' || interfaceName === '') {
+    throw new TypeError('defineInterface: option name must be a non-empty string');
+  }
   const methods = Object.keys(schema) as (keyof TSchema & string)[];
-  for (const name of methods) {
-    const entry = schema[name] as Partial<StreamMethodSchema> | undefined;
+  for (const method of methods) {
+    const entry = schema[method] as Partial<StreamMethodSchema> | undefined;
     const streams = entry?.yields !== undefined;
     if (
       !isZodSchema(entry?.args) ||
@@ -249,7 +338,12 @@ export function defineInterface<const TSchema extends InterfaceSchema>(
       (entry.result !== undefined || !streams ? !isZodSchema(entry.result) : false)
     ) {
       throw new TypeError(
-        `defineInterface: method ${JSON.stringify(name)} needs { args: z.tuple([...]), result: schema }, or for a stream { args, yields: schema, result?: schema }`,
+        `defineInterface: method ${JSON.stringify(method)} needs { args: z.tuple([...]), result: schema }, or for a stream { args, yields: schema, result?: schema }`,
+      );
+    }
+    if (entry.description !== undefined && typeof entry.description !== 'string') {
+      throw new TypeError(
+        `defineInterface: method ${JSON.stringify(method)}: description must be a string`,
       );
     }
   }
@@ -268,6 +362,7 @@ export function defineInterface<const TSchema extends InterfaceSchema>(
 
   const iface: Interface<TSchema> = {
     [INTERFACE_BRAND]: true,
+    name: interfaceName,
     schema,
     methods,
     streams,
@@ -321,15 +416,21 @@ export function defineInterface<const TSchema extends InterfaceSchema>(
     describe() {
       if (!description) {
         const described: InterfaceDescription['methods'] = {};
-        for (const name of methods) {
-          const entry = schema[name] as MethodSchema;
-          described[name] = {
-            args: toJsonSchema(entry.args, 'input'),
-            result: entry.result ? toJsonSchema(entry.result, 'output') : {},
+        for (const method of methods) {
+          const entry = schema[method] as MethodSchema;
+          const args = toJsonSchema(entry.args, 'input');
+          const about = methodDescription(entry, args);
+          described[method] = {
+            ...(about !== undefined ? { description: about } : {}),
+            args,
+            // A stream declared without a result has none to describe: `{}` would say it
+            // returns anything.
+            ...(entry.result ? { result: toJsonSchema(entry.result, 'output') } : {}),
             ...(entry.yields ? { yields: toJsonSchema(entry.yields, 'output') } : {}),
           };
         }
-        description = { methods: described };
+        const unhashed = { name: interfaceName, methods: described };
+        description = { ...unhashed, hash: interfaceHash(unhashed) };
       }
       return description;
     },

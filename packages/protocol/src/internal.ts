@@ -26,6 +26,7 @@ export type {
   MessageType,
   ResultMessage,
   RetireMessage,
+  StatsMessage,
 } from './messages.js';
 export {
   abortSignal,

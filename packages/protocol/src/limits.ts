@@ -6,9 +6,10 @@
 
 /**
  * The wire protocol version a worker announces in `hello`. Version 2 added streams (the
- * `item` and `credit` messages, `call.credit`, `hello.streams`).
+ * `item` and `credit` messages, `call.credit`, `hello.streams`); version 3 the `stats`
+ * request.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The default bound on one frame's JSON body: 16 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;

@@ -2,8 +2,8 @@
  * Every message of the wire protocol, as zod schemas with their inferred types. Every
  * message is a JSON object with a `type`; the union is discriminated on it.
  *
- * Client → worker: `call`, `credit`, `cancel`, `done`. Worker → client: `hello`, `item`,
- * `result`, `error`, `retire`.
+ * Client → worker: `call`, `credit`, `cancel`, `done`, `stats` (a request). Worker → client:
+ * `hello`, `item`, `result`, `error`, `retire`, `stats` (the reply, carrying `stats`).
  *
  * A stream is a `call` that carries `credit`: the worker sends up to that many `item`s, and
  * one more for each one the client grants with a `credit` message, then ends the stream with
@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { logRecordSchema } from './deferred-log-record.js';
+import type { ServerStatsSnapshot } from './server-stats.js';
 
 const callId = z.number().int().nonnegative();
 
@@ -109,6 +110,40 @@ export const retireSchema = z.object({
   reason: z.string().optional(),
 });
 
+const count = z.number().int().nonnegative();
+
+/**
+ * The supervisor's stats (`server.stats()`). A field added later must be optional, so that
+ * a client that knows it still reads a server that does not send it.
+ */
+export const serverStatsSchema = z.object({
+  starting: count,
+  spares: count,
+  serving: count,
+  waitingConnections: count,
+  spawned: count,
+  killedHung: count,
+  startFailures: count,
+  consecutiveStartFailures: count,
+  lastStartError: z.string().nullable(),
+  startedAt: z.number().nullable(),
+  uptime: count.nullable(),
+  version: z.string().nullable(),
+}) satisfies z.ZodType<ServerStatsSnapshot>;
+
+/**
+ * The server's stats. From the client, without `stats`, it asks for them; the worker
+ * answers with the same `id` and `stats`, or with an `error` of that `id` when the
+ * supervisor cannot say. A control message: the worker answers it on receipt, whatever
+ * call runs. Its `id` is taken from the same sequence as the calls' on that connection.
+ * (One message type for both directions: a discriminated union takes each type once.)
+ */
+export const statsSchema = z.object({
+  type: z.literal('stats'),
+  id: callId,
+  stats: serverStatsSchema.optional(),
+});
+
 export const messageSchema = z.discriminatedUnion('type', [
   helloSchema,
   callSchema,
@@ -119,6 +154,7 @@ export const messageSchema = z.discriminatedUnion('type', [
   cancelSchema,
   doneSchema,
   retireSchema,
+  statsSchema,
 ]);
 
 export type HelloMessage = z.infer<typeof helloSchema>;
@@ -130,6 +166,7 @@ export type ErrorMessage = z.infer<typeof errorSchema>;
 export type CancelMessage = z.infer<typeof cancelSchema>;
 export type DoneMessage = z.infer<typeof doneSchema>;
 export type RetireMessage = z.infer<typeof retireSchema>;
+export type StatsMessage = z.infer<typeof statsSchema>;
 /** Any protocol message. */
 export type Message = z.infer<typeof messageSchema>;
 /** The `type` of a message. */

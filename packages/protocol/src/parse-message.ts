@@ -22,7 +22,9 @@ import type {
   Message,
   ResultMessage,
   RetireMessage,
+  StatsMessage,
 } from './messages.js';
+import type { ServerStatsSnapshot } from './server-stats.js';
 
 type Path = PropertyKey[];
 
@@ -35,7 +37,7 @@ class Invalid {
 }
 
 const TYPES =
-  "'hello' | 'call' | 'item' | 'credit' | 'result' | 'error' | 'cancel' | 'done' | 'retire'";
+  "'hello' | 'call' | 'item' | 'credit' | 'result' | 'error' | 'cancel' | 'done' | 'retire' | 'stats'";
 
 function kind(value: unknown): string {
   if (value === null) return 'null';
@@ -306,6 +308,44 @@ function retire(input: Record<string, unknown>): RetireMessage {
   return out;
 }
 
+/** `z.string().nullable()`. */
+function nullableString(value: unknown, path: Path): string | null {
+  return value === null ? null : string(value, path);
+}
+
+/** The supervisor's stats (`serverStatsSchema`), checked in the schema's order. */
+function serverStats(value: unknown, path: Path): ServerStatsSnapshot {
+  if (!isObject(value)) throw expected('object', value, path);
+  const startedAt = value.startedAt;
+  const uptime = value.uptime;
+  return {
+    starting: int(value.starting, at(path, 'starting'), 0),
+    spares: int(value.spares, at(path, 'spares'), 0),
+    serving: int(value.serving, at(path, 'serving'), 0),
+    waitingConnections: int(value.waitingConnections, at(path, 'waitingConnections'), 0),
+    spawned: int(value.spawned, at(path, 'spawned'), 0),
+    killedHung: int(value.killedHung, at(path, 'killedHung'), 0),
+    startFailures: int(value.startFailures, at(path, 'startFailures'), 0),
+    consecutiveStartFailures: int(
+      value.consecutiveStartFailures,
+      at(path, 'consecutiveStartFailures'),
+      0,
+    ),
+    lastStartError: nullableString(value.lastStartError, at(path, 'lastStartError')),
+    startedAt: startedAt === null ? null : number(startedAt, at(path, 'startedAt')),
+    uptime: uptime === null ? null : int(uptime, at(path, 'uptime'), 0),
+    version: nullableString(value.version, at(path, 'version')),
+  };
+}
+
+function stats(input: Record<string, unknown>): StatsMessage {
+  const out: StatsMessage = { type: 'stats', id: callId(input.id) };
+  const snapshot = input.stats;
+  if (snapshot !== undefined) out.stats = serverStats(snapshot, ['stats']);
+  else if ('stats' in input) out.stats = undefined;
+  return out;
+}
+
 function check(value: unknown): Message {
   if (!isObject(value)) throw expected('object', value, ROOT);
   switch (value.type) {
@@ -327,6 +367,8 @@ function check(value: unknown): Message {
       return hello(value);
     case 'retire':
       return retire(value);
+    case 'stats':
+      return stats(value);
     default:
       throw new Invalid(['type'], `invalid discriminator value, expected ${TYPES}`);
   }

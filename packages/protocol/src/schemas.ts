@@ -29,5 +29,9 @@ export {
   type RetireMessage,
   resultSchema,
   retireSchema,
+  type StatsMessage,
+  serverStatsSchema,
+  statsSchema,
   wireErrorSchema,
 } from './messages.js';
+export type { ServerStatsSnapshot } from './server-stats.js';

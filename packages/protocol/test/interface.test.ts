@@ -61,7 +61,7 @@ describe('defineInterface', () => {
     expect(Object.keys(description.methods)).toEqual(['hash', 'verify', 'parse']);
     expect(description.methods.hash?.args).toMatchObject({
       type: 'array',
-      prefixItems: [{ type: 'string' }],
+      items: [{ type: 'string' }],
     });
     expect(description.methods.verify?.result).toMatchObject({ type: 'boolean' });
     expect(JSON.parse(JSON.stringify(description))).toEqual(description);
@@ -69,8 +69,16 @@ describe('defineInterface', () => {
     for (const name of hasher.methods) {
       const schema = hasher.schema[name];
       expect(description.methods[name]).toEqual({
-        args: z.toJSONSchema(schema.args, { unrepresentable: 'any', io: 'input' }),
-        result: z.toJSONSchema(schema.result, { unrepresentable: 'any', io: 'output' }),
+        args: z.toJSONSchema(schema.args, {
+          target: 'draft-07',
+          unrepresentable: 'any',
+          io: 'input',
+        }),
+        result: z.toJSONSchema(schema.result, {
+          target: 'draft-07',
+          unrepresentable: 'any',
+          io: 'output',
+        }),
       });
     }
   });
@@ -144,6 +152,8 @@ describe('streaming methods', () => {
     const described = logs.describe().methods;
     expect(described.tail?.yields).toMatchObject({ type: 'object' });
     expect(described.size?.yields).toBeUndefined();
+    // A stream declared without a result has none: `{}` would say it returns anything.
+    expect(described.ticks).not.toHaveProperty('result');
   });
 
   it('refuses a yields that is not a schema', () => {

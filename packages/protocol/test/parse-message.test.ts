@@ -32,6 +32,25 @@ const valid: Message[] = [
   { type: 'cancel', id: 3 },
   { type: 'done' },
   { type: 'retire', reason: 'maxRequestsPerWorker' },
+  { type: 'stats', id: 5 },
+  {
+    type: 'stats',
+    id: 5,
+    stats: {
+      starting: 0,
+      spares: 1,
+      serving: 2,
+      waitingConnections: 0,
+      spawned: 3,
+      killedHung: 0,
+      startFailures: 0,
+      consecutiveStartFailures: 0,
+      lastStartError: null,
+      startedAt: 1_795_411_706_019.5,
+      uptime: 1_234,
+      version: '0.1.0',
+    },
+  },
 ];
 
 describe('parseMessage', () => {
@@ -50,6 +69,29 @@ describe('parseMessage', () => {
     ['a zero credit', { type: 'credit', id: 1, n: 0 }],
     ['an item without a value', { type: 'item', id: 1 }],
     ['a call with a zero credit', { type: 'call', id: 1, method: 'x', args: [], credit: 0 }],
+    ['a stats request without an id', { type: 'stats' }],
+    ['stats that are not an object', { type: 'stats', id: 1, stats: [1, 2] }],
+    [
+      'stats with a negative count',
+      {
+        type: 'stats',
+        id: 1,
+        stats: {
+          starting: -1,
+          spares: 0,
+          serving: 0,
+          waitingConnections: 0,
+          spawned: 0,
+          killedHung: 0,
+          startFailures: 0,
+          consecutiveStartFailures: 0,
+          lastStartError: null,
+          startedAt: null,
+          uptime: null,
+          version: null,
+        },
+      },
+    ],
     [
       'a hello with a stream that is not a name',
       {
@@ -104,6 +146,7 @@ describe('parseMessage', () => {
               'cancel',
               'done',
               'retire',
+              'stats',
               'x',
             ),
             id: fc.jsonValue(),
@@ -193,6 +236,53 @@ describe('parseMessage matches messageSchema', () => {
     },
     { requiredKeys: ['code', 'name', 'message'] },
   );
+  /**
+   * A field of the stats: nearly always right, so that with twelve of them a whole snapshot
+   * is often valid, and each field is still often the first one wrong.
+   */
+  const rarelyWrong = <T>(valid: fc.Arbitrary<T>) =>
+    fc.oneof(
+      { weight: 40, arbitrary: valid as fc.Arbitrary<unknown> },
+      { weight: 1, arbitrary: json },
+      { weight: 1, arbitrary: num },
+      // undefined: the key is left out (the value goes through JSON).
+      { weight: 1, arbitrary: fc.constantFrom(null, '', 'x', true, [], {}, -1, 0.5, undefined) },
+    );
+  const count = rarelyWrong(fc.nat());
+  const nullableString = rarelyWrong(fc.oneof(fc.string(), fc.constant(null)));
+  const serverStats = fc.record(
+    {
+      starting: count,
+      spares: count,
+      serving: count,
+      waitingConnections: count,
+      spawned: count,
+      killedHung: count,
+      startFailures: count,
+      consecutiveStartFailures: count,
+      lastStartError: nullableString,
+      startedAt: rarelyWrong(fc.oneof(num, fc.constant(null))),
+      uptime: rarelyWrong(fc.oneof(fc.nat(), fc.constant(null))),
+      version: nullableString,
+      extra: json,
+    },
+    {
+      requiredKeys: [
+        'starting',
+        'spares',
+        'serving',
+        'waitingConnections',
+        'spawned',
+        'killedHung',
+        'startFailures',
+        'consecutiveStartFailures',
+        'lastStartError',
+        'startedAt',
+        'uptime',
+        'version',
+      ],
+    },
+  );
   const typeOf = (type: string) =>
     fc.oneof({ weight: 9, arbitrary: fc.constant(type) }, { weight: 1, arbitrary: json });
   const messages = fc.oneof(
@@ -247,6 +337,10 @@ describe('parseMessage matches messageSchema', () => {
     fc.record({ type: typeOf('done'), extra: json }, { requiredKeys: ['type'] }),
     fc.record(
       { type: typeOf('retire'), reason: field(fc.string()), extra: json },
+      { requiredKeys: ['type'] },
+    ),
+    fc.record(
+      { type: typeOf('stats'), id, stats: field(serverStats), extra: json },
       { requiredKeys: ['type'] },
     ),
   );

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ServerStatsSnapshot } from '@taskpool/protocol';
 import type { WireError } from '@taskpool/protocol/internal';
 
 /**
@@ -15,17 +16,21 @@ export type SupervisorMessage =
   | { t: 'connection'; head?: string }
   | { t: 'ping' }
   /** Finish the current checkout, tell the client (a `retire` frame), exit when it leaves. */
-  | { t: 'retire'; reason: string };
+  | { t: 'retire'; reason: string }
+  /** The answer to the worker's `stats` request `id`. */
+  | { t: 'stats'; id: number; stats: ServerStatsSnapshot };
 
 /**
  * Worker → supervisor. `loaded`: its code is imported and is a worker definition (setup
- * has not run yet). `start-failed`: its code cannot load; the worker exits next.
+ * has not run yet). `start-failed`: its code cannot load; the worker exits next. `stats`:
+ * its client asked for the server's stats; `id` is the worker's own, for the answer.
  */
 export type WorkerMessage =
   | { t: 'loaded' }
   | { t: 'ready' }
   | { t: 'pong' }
-  | { t: 'start-failed'; error: WireError };
+  | { t: 'start-failed'; error: WireError }
+  | { t: 'stats'; id: number };
 
 /** The environment variable that makes a process a worker and carries its configuration. */
 export const WORKER_ENV = 'TASKPOOL_WORKER_CONFIG';

@@ -9,6 +9,7 @@ import { type Endpoint, formatEndpoint, parseEndpoint } from '@taskpool/protocol
 import { workerConfig } from './ipc.js';
 import { resolveCloseOptions, resolveServerOptions, type ServerOptions } from './options.js';
 import { type CloseOptions, type ServerStats, Supervisor } from './supervisor.js';
+import { serverVersion } from './version.js';
 import { runWorker } from './worker-runtime.js';
 
 /** A taskpool server. */
@@ -28,7 +29,7 @@ export interface TaskServer extends AsyncDisposable {
   close(options?: CloseOptions): Promise<void>;
   /** Rolling restart: every worker is replaced by one running fresh code (as SIGHUP does). */
   restart(): void;
-  /** Counts of workers and waiting connections. */
+  /** Counts of workers and waiting connections, uptime and version (see `ServerStats`). */
   stats(): ServerStats;
   /** Where the server listens. */
   readonly endpoint: Endpoint;
@@ -49,6 +50,9 @@ function workerModeServer(options: ServerOptions): TaskServer | undefined {
     startFailures: 0,
     consecutiveStartFailures: 0,
     lastStartError: null,
+    startedAt: null,
+    uptime: null,
+    version: serverVersion(),
   });
   return {
     endpoint,

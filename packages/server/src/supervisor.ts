@@ -16,6 +16,7 @@ import {
   formatEndpoint,
   parseEndpoint,
   ServerBusyError,
+  type ServerStatsSnapshot,
   type WorkerStartFailedError,
 } from '@taskpool/protocol';
 import { FRAME_HEADER_BYTES, fromWire } from '@taskpool/protocol/internal';
@@ -26,34 +27,16 @@ import { type ResolvedServerOptions, resolveCloseOptions } from './options.js';
 import { installSignals } from './signals.js';
 import { SpawnPacer } from './spawn-pacer.js';
 import { cannotLoad, didNotStart } from './start-failure.js';
+import { serverVersion } from './version.js';
 import { WaitingRoom } from './waiting-room.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
 
-/** Counts of the supervisor's workers and waiting connections. */
-export interface ServerStats {
-  /** Workers loading their code and running `setup` (not those asked to stop). */
-  starting: number;
-  /** Ready workers waiting for a connection (not those asked to stop). */
-  spares: number;
-  /** Workers serving a connection, retiring ones included. */
-  serving: number;
-  /** Accepted connections waiting in the room for a worker. */
-  waitingConnections: number;
-  /** Workers spawned since start. */
-  spawned: number;
-  /** Workers killed by the hung-worker watchdog since start. */
-  killedHung: number;
-  /**
-   * Workers that exited, or were killed, before they were ready, since start: their code
-   * cannot load, or it crashed or blocked while loading.
-   */
-  startFailures: number;
-  /** Start failures since a worker was last ready: 0 while workers start. */
-  consecutiveStartFailures: number;
-  /** The message of the last start failure's `WORKER_START_FAILED` error, or null. */
-  lastStartError: string | null;
-}
+/**
+ * Counts of the supervisor's workers and waiting connections, its uptime and version: the
+ * same numbers a client gets with a `stats` request (`co.serverStats()`).
+ */
+export type ServerStats = ServerStatsSnapshot;
 
 /** Options of `server.close()`. */
 export interface CloseOptions {
@@ -120,6 +103,8 @@ export class Supervisor {
   #startFailures = 0;
   #consecutiveStartFailures = 0;
   #lastStartError: string | null = null;
+  /** When listen() was called: epoch ms (for people), and `performance.now()` (for uptime). */
+  #startedAt: { epoch: number; monotonic: number } | undefined;
   /** The last start failure written to stderr: each kind is written once, not per worker. */
   #reportedStartError: string | undefined;
   /** What listen() waits for: a first worker whose code loads, or fails to. */
@@ -191,6 +176,12 @@ export class Supervisor {
       startFailures: this.#startFailures,
       consecutiveStartFailures: this.#consecutiveStartFailures,
       lastStartError: this.#lastStartError,
+      startedAt: this.#startedAt?.epoch ?? null,
+      uptime:
+        this.#startedAt === undefined
+          ? null
+          : Math.round(performance.now() - this.#startedAt.monotonic),
+      version: serverVersion(),
     };
   }
 
@@ -205,6 +196,7 @@ export class Supervisor {
     // than the listener, and the first connection waits for one. Without spares no worker
     // starts before the first connection, so there is no first load to wait for.
     this.#started = true;
+    this.#startedAt = { epoch: Date.now(), monotonic: performance.now() };
     // Installed first: a SIGTERM while the first worker loads (forkTaskServer's start
     // timeout sends one) closes the server, which stops and reaps its workers, instead of
     // killing it and leaving them behind.
@@ -255,6 +247,7 @@ export class Supervisor {
    */
   async #abandonListen(error?: WorkerStartFailedError): Promise<void> {
     this.#started = false;
+    this.#startedAt = undefined;
     this.#removeSignals?.();
     this.#removeSignals = undefined;
     this.#firstLoad = undefined;
@@ -442,6 +435,8 @@ export class Supervisor {
       generation: this.#generation,
       onLoaded: () => this.#onLoaded(),
       onReady: (ready) => this.#onReady(ready),
+      // A worker asks for its client (a `stats` request): it gets them even while closing.
+      onStatsRequest: (asking, id) => asking.answerStats(id, this.stats()),
       onExit: (exited, code, signal, previous) => this.#onExit(exited, code, signal, previous),
     });
     this.#workers.add(worker);

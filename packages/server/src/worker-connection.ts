@@ -2,8 +2,9 @@
  * One worker serving its one connection: the socket, framing and `hello`, routing what
  * the client sends, and the loop that runs the queued calls one at a time, in the order
  * they arrived; `cancel` aborts a call's signal (or drops it unrun); `done` runs
- * `checkoutDone`. When the client goes away the worker exits: at once when idle, or as
- * soon as the running handler returns.
+ * `checkoutDone`; `stats` is answered with the supervisor's stats, whatever runs. When the
+ * client goes away the worker exits: at once when idle, or as soon as the running handler
+ * returns.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import {
   PROTOCOL_VERSION,
   PrecedingCallFailedError,
   ProtocolError,
+  type ServerStatsSnapshot,
   ValidationError,
   WorkerLostError,
 } from '@taskpool/protocol';
@@ -44,6 +46,8 @@ interface WorkerConnectionOptions {
   workerId: number;
   serverName: string | null;
   limits: WorkerLimits;
+  /** The supervisor's stats, for a `stats` request; rejects when it cannot say (in time). */
+  serverStats: () => Promise<ServerStatsSnapshot>;
   /** Called once the connection is over and nothing runs: the worker should exit. */
   onFinished: (code: number) => void;
 }
@@ -172,6 +176,12 @@ export class WorkerConnection {
       case 'cancel':
         this.#cancel(message.id);
         return;
+      case 'stats':
+        if (message.stats !== undefined) {
+          throw new ProtocolError('a client may not send stats replies');
+        }
+        this.#answerStats(message.id);
+        return;
       case 'credit': {
         const running = this.#running;
         // Credit for a stream that has ended is late, not wrong: it is dropped.
@@ -212,6 +222,24 @@ export class WorkerConnection {
       });
     }
     // A cancel for a call that already finished (or never came) needs nothing.
+  }
+
+  /**
+   * A control message, like `cancel`: answered as soon as the supervisor has, not queued
+   * behind calls. Its failure (the supervisor slow or gone) is no call's: it carries no
+   * failure count and changes none.
+   */
+  #answerStats(id: number): void {
+    this.#options.serverStats().then(
+      (stats) => {
+        if (this.#phase !== 'closed') this.#writer.send({ type: 'stats', id, stats });
+      },
+      (error: unknown) => {
+        if (this.#phase === 'closed') return;
+        const { code, name, message } = toWire(error);
+        this.#writer.send({ type: 'error', id, error: { code, name, message } });
+      },
+    );
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { ServerStatsSnapshot } from '@taskpool/protocol';
 import type { WireError } from '@taskpool/protocol/internal';
 import {
   type SupervisorMessage,
@@ -43,6 +44,8 @@ interface WorkerSpawnOptions {
   /** Its code is loaded (setup has not run yet). */
   onLoaded: (worker: WorkerHandle) => void;
   onReady: (worker: WorkerHandle) => void;
+  /** It asks for the server's stats (its client sent a `stats` request); answer with `id`. */
+  onStatsRequest: (worker: WorkerHandle, id: number) => void;
   onExit: (
     worker: WorkerHandle,
     code: number | null,
@@ -75,6 +78,10 @@ export class WorkerHandle {
     });
     this.child.on('message', (message: WorkerMessage) => {
       this.#lastSeen = performance.now();
+      if (message.t === 'stats') {
+        options.onStatsRequest(this, message.id);
+        return;
+      }
       if (this.#state !== 'starting') return;
       if (message.t === 'loaded' && !this.#loaded) {
         this.#loaded = true;
@@ -167,6 +174,11 @@ export class WorkerHandle {
 
   ping(): void {
     this.#send({ t: 'ping' });
+  }
+
+  /** Answers the worker's stats request `id`. */
+  answerStats(id: number, stats: ServerStatsSnapshot): void {
+    this.#send({ t: 'stats', id, stats });
   }
 
   /** Asks a serving worker to finish its checkout, tell its client, and exit. */

@@ -1,7 +1,8 @@
 /**
  * The life of a worker process: load the code, run setup, tell the supervisor it is
  * ready, take the one connection it is handed, answer pings (the hung-worker watchdog),
- * and exit when the connection is over.
+ * ask the supervisor for the server's stats when the client wants them, and exit when the
+ * connection is over.
  *
  * @module
  */
@@ -12,12 +13,16 @@ import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { startHangGuard } from './hang-guard.js';
 import type { SupervisorMessage, WorkerConfig, WorkerMessage } from './ipc.js';
 import { SetupRunner } from './setup-runner.js';
+import { SupervisorStats } from './supervisor-stats.js';
 import { warmUpConnectionPath } from './warm-up.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
-function send(message: WorkerMessage): void {
-  if (process.connected) process.send?.(message);
+/** Sends to the supervisor; false when there is no channel to send on. */
+function send(message: WorkerMessage): boolean {
+  if (!process.connected || !process.send) return false;
+  process.send(message);
+  return true;
 }
 
 /**
@@ -50,6 +55,7 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
   const { limits } = config;
   const setup = new SetupRunner(definition.setup, config.workerId, limits.setupTimeout);
   const runner = new CallRunner(dispatcher, setup);
+  const supervisorStats = new SupervisorStats(send);
   let connection: WorkerConnection | undefined;
   let pendingRetire: string | undefined;
 
@@ -59,6 +65,9 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
     switch (message.t) {
       case 'ping':
         send({ t: 'pong' });
+        return;
+      case 'stats':
+        supervisorStats.answer(message.id, message.stats);
         return;
       case 'retire':
         if (connection) connection.retire(message.reason);
@@ -84,6 +93,7 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
           workerId: config.workerId,
           serverName: config.serverName,
           limits,
+          serverStats: () => supervisorStats.request(),
           onFinished: finish,
         });
         if (pendingRetire !== undefined) connection.retire(pendingRetire);
@@ -94,6 +104,7 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
   // Without a supervisor a spare has nothing to wait for; a serving worker finishes its
   // connection (so clients keep their workers across a server restart).
   process.on('disconnect', () => {
+    supervisorStats.disconnected();
     if (!connection) finish(0);
   });
 

@@ -1,0 +1,41 @@
+/**
+ * The server's stats as they travel: what `server.stats()` returns in the supervisor, and
+ * what a worker answers a `stats` request with, so a client (`co.serverStats()`,
+ * `taskpool status`) sees the supervisor's own numbers.
+ *
+ * @module
+ */
+
+/** Counts of a server's workers and waiting connections, its uptime and its version. */
+export interface ServerStatsSnapshot {
+  /** Workers loading their code and running `setup` (not those asked to stop). */
+  starting: number;
+  /** Ready workers waiting for a connection (not those asked to stop). */
+  spares: number;
+  /** Workers serving a connection, retiring ones included. */
+  serving: number;
+  /** Accepted connections waiting in the room for a worker. */
+  waitingConnections: number;
+  /** Workers spawned since start. */
+  spawned: number;
+  /** Workers killed by the hung-worker watchdog since start. */
+  killedHung: number;
+  /**
+   * Workers that exited, or were killed, before they were ready, since start: their code
+   * cannot load, or it crashed or blocked while loading.
+   */
+  startFailures: number;
+  /** Start failures since a worker was last ready: 0 while workers start. */
+  consecutiveStartFailures: number;
+  /** The message of the last start failure's `WORKER_START_FAILED` error, or null. */
+  lastStartError: string | null;
+  /** When `listen()` was called, in epoch milliseconds; null before. */
+  startedAt: number | null;
+  /**
+   * Milliseconds since `listen()` was called, from a monotonic clock (so a client on
+   * another machine, or a wall clock that steps, does not change it); null before.
+   */
+  uptime: number | null;
+  /** The version of `@taskpool/server` the server runs, or null when it cannot be told. */
+  version: string | null;
+}
