@@ -1,61 +1,100 @@
 #!/usr/bin/env node
 /**
- * The `taskpool` command line.
+ * The `taskpool` command line: see HELP below, and docs/cli.md.
  *
- *   taskpool serve <worker-module> [--listen unix:/path|tcp://host:port] [--name NAME]
- *                  [--spares N] [--max-workers N] [--hung-worker-timeout MS]
- *   taskpool call <endpoint> <method> [json-arg ...] [--timeout MS] [--wait MS]
- *   taskpool describe <endpoint> [--wait MS]
- *
- * `call` and `describe` fail at once when the server cannot be reached (no such socket,
- * refused, or the server answers with an error instead of hello), saying why; `--wait MS`
- * keeps trying that long first.
+ * Each command is loaded when it is run, so `taskpool call` does not load the server, and
+ * only `taskpool types` loads the type generator.
  *
  * Exit codes: 0 done, 1 the call or server failed (or the server cannot be reached), 2 bad
  * usage.
  *
  * @module
  */
+import { createRequire } from 'node:module';
 import type { EndpointReport } from '@taskpool/client';
-import { runCall } from './commands/call.js';
-import { runDescribe } from './commands/describe.js';
-import { runServe } from './commands/serve.js';
 import { UsageError } from './usage.js';
 
-const HELP = `usage:
-  taskpool serve <worker-module> [--listen unix:/path|tcp://host:port] [--name NAME]
-                 [--spares N] [--max-workers N] [--hung-worker-timeout MS]
-  taskpool call <endpoint> <method> [json-arg ...] [--timeout MS] [--wait MS]
+const HELP = `taskpool: run blocking and CPU-heavy work in worker processes.
+
+usage:
+  taskpool serve <worker-module> [--listen ENDPOINT] [--name NAME] [--spares N]
+                 [--max-workers N] [--hung-worker-timeout MS]
+      Runs a server for a worker module until SIGTERM or SIGINT. It listens on
+      unix:/tmp/taskpool.sock unless --listen says otherwise.
+  taskpool call <endpoint> <method> [arg ...] [--timeout MS] [--wait MS]
+      Calls one method on one worker and prints its result as JSON.
   taskpool describe <endpoint> [--wait MS]
+      Prints the worker's hello: server name, protocol, pid, interface schema.
+  taskpool types <endpoint> [--name NAME] [--format dts|ts|json] [--out FILE] [--wait MS]
+  taskpool types <endpoint> --check FILE [--wait MS]
+  taskpool types --module FILE [--export NAME] [--name NAME] [--format dts|ts|json]
+                 [--out FILE | --check FILE]
+      Writes the interface's TypeScript types (dts, the default), a module that also
+      validates at run time (ts), or its JSON description (json), from a server or from
+      a local module's export (its default export unless --export). --check FILE writes
+      nothing: exit 0 when FILE records the interface's hash, 1 when it does not.
+  taskpool status <endpoint> [--json] [--timeout MS] [--wait MS]
+      Prints the server's workers by state, waiting connections, counters, uptime,
+      version and interface hash.
+  taskpool bench <endpoint> <method> [arg ...] [--calls N] [--concurrency C]
+                 [--duration S] [--checkout-per-call] [--json] [--timeout MS] [--wait MS]
+      Puts load on a server; prints calls/s, latency percentiles and errors by code.
+  taskpool --version | --help
+
+endpoints: unix:/path/to/socket or tcp://host:port.
+
+arguments: each is read as JSON (42, true, '{"a":1}', '"quoted"'); a word that is not JSON
+  is a string (greet world calls greet("world")); - reads one argument, as JSON, from
+  standard input.
 
 options:
-  --timeout MS  call: the deadline of the call, and of the wait for a worker (default
-                30000, at least 1). A server whose workers are all busy holds a new
-                connection until one is free, up to its connectionTimeout; then it refuses
-                it (SERVER_BUSY) and the command fails, saying the server is busy
-  --wait MS     call, describe: keep trying this long to reach a server that cannot be
-                reached yet, or is busy (default 0: fail at once, saying why)
+  --timeout MS  call, status, bench: the deadline of each call (or of the stats request),
+                and of the wait for a worker
+                (default 30000, at least 1). A server whose workers are all busy holds a
+                new connection until one is free, up to its connectionTimeout; then it
+                refuses it (SERVER_BUSY) and the command fails, saying the server is busy
+  --wait MS     keep trying this long to reach a server that cannot be reached yet, or is
+                busy (default 0: fail at once, saying why)
 
 exit codes: 0 done, 1 the call or the server failed, or the server cannot be reached,
   2 bad usage`;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = {
-  serve: runServe,
-  call: runCall,
-  describe: runDescribe,
+type Command = (args: string[]) => Promise<number>;
+
+/** Each command, loaded when it is run. */
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.js')).runServe,
+  call: async () => (await import('./commands/call.js')).runCall,
+  describe: async () => (await import('./commands/describe.js')).runDescribe,
+  types: async () => (await import('./commands/types.js')).runTypes,
+  status: async () => (await import('./commands/status.js')).runStatus,
+  bench: async () => (await import('./commands/bench.js')).runBench,
 };
 
+/** The package's version, from its package.json (beside src/ and dist/ alike). */
+function version(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<number> {
-  // The first word is read as it is: parseArgs would take `--help` for an option and
-  // leave no command name.
   const name = argv[0];
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
     console.log(HELP);
-    return name === undefined ? 2 : 0;
+    return 2;
   }
-  const command = commands[name];
-  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
-  return command(argv.slice(1));
+  // Help wherever it is asked for, before anything else is read: parseArgs would refuse
+  // it as an unknown option of the command.
+  if (name === 'help' || argv.includes('--help') || argv.includes('-h')) {
+    console.log(HELP);
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(version());
+    return 0;
+  }
+  const load = commands[name];
+  if (!load) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+  return (await load())(argv.slice(1));
 }
 
 main(process.argv.slice(2)).then(

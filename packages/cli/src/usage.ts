@@ -28,24 +28,33 @@ export function integerOption(
   return number;
 }
 
-/** The string options a command takes, by name. */
-type StringOptions<TName extends string> = Record<TName, { type: 'string' }>;
+/** The options a command takes, by name: strings (`--name value`) and flags (`--json`). */
+type OptionSpecs<TName extends string, TFlag extends string> = Record<TName, { type: 'string' }> &
+  Record<TFlag, { type: 'boolean' }>;
 
 /**
- * A command's positionals and its string options (`--name value`); a word parseArgs does
- * not take (an unknown option, a missing value) is a UsageError.
- * @example parseCommand(args, ['timeout', 'wait'])
+ * A command's positionals, its string options (`--name value`) and its flags (`--json`);
+ * a word parseArgs does not take (an unknown option, a missing value) is a UsageError.
+ * @example parseCommand(args, ['timeout', 'wait'], ['json'])
  */
-export function parseCommand<TName extends string>(
+export function parseCommand<TName extends string, TFlag extends string = never>(
   args: string[],
   names: readonly TName[],
-): { positionals: string[]; values: Partial<Record<TName, string>> } {
-  const options = Object.fromEntries(
-    names.map((name) => [name, { type: 'string' }]),
-  ) as StringOptions<TName>;
+  flags: readonly TFlag[] = [],
+): {
+  positionals: string[];
+  values: Partial<Record<TName, string>> & Partial<Record<TFlag, boolean>>;
+} {
+  const options = Object.fromEntries([
+    ...names.map((name) => [name, { type: 'string' }]),
+    ...flags.map((flag) => [flag, { type: 'boolean' }]),
+  ]) as OptionSpecs<TName, TFlag>;
   try {
     const { positionals, values } = parseArgs({ args, allowPositionals: true, options });
-    return { positionals, values: values as Partial<Record<TName, string>> };
+    return {
+      positionals,
+      values: values as Partial<Record<TName, string>> & Partial<Record<TFlag, boolean>>,
+    };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,26 @@ async function taskpool(
   }
 }
 
+/** Runs the command line with `input` on its standard input. */
+function taskpoolWithInput(
+  input: string,
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...node, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
@@ -51,6 +71,29 @@ describe('taskpool command line', () => {
         stdout: expect.stringContaining('usage:'),
       });
     }
+  });
+
+  it('prints help for every command, what it does, endpoints, arguments and exit codes', async () => {
+    const help = await taskpool('--help');
+    for (const command of ['serve', 'call', 'describe', 'types', 'status', 'bench']) {
+      expect(help.stdout).toMatch(new RegExp(`taskpool ${command} `));
+    }
+    expect(help.stdout).toContain('unix:/tmp/taskpool.sock');
+    expect(help.stdout).toMatch(/exit codes: 0 .*1 .*2 /s);
+    // --help after a command, or with other words, is still help.
+    for (const args of [
+      ['call', '--help'],
+      ['bench', 'unix:/x.sock', 'echo', '-h'],
+    ]) {
+      expect(await taskpool(...args)).toMatchObject({ code: 0, stdout: help.stdout });
+    }
+  });
+
+  it('prints its version with --version', async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    expect(await taskpool('--version')).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
   it('prints usage and exits 2 without a command, or with an unknown one', async () => {
@@ -168,11 +211,24 @@ describe('taskpool command line', () => {
       expect(JSON.parse((await taskpool('call', `unix:${socket}`, 'add', '2', '40')).stdout)).toBe(
         42,
       );
+      // `-` reads one argument from standard input, as JSON.
+      const piped = await taskpoolWithInput(
+        JSON.stringify('x'.repeat(200_000)),
+        'call',
+        `unix:${socket}`,
+        'greet',
+        '-',
+      );
+      expect(piped.code).toBe(0);
+      expect(JSON.parse(piped.stdout)).toBe(`hello, ${'x'.repeat(200_000)}`);
+      const notJson = await taskpoolWithInput('not json', 'call', `unix:${socket}`, 'greet', '-');
+      expect(notJson.code).toBe(2);
+      expect(notJson.stderr).toContain('-: standard input must be one JSON value');
       const bad = await taskpool('call', `unix:${socket}`, 'add', '"two"', '40');
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('INVALID_ARGS');
       const described = JSON.parse((await taskpool('describe', `unix:${socket}`)).stdout);
-      expect(described).toMatchObject({ type: 'hello', server: 'greeter', protocol: 2 });
+      expect(described).toMatchObject({ type: 'hello', server: 'greeter', protocol: 3 });
       expect(Object.keys(described.interface.methods)).toEqual(['greet', 'add']);
     } finally {
       server.kill('SIGTERM');

@@ -1,0 +1,116 @@
+/**
+ * `taskpool status <endpoint> [--json] [--timeout MS] [--wait MS]`: the server's stats
+ * (workers by state, waiting connections, counters, uptime, version) and the worker's
+ * interface, as a table or as one JSON object. The numbers are the supervisor's own: the
+ * worker this command checks out asks it (a `stats` request), so that worker counts as
+ * serving.
+ */
+import type { Checkout } from '@taskpool/client';
+import { MAX_TIMER_MS, type ServerStatsSnapshot } from '@taskpool/protocol';
+import { reach } from '../reach.js';
+import { integerOption, parseCommand, UsageError } from '../usage.js';
+
+/** The worker's hello, as a checkout has it. */
+type HelloMessage = Checkout['worker'];
+
+/** What `status --json` prints: the server's stats, and what the worker's hello says. */
+interface StatusReport extends ServerStatsSnapshot {
+  endpoint: string;
+  /** The server's `name`, or null. */
+  server: string | null;
+  /** The protocol version the worker speaks. */
+  protocol: number;
+  /** The interface's name, or null when the hello has none (no zod interface). */
+  interfaceName: string | null;
+  /** The interface's hash (`sha256:…`), or null when the hello has none. */
+  interfaceHash: string | null;
+}
+
+/** How long status waits for a worker, and for the stats, unless `--timeout` says. */
+const STATUS_TIMEOUT = 30_000;
+
+export async function runStatus(args: string[]): Promise<number> {
+  const { positionals, values } = parseCommand(args, ['timeout', 'wait'], ['json']);
+  const [endpoint, ...rest] = positionals;
+  if (endpoint === undefined || rest.length > 0) throw new UsageError('status takes an endpoint');
+  const timeout =
+    integerOption('timeout', values.timeout, { min: 1, max: MAX_TIMER_MS }) ?? STATUS_TIMEOUT;
+  const wait = integerOption('wait', values.wait, { max: MAX_TIMER_MS }) ?? 0;
+  await using server = await reach(endpoint, wait, timeout);
+  const stats = await server.checkout.serverStats({ timeout });
+  const report = statusReport(endpoint, server.checkout.worker, stats);
+  console.log(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+  return 0;
+}
+
+/** A string member of the hello's interface description, or null. */
+function describedAs(hello: HelloMessage | undefined, key: 'name' | 'hash'): string | null {
+  const value = hello?.interface?.[key];
+  return typeof value === 'string' ? value : null;
+}
+
+function statusReport(
+  endpoint: string,
+  hello: HelloMessage | undefined,
+  stats: ServerStatsSnapshot,
+): StatusReport {
+  return {
+    endpoint,
+    server: hello?.server ?? null,
+    protocol: hello?.protocol ?? 0,
+    interfaceName: describedAs(hello, 'name'),
+    interfaceHash: describedAs(hello, 'hash'),
+    ...stats,
+  };
+}
+
+/**
+ * A duration for people: `850 ms`, `42 s`, `3 m 05 s`, `2 h 03 m`, `4 d 02 h`: two units
+ * at most, the larger first.
+ */
+export function formatUptime(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  const seconds = Math.floor(ms / 1_000);
+  if (seconds < 60) return `${seconds} s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} m ${pad(seconds % 60)} s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ${pad(minutes % 60)} m`;
+  return `${Math.floor(hours / 24)} d ${pad(hours % 24)} h`;
+}
+
+/** ` (since <ISO time>)`, or nothing for a time a Date cannot hold. */
+function since(startedAt: number): string {
+  const date = new Date(startedAt);
+  return Number.isNaN(date.getTime()) ? '' : ` (since ${date.toISOString()})`;
+}
+
+/** The report as a two-column table; what is unknown is `-`. */
+function formatStatus(report: StatusReport): string {
+  const or = (value: string | number | null) => (value === null ? '-' : String(value));
+  const uptime =
+    report.uptime === null || report.startedAt === null
+      ? '-'
+      : `${formatUptime(report.uptime)}${since(report.startedAt)}`;
+  const rows: [string, string][] = [
+    ['endpoint', report.endpoint],
+    ['server', or(report.server)],
+    ['version', or(report.version)],
+    ['protocol', String(report.protocol)],
+    ['interface', or(report.interfaceName)],
+    ['interface hash', or(report.interfaceHash)],
+    ['uptime', uptime],
+    ['workers starting', String(report.starting)],
+    ['workers spare', String(report.spares)],
+    // This command holds a worker while it asks.
+    ['workers serving', `${report.serving} (one is this command's)`],
+    ['waiting connections', String(report.waitingConnections)],
+    ['workers spawned', String(report.spawned)],
+    ['killed as hung', String(report.killedHung)],
+    ['start failures', `${report.startFailures} (${report.consecutiveStartFailures} in a row)`],
+    ['last start error', or(report.lastStartError)],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
+  return rows.map(([name, value]) => `${name.padEnd(width)}${value}`).join('\n');
+}
