@@ -1,28 +1,8 @@
-/** `taskpool bench` against a real server: the numbers it reports, its modes and its exits. */
-import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtServer, fixtureOf } from '../../../test/helpers/processes.js';
-
-const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
-const node = ['--conditions=taskpool-source', '--import', 'tsx', bin];
-
-async function taskpool(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...node, ...args], {
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { taskpool } from './helpers/run-cli.js';
 
 interface Report {
   endpoint: string;

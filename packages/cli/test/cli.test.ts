@@ -1,52 +1,19 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ServerBusyError } from '@taskpool/protocol';
 import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
 import { refusedPort } from '../../../test/helpers/ports.js';
+import { node, taskpoolWithInput, taskpoolWithin } from './helpers/run-cli.js';
 
-const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
+/** The command line, with the 30 s deadline these tests have always given it. */
+const taskpool = (...args: string[]) => taskpoolWithin(30_000, ...args);
+
 const fixture = fileURLToPath(new URL('./fixtures/greeter.ts', import.meta.url));
-const node = ['--conditions=taskpool-source', '--import', 'tsx', bin];
-
-async function taskpool(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...node, ...args], {
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
-/** Runs the command line with `input` on its standard input. */
-function taskpoolWithInput(
-  input: string,
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...node, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk;
-    });
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {

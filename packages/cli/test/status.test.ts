@@ -1,39 +1,17 @@
-/**
- * `taskpool status` against a real server, whose own stats() the output is checked against,
- * and `co.serverStats()`, which it is made of.
- */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createClient } from '@taskpool/client';
 import { describe, expect, it } from 'vitest';
 import { builtServer, eventually, fixtureOf } from '../../../test/helpers/processes.js';
 import { formatUptime } from '../src/commands/status.js';
+import { taskpool } from './helpers/run-cli.js';
 
-const bin = fileURLToPath(new URL('../src/bin.ts', import.meta.url));
-const node = ['--conditions=taskpool-source', '--import', 'tsx', bin];
 const serverVersion = (
   JSON.parse(readFileSync(new URL('../../server/package.json', import.meta.url), 'utf8')) as {
     version: string;
   }
 ).version;
-
-async function taskpool(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...node, ...args], {
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 let sockets = 0;
 
