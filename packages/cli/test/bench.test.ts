@@ -2,21 +2,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtServer, fixtureOf } from '../../../test/helpers/processes.js';
+import type { BenchReport } from '../src/bench/report.js';
 import { taskpool } from './helpers/run-cli.js';
 
-interface Report {
-  endpoint: string;
-  method: string;
-  concurrency: number;
-  checkoutPerCall: boolean;
-  calls: number;
-  ok: number;
-  failed: number;
-  seconds: number;
-  callsPerSecond: number;
-  latencyMs: Record<'min' | 'mean' | 'p50' | 'p90' | 'p99' | 'max', number>;
-  errors: Record<string, number>;
-}
+/** What `--json` prints. */
+type Report = BenchReport;
 
 /** Runs bench with --json, expecting exit `code`; returns the report it printed. */
 async function bench(code: number, ...args: string[]): Promise<Report> {
