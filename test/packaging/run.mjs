@@ -8,7 +8,8 @@
  * with `node`, plain JavaScript (ES modules), and CommonJS. It also checks that `tsc` rejects
  * a misuse of the typed interface, that `require()` and `import` give the same error classes,
  * that the packages work without zod (an optional peer) for untyped calls, and that the
- * `taskpool` bin of @taskpool/cli serves, describes and calls.
+ * `taskpool` bin of @taskpool/cli serves, describes and calls, writes types that a client
+ * compiles against the installed declarations and calls with, and reports status.
  *
  * Every process it starts is in a process group of its own, killed at its deadline; every
  * server listens on a Unix socket in the temporary directory, which is removed at the end
@@ -220,6 +221,22 @@ function quickStartBlocks() {
   return blocks;
 }
 
+/**
+ * A client of the quick start's server typed only by what `taskpool types` wrote: it has no
+ * access to the interface's source.
+ */
+const TYPED_CLIENT = `import { createClient } from '@taskpool/client';
+import type { Hasher } from './hasher.js';
+
+const client = createClient<Hasher>({ connect: process.argv[2] as string });
+const co = await client.checkout();
+const crypted: string = await co.hash('secret');
+const ok: boolean = await co.verify(crypted, 'secret');
+console.log(\`typed remote verify \${ok}\`);
+await co.release();
+await client.close();
+`;
+
 /** Misuses of the quick start's typed interface: tsc must reject each line marked so. */
 const MISUSE = `import { createClient } from '@taskpool/client';
 import { hasher } from './interface.js';
@@ -401,67 +418,110 @@ async function main() {
     },
   );
 
-  await step('the taskpool bin of @taskpool/cli: help, serve, describe, call', async () => {
-    const help = await run('npx', ['--no', '--', 'taskpool', 'help'], { cwd: app });
-    expectOutput(help, /^ {2}taskpool serve /m, 'the usage');
-    const endpoint = `unix:${join(tmp, 'cli.sock')}`;
-    const bin = join(app, 'node_modules/.bin/taskpool');
-    const server = start(bin, ['serve', 'esm/worker.js', '--listen', endpoint], {
-      cwd: app,
-      timeout: 60_000,
-    });
-    let serverDone = false;
-    server.done.then(
-      () => {
-        serverDone = true;
-      },
-      () => {
-        serverDone = true;
-      },
-    );
-    try {
-      const deadline = performance.now() + 20_000;
-      while (!/taskpool: serving/.test(server.output())) {
-        if (serverDone) throw new Failure(`taskpool serve exited:\n${tail(server.output())}`);
-        if (performance.now() > deadline) {
-          throw new Failure(`taskpool serve did not listen within 20 s:\n${tail(server.output())}`);
-        }
-        await sleep(50);
-      }
-      const described = await run('npx', ['--no', '--', 'taskpool', 'describe', endpoint], {
+  await step(
+    'the taskpool bin of @taskpool/cli: help, serve, describe, call, types, status',
+    async () => {
+      const help = await run('npx', ['--no', '--', 'taskpool', 'help'], { cwd: app });
+      expectOutput(help, /^ {2}taskpool serve /m, 'the usage');
+      const endpoint = `unix:${join(tmp, 'cli.sock')}`;
+      const bin = join(app, 'node_modules/.bin/taskpool');
+      const server = start(bin, ['serve', 'esm/worker.js', '--listen', endpoint], {
         cwd: app,
+        timeout: 60_000,
       });
-      expectOutput(described, /"verify"/, 'the interface in the hello');
-      const hashed = await run(
-        'npx',
-        ['--no', '--', 'taskpool', 'call', endpoint, 'hash', 'secret'],
-        {
-          cwd: app,
+      let serverDone = false;
+      server.done.then(
+        () => {
+          serverDone = true;
+        },
+        () => {
+          serverDone = true;
         },
       );
-      const crypted = JSON.parse(hashed.stdout);
-      const verifiedByCli = await run(
-        'npx',
-        ['--no', '--', 'taskpool', 'call', endpoint, 'verify', crypted, 'secret'],
-        { cwd: app },
-      );
-      if (verifiedByCli.stdout.trim() !== 'true') {
-        throw new Failure(`taskpool call verify printed ${verifiedByCli.stdout}`);
+      try {
+        const deadline = performance.now() + 20_000;
+        while (!/taskpool: serving/.test(server.output())) {
+          if (serverDone) throw new Failure(`taskpool serve exited:\n${tail(server.output())}`);
+          if (performance.now() > deadline) {
+            throw new Failure(
+              `taskpool serve did not listen within 20 s:\n${tail(server.output())}`,
+            );
+          }
+          await sleep(50);
+        }
+        const described = await run('npx', ['--no', '--', 'taskpool', 'describe', endpoint], {
+          cwd: app,
+        });
+        expectOutput(described, /"verify"/, 'the interface in the hello');
+        const hashed = await run(
+          'npx',
+          ['--no', '--', 'taskpool', 'call', endpoint, 'hash', 'secret'],
+          {
+            cwd: app,
+          },
+        );
+        const crypted = JSON.parse(hashed.stdout);
+        const verifiedByCli = await run(
+          'npx',
+          ['--no', '--', 'taskpool', 'call', endpoint, 'verify', crypted, 'secret'],
+          { cwd: app },
+        );
+        if (verifiedByCli.stdout.trim() !== 'true') {
+          throw new Failure(`taskpool call verify printed ${verifiedByCli.stdout}`);
+        }
+        // Types for a client without the interface's source, from the running server,
+        // compiled against the installed packages' declarations, then used for real.
+        mkdirSync(join(app, 'typed'));
+        copyFileSync(join(app, 'ts/tsconfig.json'), join(app, 'typed/tsconfig.json'));
+        await run(
+          'npx',
+          [
+            '--no',
+            '--',
+            'taskpool',
+            'types',
+            endpoint,
+            '--name',
+            'Hasher',
+            '--out',
+            'typed/hasher.d.ts',
+          ],
+          { cwd: app },
+        );
+        writeFileSync(join(app, 'typed/client.ts'), TYPED_CLIENT);
+        await run(process.execPath, [tsc, '-p', 'typed'], { cwd: app });
+        const typedCall = await run(process.execPath, ['typed/dist/client.js', endpoint], {
+          cwd: app,
+        });
+        expectOutput(typedCall, /^typed remote verify true$/m, 'a call typed by generated types');
+        const checked = await run(
+          'npx',
+          ['--no', '--', 'taskpool', 'types', endpoint, '--check', 'typed/hasher.d.ts'],
+          { cwd: app },
+        );
+        expectOutput(checked, /is up to date/, 'types --check');
+        const status = await run('npx', ['--no', '--', 'taskpool', 'status', endpoint, '--json'], {
+          cwd: app,
+        });
+        const report = JSON.parse(status.stdout);
+        if (report.protocol < 1 || typeof report.spares !== 'number') {
+          throw new Failure(`taskpool status --json printed ${status.stdout}`);
+        }
+      } finally {
+        // The server alone: it closes its workers gracefully, as on a service manager's stop.
+        process.kill(server.child.pid, 'SIGTERM');
       }
-    } finally {
-      // The server alone: it closes its workers gracefully, as on a service manager's stop.
-      process.kill(server.child.pid, 'SIGTERM');
-    }
-    const stopped = await server.done;
-    if (stopped.code !== 0) {
-      throw new Failure(
-        `taskpool serve exited with ${stopped.code} on SIGTERM:\n${stopped.stderr}`,
-      );
-    }
-    const left = await waitGroupEmpty(server.child.pid, 15_000);
-    if (left.length > 0) throw new Failure(`taskpool serve left pids ${left.join(', ')} running`);
-    groups.delete(server.child.pid);
-  });
+      const stopped = await server.done;
+      if (stopped.code !== 0) {
+        throw new Failure(
+          `taskpool serve exited with ${stopped.code} on SIGTERM:\n${stopped.stderr}`,
+        );
+      }
+      const left = await waitGroupEmpty(server.child.pid, 15_000);
+      if (left.length > 0) throw new Failure(`taskpool serve left pids ${left.join(', ')} running`);
+      groups.delete(server.child.pid);
+    },
+  );
 }
 
 function cleanUp() {
