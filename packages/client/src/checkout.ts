@@ -471,14 +471,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
   onStreamLeft(stream: StreamCall, misbehaved: boolean): void {
     if (misbehaved) this.#replaceWorker = true;
     if (stream.workerDone || this.#fatal) return;
-    this.#connection.cancel(stream.id);
-    stream.graceTimer = setTimeout(() => {
-      this.#poison(
-        new WorkerLostError(
-          `the cancelled stream did not end within cancelGrace (${this.#settings.cancelGrace} ms)`,
-        ),
-      );
-    }, timerDelay(this.#settings.cancelGrace));
+    stream.graceTimer = this.#cancel(stream.id, 'the cancelled stream did not end');
   }
 
   grant(id: number, n: number): void {
@@ -640,14 +633,19 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     if (call.done) return;
     this.#settle(call, call.signal?.reason);
     // In flight: ask the worker to stop, and drop it if it does not within the grace.
-    this.#connection.cancel(call.id);
-    call.graceTimer = setTimeout(() => {
-      this.#poison(
-        new WorkerLostError(
-          `the cancelled call did not finish within cancelGrace (${this.#settings.cancelGrace} ms)`,
-        ),
-      );
-    }, timerDelay(this.#settings.cancelGrace));
+    call.graceTimer = this.#cancel(call.id, 'the cancelled call did not finish');
+  }
+
+  /**
+   * Sends cancel for call or stream `id`, and returns the timer that poisons the checkout
+   * (`WORKER_LOST`, `<what> within cancelGrace (N ms)`) unless its end comes in time.
+   */
+  #cancel(id: number, what: string): NodeJS.Timeout {
+    this.#connection.cancel(id);
+    const grace = this.#settings.cancelGrace;
+    return setTimeout(() => {
+      this.#poison(new WorkerLostError(`${what} within cancelGrace (${grace} ms)`));
+    }, timerDelay(grace));
   }
 
   #settle(call: Call, error: unknown, value?: unknown): void {
