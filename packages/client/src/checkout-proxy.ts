@@ -139,8 +139,6 @@ export function createCheckoutProxy<TMethods extends RemoteMethods>(
     [Symbol.asyncDispose]: () => core.release(),
   };
   const methods = new Map<string, (...args: unknown[]) => unknown>();
-  // Without an interface, the worker's hello says which methods stream.
-  const streams = iface ? undefined : new Set(core.worker?.streams);
   return new Proxy(base, {
     get(target, property, receiver) {
       if (typeof property === 'symbol' || Object.hasOwn(target, property)) {
@@ -151,7 +149,10 @@ export function createCheckoutProxy<TMethods extends RemoteMethods>(
       if (!method) {
         if (iface && !iface.has(property)) {
           method = () => Promise.reject(new UnknownMethodError(property));
-        } else if (iface ? iface.isStream(property) : streams?.has(property)) {
+        } else if (
+          // Without an interface, the worker's hello says which methods stream.
+          iface ? iface.isStream(property) : core.worker?.streams?.includes(property)
+        ) {
           method = streamMethod(core, property, iface && argumentCount(iface, property));
         } else {
           method = (...args: unknown[]) => core.call(property, args);

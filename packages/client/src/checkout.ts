@@ -1,10 +1,11 @@
 /**
  * A checkout: exclusive use of one worker until it is released. Calls go out at once and
- * are pipelined; each has its own deadline. A non-fatal error leaves the checkout usable;
- * a fatal one (timeout, lost worker — even while no call is in flight —, `throwFatalError`,
- * an abort past `cancelGrace`) drops the worker, discards late replies, and every later
- * call rejects with the stored error. Release waits for every call made to settle, then
- * pools, retires or replaces the worker.
+ * are pipelined; each has its own deadline. A stream (see stream-call.ts) holds the worker
+ * until it ends, and a stats request goes out beside them. A non-fatal error leaves the
+ * checkout usable; a fatal one (timeout, lost worker — even while no call is in flight —,
+ * `throwFatalError`, an abort past `cancelGrace`) drops the worker, discards late replies,
+ * and every later call rejects with the stored error. Release cancels a stream still open,
+ * waits for everything sent to settle, then pools, retires or replaces the worker.
  *
  * @module
  */
@@ -37,6 +38,7 @@ import {
   isJsonValue,
   type ResultMessage,
 } from '@taskpool/protocol/internal';
+import type { ServerStatsOptions } from './checkout-proxy.js';
 import {
   type Connection,
   type ConnectionOwner,
@@ -189,7 +191,10 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
   #fatal: TaskpoolError | undefined;
   /** A handler misbehaved (threw, bad result, setup failed): replace the worker on release. */
   #replaceWorker = false;
-  /** Calls whose replies have not come back (aborted ones included, until their grace ends). */
+  /**
+   * Calls, streams and stats requests whose last reply has not come back (aborted or left
+   * ones included, until their grace ends).
+   */
   #outstanding = 0;
   #idleWaiters: (() => void)[] = [];
   /** The release under way or done (release() is idempotent). */
@@ -339,16 +344,8 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       checkStreamOptions('stream', options);
       const open = this.#stream;
       if (open?.active) throw new StreamActiveError(method, open.method);
-      const protocol = this.#connection.hello?.protocol ?? STREAMS_PROTOCOL_VERSION;
-      if (protocol < STREAMS_PROTOCOL_VERSION) {
-        // Fatal, as the code says: this worker cannot serve what the caller needs.
-        throw this.#poison(
-          new ProtocolError(
-            `the worker speaks protocol ${protocol}, which has no streams (${STREAMS_PROTOCOL_VERSION} has): upgrade the server`,
-            { code: 'INCOMPATIBLE_PROTOCOL' },
-          ),
-        );
-      }
+      const tooOld = this.#requireProtocol(STREAMS_PROTOCOL_VERSION, 'streams');
+      if (tooOld) throw tooOld;
       if (options?.signal?.aborted) throw options.signal.reason;
       sent = this.#checkArgs(method, args);
     } catch (error) {
@@ -420,47 +417,67 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     stream: StreamCall,
     reply: ResultMessage | ErrorMessage | TaskpoolError,
   ): { ok: true; value: unknown } | { ok: false; error: unknown } {
-    const method = stream.method;
-    if (isTaskpoolError(reply)) return this.#publishEnd(method, this.#poison(reply), stream);
-    const error = reply.type === 'error' ? fromWire(reply.error) : undefined;
-    if (error && !WORKER_UNTOUCHED.has(error.code)) this.#replaceWorker = true;
-    const log = this.#settings.log;
-    if (reply.log && log) mergeLog(log, reply.log, stream.sentAt, epochSeconds());
-    if (error || reply.type === 'error') return this.#publishEnd(method, error, stream);
-    const iface = this.#settings.interface;
-    let value = reply.value;
-    if (iface && method !== null && iface.has(method)) {
-      try {
-        value = iface.parseResult(method, value);
-      } catch (invalid) {
-        this.#replaceWorker = true; // the generator returned what its schema forbids
-        return this.#publishEnd(method, invalid, stream);
+    const { method, started } = stream;
+    let error: unknown;
+    let value: unknown;
+    if (isTaskpoolError(reply)) {
+      error = this.#poison(reply);
+    } else {
+      this.#mergeLog(reply, stream.sentAt);
+      if (reply.type === 'error') {
+        error = this.#errorOf(reply);
+      } else {
+        try {
+          value = this.#parseResult(method, reply.value);
+        } catch (invalid) {
+          error = invalid;
+        }
       }
     }
-    return this.#publishEnd(method, undefined, stream, value);
+    this.#publishOutcome(method, started, error);
+    return error === undefined ? { ok: true, value } : { ok: false, error };
   }
 
-  /** Publishes how a stream ended on the diagnostics channels, and says so. */
-  #publishEnd(
-    method: string | null,
-    error: unknown,
-    stream: StreamCall,
-    value?: unknown,
-  ): { ok: true; value: unknown } | { ok: false; error: unknown } {
-    if (error !== undefined) {
-      if (channels.callError.hasSubscribers) {
-        channels.callError.publish({ method, pid: this.pid, error });
+  /**
+   * The error a worker replied with; unless its code says the worker was not touched (see
+   * WORKER_UNTOUCHED), the worker is replaced on release.
+   */
+  #errorOf(reply: ErrorMessage): TaskpoolError {
+    const error = fromWire(reply.error);
+    if (!WORKER_UNTOUCHED.has(error.code)) this.#replaceWorker = true;
+    return error;
+  }
+
+  /** Merges the log a worker's reply carries into the checkout's, if it has one. */
+  #mergeLog(reply: ResultMessage | ErrorMessage, sentAt: number): void {
+    const log = this.#settings.log;
+    if (reply.log && log) mergeLog(log, reply.log, sentAt, epochSeconds());
+  }
+
+  /**
+   * A result parsed by the interface (as it came without one); throws INVALID_RESULT, and
+   * replaces the worker on release, when the handler returned what its schema forbids.
+   */
+  #parseResult(method: string | null, value: unknown): unknown {
+    const iface = this.#settings.interface;
+    if (!iface || method === null) return value;
+    try {
+      return iface.parseResult(method, value);
+    } catch (invalid) {
+      this.#replaceWorker = true;
+      throw invalid;
+    }
+  }
+
+  /** Publishes how a call or a stream ended (`error` undefined: it succeeded). */
+  #publishOutcome(method: string | null, started: number, error: unknown): void {
+    if (error === undefined) {
+      if (channels.callFinish.hasSubscribers) {
+        channels.callFinish.publish({ method, pid: this.pid, ms: performance.now() - started });
       }
-      return { ok: false, error };
+    } else if (channels.callError.hasSubscribers) {
+      channels.callError.publish({ method, pid: this.pid, error });
     }
-    if (channels.callFinish.hasSubscribers) {
-      channels.callFinish.publish({
-        method,
-        pid: this.pid,
-        ms: performance.now() - stream.started,
-      });
-    }
-    return { ok: true, value };
   }
 
   /**
@@ -470,7 +487,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
    */
   onStreamLeft(stream: StreamCall, misbehaved: boolean): void {
     if (misbehaved) this.#replaceWorker = true;
-    if (stream.workerDone || this.#fatal) return;
+    if (stream.done || this.#fatal) return;
     stream.graceTimer = this.#cancel(stream.id, 'the cancelled stream did not end');
   }
 
@@ -503,31 +520,27 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       if (!call.done) this.#settle(call, this.#poison(reply));
       return;
     }
-    const error = reply.type === 'error' ? fromWire(reply.error) : undefined;
-    if (error && !WORKER_UNTOUCHED.has(error.code)) this.#replaceWorker = true;
+    // Judged even when the call was aborted: a handler that threw taints the worker.
+    const error = reply.type === 'error' ? this.#errorOf(reply) : undefined;
     if (call.done) return; // aborted: a late reply is dropped
-    const log = this.#settings.log;
-    if (reply.log && log) mergeLog(log, reply.log, call.sentAt, epochSeconds());
-    if (reply.type === 'error') {
+    this.#mergeLog(reply, call.sentAt);
+    if (error) {
       // The worker noticed the deadline first (its signal aborted the handler), or the
       // reply came after it: the same fatal timeout as the client's own timer gives.
       const timedOut =
-        call.timeout !== null && (error?.code === 'TIMEOUT' || performance.now() >= call.deadline);
+        call.timeout !== null && (error.code === 'TIMEOUT' || performance.now() >= call.deadline);
       if (timedOut) this.onDeadline(call);
       else this.#settle(call, error);
       return;
     }
-    const iface = this.#settings.interface;
-    if (iface && call.method !== null) {
-      try {
-        this.#settle(call, undefined, iface.parseResult(call.method, reply.value));
-      } catch (invalid) {
-        this.#replaceWorker = true; // the handler returned what its schema forbids
-        this.#settle(call, invalid);
-      }
+    let value: unknown;
+    try {
+      value = this.#parseResult(call.method, (reply as ResultMessage).value);
+    } catch (invalid) {
+      this.#settle(call, invalid);
       return;
     }
-    this.#settle(call, undefined, reply.value);
+    this.#settle(call, undefined, value);
   }
 
   /**
@@ -537,7 +550,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
    * worker's own error reply (`TIMEOUT` when the supervisor did not answer it, `CLOSED`
    * when the supervisor is gone) rejects only this request: the worker is fine.
    */
-  serverStats(options?: { timeout?: number | null }): Promise<ServerStatsSnapshot> {
+  serverStats(options?: ServerStatsOptions): Promise<ServerStatsSnapshot> {
     if (this.#phase !== 'active') {
       return Promise.reject(this.#fatal ?? new CheckoutReleasedError());
     }
@@ -546,19 +559,8 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     } catch (error) {
       return Promise.reject(error);
     }
-    const protocol = this.#connection.hello?.protocol ?? STATS_PROTOCOL_VERSION;
-    if (protocol < STATS_PROTOCOL_VERSION) {
-      // Fatal, as the code says (and as for a stream): sent, the request would make the
-      // worker drop the connection with a PROTOCOL_ERROR.
-      return Promise.reject(
-        this.#poison(
-          new ProtocolError(
-            `the worker speaks protocol ${protocol}, which has no stats requests (${STATS_PROTOCOL_VERSION} has): upgrade the server`,
-            { code: 'INCOMPATIBLE_PROTOCOL' },
-          ),
-        ),
-      );
-    }
+    const tooOld = this.#requireProtocol(STATS_PROTOCOL_VERSION, 'stats requests');
+    if (tooOld) return Promise.reject(tooOld);
     const given = options?.timeout;
     const timeout = given !== undefined ? given : this.#settings.timeout;
     let request: StatsRequest | undefined;
@@ -582,6 +584,23 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     // Counted like a call, so that release() waits for its answer.
     this.#outstanding++;
     return promise;
+  }
+
+  /**
+   * The checkout's fatal INCOMPATIBLE_PROTOCOL error when its worker speaks a protocol
+   * older than `version`, which has no `feature`; undefined when it is recent enough. Fatal,
+   * as the code says: sent, the message would make the worker drop the connection with a
+   * PROTOCOL_ERROR, and this worker cannot serve what the caller needs.
+   */
+  #requireProtocol(version: number, feature: string): TaskpoolError | undefined {
+    const protocol = this.#connection.hello?.protocol ?? version;
+    if (protocol >= version) return undefined;
+    return this.#poison(
+      new ProtocolError(
+        `the worker speaks protocol ${protocol}, which has no ${feature} (${version} has): upgrade the server`,
+        { code: 'INCOMPATIBLE_PROTOCOL' },
+      ),
+    );
   }
 
   /** The server's stats for `request`, the worker's error reply, or the connection's end. */
@@ -655,21 +674,9 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     if (call.onAbort) call.signal?.removeEventListener('abort', call.onAbort);
     call.logTimer?.end();
     this.#connection.settled(call);
-    if (error === undefined) {
-      if (channels.callFinish.hasSubscribers) {
-        channels.callFinish.publish({
-          method: call.method,
-          pid: this.pid,
-          ms: performance.now() - call.started,
-        });
-      }
-      call.resolve(value);
-    } else {
-      if (channels.callError.hasSubscribers) {
-        channels.callError.publish({ method: call.method, pid: this.pid, error });
-      }
-      call.reject(error);
-    }
+    this.#publishOutcome(call.method, call.started, error);
+    if (error === undefined) call.resolve(value);
+    else call.reject(error);
   }
 
   /**

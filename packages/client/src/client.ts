@@ -247,11 +247,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     mapOptions: MapOptions = {},
   ): AsyncGenerator<unknown, void, undefined> {
     checkMapOptions(mapOptions);
-    const { concurrency = resolved.maxWorkers, signal, timeout, waitForServer } = mapOptions;
-    const callOptions: OneShotOptions = {
-      ...(timeout !== undefined ? { timeout } : {}),
-      ...(waitForServer !== undefined ? { waitForServer } : {}),
-    };
+    const { concurrency = resolved.maxWorkers, signal, ...callOptions } = mapOptions;
     yield* orderedMap(
       (input, callSignal) => oneShot(method, [input], { ...callOptions, signal: callSignal }),
       inputs,

@@ -259,6 +259,11 @@ export class Connection {
     message.failures = this.#failures;
     if (credit !== undefined) message.credit = credit;
     this.#writer.send(message);
+    return this.#register(id, pending);
+  }
+
+  /** `pending` waits for the reply to `id`, under its deadline; returns `id`. */
+  #register(id: number, pending: PendingCall): number {
     this.#pending.set(id, pending);
     if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(pending);
     return id;
@@ -283,9 +288,7 @@ export class Connection {
     if (this.#closeError) throw this.#closeError;
     const id = this.#nextCallId++;
     this.#writer.send({ type: 'stats', id });
-    this.#pending.set(id, pending);
-    if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(pending);
-    return id;
+    return this.#register(id, pending);
   }
 
   /**

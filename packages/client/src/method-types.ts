@@ -84,7 +84,6 @@ type WithoutContext<TArgs extends unknown[]> = TArgs extends [...infer Rest, inf
     : TArgs
   : TArgs;
 
-/** The stream a handler's return value gives its client, if it is an async iterable. */
 /**
  * The stream an async generator handler gives its client. Only `async function*` handlers
  * are listed as streams in the worker's hello, so only they are typed as streams; a

@@ -6,8 +6,9 @@
  *
  * @module
  */
-import { CancelledError, type StreamOptions, type TaskStream } from '@taskpool/protocol';
+import { CancelledError, type TaskStream } from '@taskpool/protocol';
 import type { Checkout } from './checkout-proxy.js';
+import type { OneShotStreamOptions } from './client.js';
 import type { CheckoutOptions } from './options.js';
 
 /** Takes a checkout for the stream; rejects as `client.checkout()` does. */
@@ -27,7 +28,7 @@ export class OneShotStream implements TaskStream<unknown, unknown> {
   readonly #acquire: Acquire;
   readonly #method: string | null;
   readonly #args: readonly unknown[];
-  readonly #options: StreamOptions & Pick<CheckoutOptions, 'waitForServer'>;
+  readonly #options: OneShotStreamOptions;
   /** Aborts the wait for a worker when the consumer leaves before it came. */
   readonly #leaving = new AbortController();
   #phase: OneShotPhase = 'idle';
@@ -43,7 +44,7 @@ export class OneShotStream implements TaskStream<unknown, unknown> {
     acquire: Acquire,
     method: string | null,
     args: readonly unknown[],
-    options: StreamOptions & Pick<CheckoutOptions, 'waitForServer'>,
+    options: OneShotStreamOptions,
   ) {
     this.#acquire = acquire;
     this.#method = method;
@@ -94,17 +95,14 @@ export class OneShotStream implements TaskStream<unknown, unknown> {
     this.#phase = 'acquiring';
     // #leave may run while the checkout is awaited, which TypeScript's narrowing cannot see.
     const left = () => (this.#phase as OneShotPhase) === 'finished';
-    const { signal, timeout, waitForServer, highWaterMark, streamIdleTimeout } = this.#options;
+    const { waitForServer, ...streamOptions } = this.#options;
+    const { signal, timeout } = streamOptions;
     const waitSignal = signal
       ? AbortSignal.any([signal, this.#leaving.signal])
       : this.#leaving.signal;
     let checkout: Checkout;
     try {
-      checkout = await this.#acquire({
-        signal: waitSignal,
-        ...(timeout !== undefined ? { timeout } : {}),
-        ...(waitForServer !== undefined ? { waitForServer } : {}),
-      });
+      checkout = await this.#acquire({ signal: waitSignal, timeout, waitForServer });
     } catch (error) {
       if (left()) return undefined; // left while waiting
       this.#phase = 'finished';
@@ -116,12 +114,7 @@ export class OneShotStream implements TaskStream<unknown, unknown> {
       return undefined;
     }
     this.#checkout = checkout;
-    const inner = checkout.stream(this.#method, this.#args, {
-      ...(signal ? { signal } : {}),
-      ...(timeout !== undefined ? { timeout } : {}),
-      ...(highWaterMark !== undefined ? { highWaterMark } : {}),
-      ...(streamIdleTimeout !== undefined ? { streamIdleTimeout } : {}),
-    });
+    const inner = checkout.stream(this.#method, this.#args, streamOptions);
     this.#inner = inner;
     this.#phase = 'streaming';
     inner.result.then(this.#resolveResult, this.#rejectResult);

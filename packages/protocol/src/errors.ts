@@ -124,10 +124,14 @@ export class StreamActiveError extends TaskpoolError {
 /** A streaming method was called as a plain call. */
 export class StreamRequiredError extends TaskpoolError {
   constructor(method: string | null, options?: TaskpoolErrorOptions) {
-    const name = method ?? '->()';
+    // A one-function server's calls have no method name: co.stream(null, args) reads them.
+    const how =
+      method === null
+        ? 'co.stream(null, args) or client.stream(null, args)'
+        : `co.${method}(...), co.stream(${JSON.stringify(method)}, args) or client.stream(${JSON.stringify(method)}, args)`;
     super(
       'STREAM_REQUIRED',
-      `${name} streams its results: read it as a stream (co.${method ?? 'stream'}(...), co.stream(${JSON.stringify(name)}, args) or client.stream(${JSON.stringify(name)}, args)), not with call()`,
+      `${method ?? '->()'} streams its results: read it as a stream (${how}), not with call()`,
       options,
     );
     this.name = 'StreamRequiredError';

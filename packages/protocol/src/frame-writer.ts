@@ -59,13 +59,7 @@ export class FrameWriter {
    * it when they make a large batch.
    */
   send(message: Message): void {
-    const batch = this.#batch;
-    batch.add(message);
-    if (batch.length >= FLUSH_FRAMES || batch.chars >= FLUSH_CHARS) {
-      this.flush();
-      return;
-    }
-    this.#schedule();
+    this.#add(message, FLUSH_FRAMES, FLUSH_CHARS);
   }
 
   /**
@@ -74,16 +68,17 @@ export class FrameWriter {
    * `send` lets grow.
    */
   sendBulk(message: Message): void {
+    this.#add(message, BULK_FLUSH_FRAMES, BULK_FLUSH_CHARS);
+  }
+
+  /** Adds `message` to the batch, written at once past these bounds, else at the tick's end. */
+  #add(message: Message, maxFrames: number, maxChars: number): void {
     const batch = this.#batch;
     batch.add(message);
-    if (batch.length >= BULK_FLUSH_FRAMES || batch.chars >= BULK_FLUSH_CHARS) {
+    if (batch.length >= maxFrames || batch.chars >= maxChars) {
       this.flush();
       return;
     }
-    this.#schedule();
-  }
-
-  #schedule(): void {
     if (!this.#scheduled && this.#corked === 0) {
       this.#scheduled = true;
       void resolved.then(this.#defer);

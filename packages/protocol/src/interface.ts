@@ -331,11 +331,13 @@ export function defineInterface<const TSchema extends InterfaceSchema>(
   const methods = Object.keys(schema) as (keyof TSchema & string)[];
   for (const method of methods) {
     const entry = schema[method] as Partial<StreamMethodSchema> | undefined;
-    const streams = entry?.yields !== undefined;
+    const isStream = entry?.yields !== undefined;
+    // A stream may leave out its result; anything given must be a schema.
+    const resultRequired = !isStream || entry?.result !== undefined;
     if (
       !isZodSchema(entry?.args) ||
-      (streams ? !isZodSchema(entry.yields) : false) ||
-      (entry.result !== undefined || !streams ? !isZodSchema(entry.result) : false)
+      (isStream && !isZodSchema(entry.yields)) ||
+      (resultRequired && !isZodSchema(entry.result))
     ) {
       throw new TypeError(
         `defineInterface: method ${JSON.stringify(method)} needs { args: z.tuple([...]), result: schema }, or for a stream { args, yields: schema, result?: schema }`,
@@ -359,6 +361,12 @@ export function defineInterface<const TSchema extends InterfaceSchema>(
       data: { issues: error.issues.map(({ path, message }) => ({ path, message })) },
     });
   let description: InterfaceDescription | undefined;
+  /** Each method's `argumentCount`, read from its schema once (every call needs it). */
+  const counts = new Map<string, number | undefined>();
+  const countOf = (method: string): number | undefined => {
+    if (!counts.has(method)) counts.set(method, argumentCount(iface, method));
+    return counts.get(method);
+  };
 
   const iface: Interface<TSchema> = {
     [INTERFACE_BRAND]: true,
@@ -377,7 +385,7 @@ export function defineInterface<const TSchema extends InterfaceSchema>(
         // Optional arguments left out are passed as undefined, so that what follows the
         // arguments (the handler's context) is always in the same place.
         const data = parsed.data as unknown[];
-        const count = argumentCount(iface, method);
+        const count = countOf(method);
         if (count !== undefined && data.length < count) {
           const padded = [...data];
           while (padded.length < count) padded.push(undefined);
