@@ -51,7 +51,6 @@ export class StreamProducer {
 
   constructor(init: {
     id: number;
-    method: string | null;
     ctx: CallContext;
     /** What the handler returned. */
     items: AsyncIterable<unknown>;
@@ -62,7 +61,7 @@ export class StreamProducer {
     finish: (end: CallEnd) => void;
   }) {
     this.#id = init.id;
-    this.#method = init.method;
+    this.#method = init.ctx.method;
     this.#ctx = init.ctx;
     this.#credit = Math.min(init.credit, MAX_STREAM_CREDIT);
     this.#dispatcher = init.dispatcher;
@@ -96,15 +95,15 @@ export class StreamProducer {
 
   /** Stops the stream (see the module comment); it ends with `reason`. */
   cancel(reason: unknown): void {
-    this.#stop(failed({ id: this.#id }, reason), reason);
+    this.#stop(reason);
   }
 
   /**
    * Aborts the call's signal with `reason`, returns the generator once the `next()` in
    * progress has settled (opening it first if it was never read, so that one that started
-   * is closed too), then ends the stream with `end`.
+   * is closed too), then ends the stream with `reason`.
    */
-  #stop(end: CallEnd, reason: unknown): void {
+  #stop(reason: unknown): void {
     if (this.#phase === 'ended' || this.#phase === 'cancelling') return;
     const pending = this.#phase === 'pulling' ? this.#pending : undefined;
     this.#phase = 'cancelling';
@@ -117,7 +116,7 @@ export class StreamProducer {
         // Nothing was read, and there is nothing to close.
       }
     }
-    const finish = () => this.#end(end);
+    const finish = () => this.#end(failed({ id: this.#id }, reason));
     (pending ?? Promise.resolve())
       .then(ignore, ignore)
       .then(() => iterator?.return?.())
@@ -182,7 +181,7 @@ export class StreamProducer {
       // A bad item (or one too large to send) ends the stream as a cancel does: the
       // generator is stopped before the end goes out and anything queued behind it runs.
       this.#phase = 'waiting';
-      this.#stop(failed({ id: this.#id }, error), error);
+      this.#stop(error);
       return;
     }
     this.#credit--;

@@ -26,15 +26,13 @@ const gone = () => new ClosedError("the server's supervisor");
 export class SupervisorStats {
   /** Sends to the supervisor; false when the channel is closed (the supervisor is gone). */
   readonly #send: (message: WorkerMessage) => boolean;
-  readonly #timeout: number;
   readonly #waiting = new Map<number, Waiting>();
   #nextId = 1;
   /** The request to the supervisor under way: every stats request meanwhile shares it. */
   #inFlight: Promise<ServerStatsSnapshot> | undefined;
 
-  constructor(send: (message: WorkerMessage) => boolean, timeout = SUPERVISOR_STATS_TIMEOUT_MS) {
+  constructor(send: (message: WorkerMessage) => boolean) {
     this.#send = send;
-    this.#timeout = timeout;
   }
 
   /**
@@ -60,11 +58,11 @@ export class SupervisorStats {
       const timer = setTimeout(() => {
         this.#waiting.delete(id);
         reject(
-          new TimeoutError(this.#timeout, {
+          new TimeoutError(SUPERVISOR_STATS_TIMEOUT_MS, {
             detail: 'waiting for the server to answer a stats request',
           }),
         );
-      }, this.#timeout);
+      }, SUPERVISOR_STATS_TIMEOUT_MS);
       // A worker whose client has left exits without waiting for the answer.
       timer.unref();
       this.#waiting.set(id, { resolve, reject, timer });

@@ -56,7 +56,7 @@ interface WorkerConnectionOptions {
 type Running =
   | { kind: 'idle' }
   | { kind: 'call'; id: number; ctx: CallContext; cancelled: boolean; credit?: number }
-  | { kind: 'stream'; id: number; ctx: CallContext; cancelled: boolean; producer: StreamProducer }
+  | { kind: 'stream'; id: number; ctx: CallContext; producer: StreamProducer }
   | { kind: 'checkoutDone' };
 
 /**
@@ -209,7 +209,6 @@ export class WorkerConnection {
       return;
     }
     if (running.kind === 'stream' && running.id === id) {
-      running.cancelled = true;
       running.producer.cancel(new CancelledError('the client cancelled the stream'));
       return;
     }
@@ -473,7 +472,6 @@ export class WorkerConnection {
     const call = running.kind === 'call' ? running : undefined;
     const producer = new StreamProducer({
       id,
-      method: ctx.method,
       ctx,
       items,
       credit: call?.credit ?? 1,
@@ -481,7 +479,7 @@ export class WorkerConnection {
       sink: this.#sink,
       finish: (end) => this.#callFinished(end, ctx),
     });
-    this.#running = { kind: 'stream', id, ctx, cancelled: call?.cancelled ?? false, producer };
+    this.#running = { kind: 'stream', id, ctx, producer };
     if (this.#phase === 'closed') {
       producer.cancel(new WorkerLostError('the client went away'));
     } else if (call?.cancelled) {
