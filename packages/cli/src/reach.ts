@@ -1,11 +1,48 @@
 /**
- * How `call` and `describe` reach a server: at once, or failing at once saying why, unless
- * `--wait` gives it time.
+ * How the commands reach a server: at once, or failing at once saying why, unless `--wait`
+ * gives it time; and the `--timeout` and `--wait` options every such command reads.
  *
  * @module
  */
 import { type Checkout, type Client, createClient } from '@taskpool/client';
 import { MAX_TIMER_MS } from '@taskpool/protocol';
+import { integerOption } from './usage.js';
+
+/** How long a command waits for a worker, and for what it asks, unless `--timeout` says. */
+const DEFAULT_TIMEOUT = 30_000;
+
+/** `--timeout MS`: at least 1 (a deadline of 0 would be INVALID_OPTION in the client). */
+export function timeoutOption(value: string | undefined): number {
+  return integerOption('timeout', value, { min: 1, max: MAX_TIMER_MS }) ?? DEFAULT_TIMEOUT;
+}
+
+/** `--wait MS`: how long to keep trying to reach a server; 0 (fail at once) by default. */
+export function waitOption(value: string | undefined): number {
+  return integerOption('wait', value, { max: MAX_TIMER_MS }) ?? 0;
+}
+
+/**
+ * A client for a command: no connection until asked, and the server's hello may take as
+ * long as a call, so that a busy server's own refusal (SERVER_BUSY, after its
+ * connectionTimeout) comes before the client gives up.
+ */
+export function commandClient(endpoint: string, timeout: number, maxWorkers = 1): Client {
+  return createClient({
+    connect: endpoint,
+    minWorkers: 0,
+    maxWorkers,
+    timeout,
+    connectTimeout: timeout,
+  });
+}
+
+/** Checkout options that fail at once when no server can be reached, unless `wait` allows. */
+export function reachOptions(
+  wait: number,
+  timeout: number,
+): { timeout: number; waitForServer: number } {
+  return { timeout: Math.min(wait + timeout, MAX_TIMER_MS), waitForServer: wait };
+}
 
 /** A checkout on the server, and its client: both closed when disposed. */
 export interface Reached extends AsyncDisposable {
@@ -20,20 +57,9 @@ export interface Reached extends AsyncDisposable {
  * `timeout` bounds that wait, and the calls made on the checkout.
  */
 export async function reach(endpoint: string, wait: number, timeout: number): Promise<Reached> {
-  const client: Client = createClient({
-    connect: endpoint,
-    minWorkers: 0,
-    maxWorkers: 1,
-    timeout,
-    // The server's hello may wait as long as the call: a busy server's own refusal
-    // (SERVER_BUSY, after its connectionTimeout) then comes before the client gives up.
-    connectTimeout: timeout,
-  });
+  const client = commandClient(endpoint, timeout);
   try {
-    const checkout = await client.checkout({
-      timeout: Math.min(wait + timeout, MAX_TIMER_MS),
-      waitForServer: wait,
-    });
+    const checkout = await client.checkout(reachOptions(wait, timeout));
     return {
       checkout,
       [Symbol.asyncDispose]: async () => {

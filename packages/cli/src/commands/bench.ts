@@ -8,18 +8,17 @@
  * 1 when the server cannot be reached, or when every call failed (nothing was measured but
  * failures: a wrong method name or arguments, most likely); 2 bad usage.
  */
-import { type Checkout, type Client, createClient } from '@taskpool/client';
+import type { Checkout, Client } from '@taskpool/client';
 import { MAX_TIMER_MS } from '@taskpool/protocol';
 import { readArguments } from '../arguments.js';
 import { showProgress } from '../bench/progress.js';
 import { benchReport, formatBenchReport } from '../bench/report.js';
 import { type BenchPlan, startBench } from '../bench/run.js';
+import { commandClient, reachOptions, timeoutOption, waitOption } from '../reach.js';
 import { integerOption, parseCommand, UsageError } from '../usage.js';
 
 /** Calls made when neither `--calls` nor `--duration` is given. */
 const DEFAULT_CALLS = 10_000;
-/** The deadline of each call, and of each wait for a worker, unless `--timeout` says. */
-const DEFAULT_TIMEOUT = 30_000;
 
 export async function runBench(args: string[]): Promise<number> {
   const { positionals, values } = parseCommand(
@@ -40,22 +39,14 @@ export async function runBench(args: string[]): Promise<number> {
     integerOption('calls', values.calls, { min: 1 }) ??
     (duration === undefined ? DEFAULT_CALLS : Number.POSITIVE_INFINITY);
   const concurrency = integerOption('concurrency', values.concurrency, { min: 1 }) ?? 1;
-  const timeout =
-    integerOption('timeout', values.timeout, { min: 1, max: MAX_TIMER_MS }) ?? DEFAULT_TIMEOUT;
-  const wait = integerOption('wait', values.wait, { max: MAX_TIMER_MS }) ?? 0;
+  const timeout = timeoutOption(values.timeout);
+  const wait = waitOption(values.wait);
   const checkoutPerCall = values['checkout-per-call'] === true;
   const methodArgs = await readArguments('bench', rest);
   // A lane that would make no call would hold a worker for nothing.
   const lanes = Math.min(concurrency, calls);
 
-  const client = createClient({
-    connect: endpoint,
-    minWorkers: 0,
-    maxWorkers: lanes,
-    timeout,
-    // A busy server's own refusal (SERVER_BUSY) comes before the client gives up.
-    connectTimeout: timeout,
-  });
+  const client = commandClient(endpoint, timeout, lanes);
   try {
     const plan: BenchPlan = {
       client,
@@ -109,7 +100,7 @@ async function takeCheckouts(
   wait: number,
   timeout: number,
 ): Promise<Checkout[]> {
-  const options = { timeout: Math.min(wait + timeout, MAX_TIMER_MS), waitForServer: wait };
+  const options = reachOptions(wait, timeout);
   const taken = await Promise.allSettled(Array.from({ length: n }, () => client.checkout(options)));
   const failure = taken.find((result) => result.status === 'rejected');
   const checkouts = taken.flatMap((result) =>

@@ -6,9 +6,9 @@
  * serving.
  */
 import type { Checkout } from '@taskpool/client';
-import { MAX_TIMER_MS, type ServerStatsSnapshot } from '@taskpool/protocol';
-import { reach } from '../reach.js';
-import { integerOption, parseCommand, UsageError } from '../usage.js';
+import type { ServerStatsSnapshot } from '@taskpool/protocol';
+import { reach, timeoutOption, waitOption } from '../reach.js';
+import { parseCommand, UsageError } from '../usage.js';
 
 /** The worker's hello, as a checkout has it. */
 type HelloMessage = Checkout['worker'];
@@ -26,16 +26,12 @@ interface StatusReport extends ServerStatsSnapshot {
   interfaceHash: string | null;
 }
 
-/** How long status waits for a worker, and for the stats, unless `--timeout` says. */
-const STATUS_TIMEOUT = 30_000;
-
 export async function runStatus(args: string[]): Promise<number> {
   const { positionals, values } = parseCommand(args, ['timeout', 'wait'], ['json']);
   const [endpoint, ...rest] = positionals;
   if (endpoint === undefined || rest.length > 0) throw new UsageError('status takes an endpoint');
-  const timeout =
-    integerOption('timeout', values.timeout, { min: 1, max: MAX_TIMER_MS }) ?? STATUS_TIMEOUT;
-  const wait = integerOption('wait', values.wait, { max: MAX_TIMER_MS }) ?? 0;
+  const timeout = timeoutOption(values.timeout);
+  const wait = waitOption(values.wait);
   await using server = await reach(endpoint, wait, timeout);
   const stats = await server.checkout.serverStats({ timeout });
   const report = statusReport(endpoint, server.checkout.worker, stats);

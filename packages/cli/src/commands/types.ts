@@ -13,15 +13,11 @@ import {
   interfaceHash,
   isImplementation,
   isInterface,
-  MAX_TIMER_MS,
 } from '@taskpool/protocol';
-import { reach } from '../reach.js';
+import { reach, timeoutOption, waitOption } from '../reach.js';
 import { generateTypes, recordedHash, TYPES_FORMATS, type TypesFormat } from '../types/generate.js';
 import { isInterfaceName, toTypeName } from '../types/names.js';
-import { integerOption, parseCommand, UsageError } from '../usage.js';
-
-/** How long types waits for a server that was reached to hand over a worker, in ms. */
-const TYPES_TIMEOUT = 30_000;
+import { parseCommand, UsageError } from '../usage.js';
 
 /** What the command cannot do, said in one line: exit code 1. */
 class TypesFailure extends Error {
@@ -87,7 +83,7 @@ export async function runTypes(args: string[]): Promise<number> {
       );
     }
   }
-  const wait = integerOption('wait', values.wait, { max: MAX_TIMER_MS }) ?? 0;
+  const wait = waitOption(values.wait);
 
   try {
     const description =
@@ -122,7 +118,7 @@ export async function runTypes(args: string[]): Promise<number> {
 
 /** The interface description in a server's hello. */
 async function fromServer(endpoint: string, wait: number): Promise<InterfaceDescription> {
-  await using server = await reach(endpoint, wait, TYPES_TIMEOUT);
+  await using server = await reach(endpoint, wait, timeoutOption(undefined));
   const described = server.checkout.worker?.interface ?? null;
   if (described === null) {
     throw new TypesFailure(
