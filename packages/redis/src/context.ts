@@ -4,11 +4,13 @@
  *
  * @module
  */
+import { TimeoutError } from '@taskpool/protocol';
 import type { Redis } from 'ioredis';
 import { closeConnection, openConnection } from './connection.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import type { ResolvedQueueOptions } from './options.js';
 import { Subscriber } from './subscriber.js';
+import { withDeadline } from './time.js';
 
 /** Shared by a queue's submitter and workers. */
 export class QueueContext {
@@ -32,6 +34,19 @@ export class QueueContext {
       // A throwing error listener must not break the queue.
     }
   };
+
+  /**
+   * `promise`, or a TimeoutError (`<what> timed out after N seconds`) once the queue's
+   * `commandTimeout` has passed: what a command that got no answer in time rejects with.
+   */
+  bounded<T>(what: string, promise: Promise<T>): Promise<T> {
+    const ms = this.options.commandTimeout;
+    return withDeadline(promise, ms, () => {
+      const error = new TimeoutError(ms);
+      error.message = `${what} ${error.message}`;
+      return error;
+    });
+  }
 
   /** Opens a new connection of this queue. */
   open(purpose: string, extra?: Parameters<typeof openConnection>[3]): Redis {

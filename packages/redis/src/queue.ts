@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ClosedError, TimeoutError } from '@taskpool/protocol';
+import { ClosedError } from '@taskpool/protocol';
 import { argumentError } from '@taskpool/protocol/internal';
 import { QueueContext } from './context.js';
 import { type JobRecord, readJobRecord } from './job-record.js';
@@ -23,7 +23,6 @@ import {
 import { type JobHandler, processJobs } from './process.js';
 import { type QueueStats, readStats } from './stats.js';
 import { type CollectOptions, type JobHandle, type SubmitOptions, Submitter } from './submitter.js';
-import { withDeadline } from './time.js';
 import {
   type JobStream,
   QueueWorker,
@@ -101,12 +100,7 @@ export function createQueue<TData = unknown, TResult = unknown, TProgress = unkn
   const workers = new Set<QueueWorker<TData, TResult, TProgress>>();
   let closing: Promise<void> | undefined;
 
-  const bounded = <T>(what: string, promise: Promise<T>) =>
-    withDeadline(promise, resolved.commandTimeout, () => {
-      const error = new TimeoutError(resolved.commandTimeout);
-      error.message = `${what} ${error.message}`;
-      return error;
-    });
+  const bounded = <T>(what: string, promise: Promise<T>) => context.bounded(what, promise);
 
   const startWorker = (what: string, workOptions: WorkOptions = {}) => {
     if (closing) throw new ClosedError('queue');

@@ -16,7 +16,7 @@ import { type Job, type Settlement, WorkerJob } from './job.js';
 import type { Claimed, Mode, WorkSide } from './modes/mode.js';
 import { checkStopOptions } from './options.js';
 import { Slots } from './slots.js';
-import { retryTransient, settlesWithin, sleep, whenAborted, withDeadline } from './time.js';
+import { retryTransient, settlesWithin, sleep, whenAborted } from './time.js';
 import { type Outcome, parseCancel } from './wire.js';
 
 /** Options of `queue.jobs()` and `queue.process()`. */
@@ -180,10 +180,11 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
       this.#side.release([claimed]).catch(this.#context.report);
       return;
     }
+    // Without it (simple mode) job.progress() refuses.
+    const record = this.#side.progress;
     const job = new WorkerJob<TData, TResult, TProgress>(claimed, {
       settle: (j, s) => this.#settle(j, s),
-      // Without it (simple mode) job.progress() refuses.
-      ...(this.#side.progress && { progress: (j, json) => this.#progress(j.claimed, json) }),
+      ...(record && { progress: (j, json) => this.#progress(record, j.claimed, json) }),
     });
     this.#owned.set(job.id, job);
     this.#slots.hold();
@@ -220,15 +221,13 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
    * it is not retried (ioredis resends it after a reconnection), and a failure resolves
    * false and goes to `onError` rather than failing the job.
    */
-  async #progress(claimed: Claimed, json: string): Promise<boolean> {
-    const ms = this.#context.options.commandTimeout;
+  async #progress(
+    record: NonNullable<WorkSide['progress']>,
+    claimed: Claimed,
+    json: string,
+  ): Promise<boolean> {
     try {
-      const reported = this.#side.progress?.(claimed, json) ?? Promise.resolve(false);
-      return await withDeadline(reported, ms, () => {
-        const error = new TimeoutError(ms);
-        error.message = `job ${claimed.id}: progress ${error.message}`;
-        return error;
-      });
+      return await this.#context.bounded(`job ${claimed.id}: progress`, record(claimed, json));
     } catch (error) {
       this.#context.report(error);
       return false;
