@@ -19,6 +19,7 @@ import {
 } from '@taskpool/protocol';
 import { fromWire, type WireError } from '@taskpool/protocol/internal';
 import { resolveCloseOptions, resolveForkOptions, type ServerOptions } from './options.js';
+import type { CloseOptions } from './supervisor.js';
 
 /** Options of {@link forkTaskServer}: the server's options, with the worker code as a module. */
 export interface ForkServerOptions
@@ -39,7 +40,9 @@ export interface ForkServerOptions
    */
   listen?: EndpointInput;
   /**
-   * How long to wait for the server to listen.
+   * How long to wait for the server to listen. Past it the server is sent SIGTERM (it
+   * closes, stopping its workers), SIGKILL 5 s later if it is still there, and the promise
+   * rejects with `TIMEOUT` once it has exited.
    * @default 10_000 (ms)
    * @example startTimeout: 30_000
    */
@@ -61,8 +64,11 @@ export interface ForkedServer extends AsyncDisposable {
   readonly endpoint: string;
   /** What the server and its workers write to stderr, with `stderr: 'pipe'`; otherwise null. */
   readonly stderr: Readable | null;
-  /** Closes it gracefully (workers finish their checkouts until `timeout`) and waits for it to exit. */
-  close(options?: { timeout?: number }): Promise<void>;
+  /**
+   * Closes it gracefully (workers finish their checkouts until `timeout`) and waits for it to
+   * exit. Bad options reject it with `INVALID_OPTION`, and the server goes on running.
+   */
+  close(options?: CloseOptions): Promise<void>;
 }
 
 /**

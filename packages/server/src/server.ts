@@ -18,8 +18,9 @@ export interface TaskServer extends AsyncDisposable {
    * Starts listening and spawning spares; resolves with the endpoint (the real port when
    * listening on TCP port 0) once a first worker has loaded its code. When the code cannot
    * load, rejects with `WORKER_START_FAILED` (the load error as `cause`), leaving nothing
-   * running; so it does when a first worker exits, or is killed, before it is ready. In a
-   * worker process it never resolves: the worker serves.
+   * running; so it does when a first worker exits, or is killed, before it is ready. A
+   * SIGTERM or SIGINT while it starts (with `handleSignals`) closes the server and rejects it
+   * with `CLOSED`. In a worker process it never resolves: the worker serves.
    */
   listen(): Promise<Endpoint>;
   /**
