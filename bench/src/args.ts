@@ -16,7 +16,8 @@ export interface BenchArgs {
 export const usage = `usage: npm run bench -- [workload ...] [options]
 
   workloads: echo-seq echo-pipelined checkout-churn echo-10k stream-items map-echo
-             bcrypt cold-start idle-memory codec queue (default: all)
+             bcrypt cold-start idle-memory codec queue (default: all of these)
+             call-memory (only when named: 1,000,000 client.call, minutes)
   --workloads a,b     the same, as an option
   --only a,b          systems by name or family (raw, raw-pipelined, piscina, tinypool,
                       workerpool, taskpool, taskpool-hwm256, taskpool-per-call,

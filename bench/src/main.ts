@@ -3,6 +3,7 @@
  * system on every selected workload, each repetition of each (system, workload) in a fresh
  * child process, the order of systems reversed on every other repetition; then medians,
  * min–max spread and ratios. `codec` runs in this process, after the rest; `queue` last.
+ * call-memory runs only when named.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
@@ -24,7 +25,13 @@ import {
 import { killAllGroups, runJob } from './runner.js';
 import { allSystems } from './systems/index.js';
 import type { System } from './systems/system.js';
-import { bcryptCost, type WorkloadName, workloadNames, workloads } from './workloads.js';
+import {
+  bcryptCost,
+  defaultWorkloads,
+  type WorkloadName,
+  workloadNames,
+  workloads,
+} from './workloads.js';
 
 const args = (() => {
   try {
@@ -40,9 +47,13 @@ if (args.help) {
 }
 
 const known = [...workloadNames, 'codec', 'queue'];
-// codec measures no system, so `--only` alone leaves it out.
+// codec measures no system, so `--only` alone leaves it out; call-memory runs when named.
 const asked =
-  args.workloads.length > 0 ? args.workloads : args.only.length > 0 ? [...workloadNames] : known;
+  args.workloads.length > 0
+    ? args.workloads
+    : args.only.length > 0
+      ? [...defaultWorkloads]
+      : [...defaultWorkloads, 'codec', 'queue'];
 const unknownWorkloads = asked.filter((name) => !known.includes(name));
 const unknownSystems = args.only.filter(
   (name) => !allSystems.some((system) => system.name === name || system.family === name),
@@ -135,7 +146,7 @@ async function runSystems(): Promise<void> {
     const where = `${job.workload} · ${job.system} · rep ${job.rep + 1}/${reps}`;
     progress.show(where);
     const outcome = await runJob(job, {
-      timeoutMs: args.quick ? 60_000 : 120_000,
+      timeoutMs: workloads[job.workload].deadlineMs ?? (args.quick ? 60_000 : 120_000),
       cpuProfDir: args.cpuProf,
     });
     progress.tick();
@@ -192,7 +203,7 @@ async function runSystems(): Promise<void> {
         title: spec.title,
         unit: spec.unit,
         better: spec.better,
-        baseline: spec.baseline,
+        baseline: spec.baseline ?? null,
         notes: spec.notes ?? [],
         params: spec[mode],
         rows,

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcryptjs';
+import { cpuExtras, startCpuMeter } from './cpu.js';
 import {
   bcryptPassword,
   bcryptSalt,
@@ -64,15 +65,21 @@ async function withSystem<T>(
   }
 }
 
-/** Timed throughput of `call` over `params.calls`, after an untimed warm-up. */
+/**
+ * Timed throughput of `call` over `params.calls`, after an untimed warm-up; with `cpu`, also
+ * the CPU time per call of every process of the run over the timed section (cpu.ts).
+ */
 async function throughput(
   params: WorkloadParams,
   call: (index: number) => Promise<void>,
-): Promise<number> {
+  options: { cpu?: boolean } = {},
+): Promise<RunResult> {
   await drive(params.warmup, params.inFlight, (i) => call(1_000_000 + i));
+  const cpu = options.cpu ? startCpuMeter() : undefined;
   const started = performance.now();
   await drive(params.calls, params.inFlight, call);
-  return params.calls / ((performance.now() - started) / 1_000);
+  const value = params.calls / ((performance.now() - started) / 1_000);
+  return { value, extras: cpu ? cpuExtras(cpu.stop(), params.calls) : {} };
 }
 
 const echoSmall = (running: RunningSystem) => async (id: number) => {
@@ -85,6 +92,7 @@ async function echoSeq(system: System, params: WorkloadParams, context: RunConte
     const echo = echoSmall(running);
     for (let i = 0; i < params.warmup; i++) await echo(1_000_000 + i);
     const latencies = new Float64Array(params.calls);
+    const cpu = startCpuMeter();
     const started = performance.now();
     for (let i = 0; i < params.calls; i++) {
       const sent = smallPayload(i);
@@ -94,19 +102,23 @@ async function echoSeq(system: System, params: WorkloadParams, context: RunConte
       checkSmall(sent, got);
     }
     const seconds = (performance.now() - started) / 1_000;
+    const spent = cpu.stop();
     const values = [...latencies];
     return {
       value: params.calls / seconds,
-      extras: { p50: quantile(values, 0.5) * 1_000, p99: quantile(values, 0.99) * 1_000 },
+      extras: {
+        p50: quantile(values, 0.5) * 1_000,
+        p99: quantile(values, 0.99) * 1_000,
+        ...cpuExtras(spent, params.calls),
+      },
     };
   });
 }
 
 async function echoPipelined(system: System, params: WorkloadParams, context: RunContext) {
-  return withSystem(system, params.workers, context, async (running) => ({
-    value: await throughput(params, echoSmall(running)),
-    extras: {},
-  }));
+  return withSystem(system, params.workers, context, (running) =>
+    throughput(params, echoSmall(running), { cpu: true }),
+  );
 }
 
 async function checkoutChurn(system: System, params: WorkloadParams, context: RunContext) {
@@ -124,18 +136,17 @@ async function checkoutChurn(system: System, params: WorkloadParams, context: Ru
           }
         }
       : echo;
-    return { value: await throughput(params, once), extras: {} };
+    return throughput(params, once, { cpu: true });
   });
 }
 
 async function echoTenK(system: System, params: WorkloadParams, context: RunContext) {
-  return withSystem(system, params.workers, context, async (running) => ({
-    value: await throughput(params, async (id) => {
+  return withSystem(system, params.workers, context, (running) =>
+    throughput(params, async (id) => {
       const sent = bigPayload(id);
       checkBig(sent, await running.echo(sent));
     }),
-    extras: {},
-  }));
+  );
 }
 
 /** Reads one stream of `count` items, checking each in order, then the count and its end. */
@@ -277,6 +288,61 @@ async function idleMemory(system: System, params: WorkloadParams, context: RunCo
   }
 }
 
+/** RSS in MB of each of `pids` still running, by pid. */
+function rssMbOf(pids: readonly number[]): Map<number, number> {
+  const found = new Map<number, number>();
+  for (const pid of pids) {
+    const kb = rssKb(pid);
+    if (!Number.isNaN(kb)) found.set(pid, kb / 1_024);
+  }
+  return found;
+}
+
+/**
+ * Memory over many one-shot calls: RSS of this process (the client) and of each worker
+ * process (every child of the taskpool server, as workerPids() finds them: spares too)
+ * after the first `checkpoint` calls and at the end. Workers are numbered by pid, so a
+ * worker's two readings share a number; one that came or went has one reading only.
+ */
+async function callMemory(system: System, params: WorkloadParams, context: RunContext) {
+  const checkpoint = Math.min(params.checkpoint ?? 10_000, params.calls);
+  return withSystem(system, params.workers, context, async (running) => {
+    const echo = echoSmall(running);
+    const clientMb = () => process.memoryUsage.rss() / 2 ** 20;
+    const started = performance.now();
+    await drive(checkpoint, params.inFlight, echo);
+    const clientEarly = clientMb();
+    const workersEarly = rssMbOf(await running.workerPids());
+    await drive(params.calls - checkpoint, params.inFlight, (i) => echo(checkpoint + i));
+    const seconds = (performance.now() - started) / 1_000;
+    const clientEnd = clientMb();
+    const workersEnd = rssMbOf(await running.workerPids());
+    if (workersEarly.size === 0 || workersEnd.size === 0) {
+      throw new Error('no worker process to measure');
+    }
+    const extras: Record<string, number> = {
+      clientMb10k: clientEarly,
+      clientGrowth: clientEnd / clientEarly,
+      workers: workersEnd.size,
+      callsPerSecond: params.calls / seconds,
+    };
+    const pids = [...new Set([...workersEarly.keys(), ...workersEnd.keys()])].sort((a, b) => a - b);
+    for (const [i, pid] of pids.entries()) {
+      const early = workersEarly.get(pid);
+      const end = workersEnd.get(pid);
+      if (early !== undefined) extras[`worker${i + 1}Mb10k`] = early;
+      if (end !== undefined) extras[`worker${i + 1}Mb`] = end;
+    }
+    const [largest, largestMb] = [...workersEnd].sort((a, b) => b[1] - a[1])[0] ?? [];
+    const largestEarly = largest === undefined ? undefined : workersEarly.get(largest);
+    if (largestMb !== undefined) extras.workerMaxMb = largestMb;
+    if (largestMb !== undefined && largestEarly !== undefined) {
+      extras.workerGrowth = largestMb / largestEarly;
+    }
+    return { value: clientEnd, extras };
+  });
+}
+
 type Runner = (system: System, params: WorkloadParams, context: RunContext) => Promise<RunResult>;
 
 export const runners: Record<WorkloadName, Runner> = {
@@ -289,4 +355,5 @@ export const runners: Record<WorkloadName, Runner> = {
   bcrypt: bcryptWorkload,
   'cold-start': coldStart,
   'idle-memory': idleMemory,
+  'call-memory': callMemory,
 };

@@ -13,15 +13,25 @@ export const workloadNames = [
   'bcrypt',
   'cold-start',
   'idle-memory',
+  'call-memory',
 ] as const;
 
 export type WorkloadName = (typeof workloadNames)[number];
 
+/** Run only when named: too long for the default run (minutes for call-memory). */
+const optInWorkloads: readonly WorkloadName[] = ['call-memory'];
+
+/** What `npm run bench` runs when no workload is named. */
+export const defaultWorkloads: readonly WorkloadName[] = workloadNames.filter(
+  (name) => !optInWorkloads.includes(name),
+);
+
 /**
  * The workloads made of single calls, which every system can run: stream-items needs
- * streams, and map-echo compares pools (the raw ceiling has no map).
+ * streams, map-echo compares pools (the raw ceiling has no map), and call-memory is about
+ * `client.call` alone.
  */
-export const callWorkloads: readonly WorkloadName[] = workloadNames.filter(
+export const callWorkloads: readonly WorkloadName[] = defaultWorkloads.filter(
   (name) => name !== 'stream-items' && name !== 'map-echo',
 );
 
@@ -37,12 +47,18 @@ export interface WorkloadParams {
   /** cold-start: fresh starts per child. idle-memory: milliseconds left idle. */
   samples?: number;
   settleMs?: number;
+  /** call-memory: calls before the first reading. */
+  checkpoint?: number;
 }
 
 interface Extra {
   key: string;
   label: string;
   unit: string;
+  /** The column's header, when not `label (unit)`. */
+  header?: string;
+  /** Also show this extra over the baseline row's, in a column `label × baseline`. */
+  vsBaseline?: boolean;
 }
 
 export interface WorkloadSpec {
@@ -51,13 +67,18 @@ export interface WorkloadSpec {
   /** Unit of the primary figure. */
   unit: string;
   better: 'higher' | 'lower';
-  /** Row the ratio column divides by; `node` is the bare child of idle-memory. */
-  baseline: string;
+  /**
+   * Row the ratio column divides by; `node` is the bare child of idle-memory. None: no
+   * ratio column (call-memory has one row).
+   */
+  baseline?: string;
   extras: readonly Extra[];
   /** Printed under the table: what the table leaves out, and how the rows differ. */
   notes?: readonly string[];
   full: WorkloadParams;
   quick: WorkloadParams;
+  /** The child's deadline, when not the default (120 s, 60 s with --quick). */
+  deadlineMs?: number;
 }
 
 export const bcryptCost = 10;
@@ -67,6 +88,20 @@ const mapConcurrency = 64;
 export const largeHighWaterMark = 256;
 /** The bare `node` child of idle-memory is shown as a row of its own under this name. */
 export const bareNodeRow = 'node (bare)';
+
+/** CPU time of every process of the run per timed call (cpu.ts), and over the baseline's. */
+const cpuPerCall: Extra = {
+  key: 'cpuUsPerCall',
+  label: 'CPU',
+  unit: 'µs/call',
+  header: 'CPU µs/call',
+  vsBaseline: true,
+};
+const cpuNote =
+  'CPU µs/call: user + system time of every process of the run (the bench child, servers, workers, pool children) over the timed calls, from /proc schedstat, per call';
+
+/** Worker columns of call-memory: the server's children (2 workers and 2 spares). */
+const memoryWorkerColumns = 4;
 
 export const workloads: Record<WorkloadName, WorkloadSpec> = {
   'echo-seq': {
@@ -78,7 +113,9 @@ export const workloads: Record<WorkloadName, WorkloadSpec> = {
     extras: [
       { key: 'p50', label: 'p50', unit: 'µs' },
       { key: 'p99', label: 'p99', unit: 'µs' },
+      cpuPerCall,
     ],
+    notes: [cpuNote],
     full: { calls: 2_000, warmup: 300, inFlight: 1, workers: 2 },
     quick: { calls: 300, warmup: 50, inFlight: 1, workers: 2 },
   },
@@ -88,7 +125,8 @@ export const workloads: Record<WorkloadName, WorkloadSpec> = {
     unit: 'calls/s',
     better: 'higher',
     baseline: 'raw-pipelined',
-    extras: [],
+    extras: [cpuPerCall],
+    notes: [cpuNote],
     full: { calls: 20_000, warmup: 1_000, inFlight: 64, workers: 2 },
     quick: { calls: 2_000, warmup: 200, inFlight: 64, workers: 2 },
   },
@@ -98,7 +136,8 @@ export const workloads: Record<WorkloadName, WorkloadSpec> = {
     unit: 'checkouts/s',
     better: 'higher',
     baseline: 'raw',
-    extras: [],
+    extras: [cpuPerCall],
+    notes: [cpuNote],
     full: { calls: 5_000, warmup: 500, inFlight: 64, workers: 2 },
     quick: { calls: 800, warmup: 100, inFlight: 64, workers: 2 },
   },
@@ -174,5 +213,31 @@ export const workloads: Record<WorkloadName, WorkloadSpec> = {
     extras: [],
     full: { calls: 20, warmup: 0, inFlight: 2, workers: 2, settleMs: 1_000 },
     quick: { calls: 20, warmup: 0, inFlight: 2, workers: 2, settleMs: 500 },
+  },
+  'call-memory': {
+    name: 'call-memory',
+    title:
+      "RSS of the client (at the end) and of each worker process over 1,000,000 one-shot client.call('echo') calls (100,000 with --quick), 64 in flight, 2 workers",
+    unit: 'MB',
+    better: 'lower',
+    extras: [
+      { key: 'clientMb10k', label: 'client 10k', unit: 'MB' },
+      { key: 'clientGrowth', label: 'client end/10k', unit: '×' },
+      ...Array.from({ length: memoryWorkerColumns }, (_, i) => [
+        { key: `worker${i + 1}Mb10k`, label: `w${i + 1} 10k`, unit: 'MB' },
+        { key: `worker${i + 1}Mb`, label: `w${i + 1} end`, unit: 'MB' },
+      ]).flat(),
+      { key: 'workerGrowth', label: 'largest worker end/10k', unit: '×' },
+      { key: 'callsPerSecond', label: 'calls/s', unit: 'calls/s', header: 'calls/s' },
+    ],
+    notes: [
+      "the primary figure is the bench child's RSS (process.memoryUsage().rss) after the last call; `10k`: after the first 10,000 calls",
+      'w1…w4: VmRSS of each child of the taskpool server (the workers that served and the spares), numbered by pid; the growth is that of the largest at the end',
+      'only taskpool-call runs it (a question about the client and its workers): the other systems have no row, and there is no ratio column; run it by name, it is not in the default set',
+    ],
+    full: { calls: 1_000_000, warmup: 0, inFlight: 64, workers: 2, checkpoint: 10_000 },
+    quick: { calls: 100_000, warmup: 0, inFlight: 64, workers: 2, checkpoint: 10_000 },
+    // 1,000,000 calls at ~5,000 a second is over 3 minutes.
+    deadlineMs: 15 * 60_000,
   },
 };

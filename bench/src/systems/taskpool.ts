@@ -212,7 +212,7 @@ export const taskpoolSystems: System[] = [
     ...everyProcess,
     name: 'taskpool-call',
     shape: "client.call('echo', [value]): a one-shot checkout per call",
-    workloads: ['echo-seq', 'echo-pipelined', 'echo-10k', 'bcrypt'],
+    workloads: ['echo-seq', 'echo-pipelined', 'echo-10k', 'bcrypt', 'call-memory'],
     start: (options) => startTaskpool(options, 'client-call'),
   },
   {
