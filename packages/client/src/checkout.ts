@@ -26,18 +26,16 @@ import {
   type StreamOptions,
   type TaskpoolError,
   TimeoutError,
-  UnknownMethodError,
   ValidationError,
   WorkerLostError,
 } from '@taskpool/protocol';
 import {
   type ErrorMessage,
-  findNonJson,
   fromWire,
   type HelloMessage,
-  isJsonValue,
   type ResultMessage,
 } from '@taskpool/protocol/internal';
+import { argumentsToSend, taintsWorker } from './call-checks.js';
 import type { ServerStatsOptions } from './checkout-proxy.js';
 import {
   type Connection,
@@ -64,20 +62,6 @@ import { StreamCall, type StreamOwner } from './stream-call.js';
  * settle; new calls are refused. `released`: the worker went back (or was replaced).
  */
 type CheckoutPhase = 'active' | 'poisoned' | 'releasing' | 'released';
-
-/**
- * Error codes raised before a handler ran, or by a handler that stopped as asked: they
- * say nothing about the worker's health, so it stays pooled. Any other error reply (the
- * handler threw, returned a bad result, or setup failed) replaces the worker on release,
- * unless `dontReforkAfterError`.
- */
-const WORKER_UNTOUCHED = new Set<string>([
-  'UNKNOWN_METHOD',
-  'INVALID_ARGS',
-  'PRECEDING_CALL_FAILED',
-  'CANCELLED',
-  'STREAM_REQUIRED',
-]);
 
 interface CheckoutSettings {
   timeout: number | null;
@@ -243,7 +227,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     if (signal?.aborted) return Promise.reject(signal.reason);
     let sent: readonly unknown[];
     try {
-      sent = this.#checkArgs(method, args);
+      sent = argumentsToSend(this.#settings.interface, method, args);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -302,34 +286,6 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
   }
 
   /**
-   * Throws INVALID_ARGS or UNKNOWN_METHOD unless the call may be sent; returns the arguments
-   * to send: without trailing `undefined`s, which JSON would carry as `null` (which a zod
-   * `.optional()` refuses), where left out they arrive as `undefined`.
-   */
-  #checkArgs(method: string | null, args: readonly unknown[]): readonly unknown[] {
-    if (!Array.isArray(args)) {
-      throw new ValidationError(
-        'INVALID_ARGS',
-        `arguments must be an array, received ${typeof args}`,
-      );
-    }
-    const iface = this.#settings.interface;
-    if (iface) {
-      if (!iface.has(method)) throw new UnknownMethodError(method);
-      iface.parseArgs(method, args);
-    }
-    if (!isJsonValue(args)) {
-      throw new ValidationError(
-        'INVALID_ARGS',
-        `arguments of ${method ?? '->()'}: ${findNonJson(args)}`,
-      );
-    }
-    let end = args.length;
-    while (end > 0 && args[end - 1] === undefined) end--;
-    return end === args.length ? args : args.slice(0, end);
-  }
-
-  /**
    * Starts a stream of `method`. It goes out at once, behind the calls made before it;
    * until it ends (or its consumer leaves it) no other call may go. Whatever prevents it
    * (a released or poisoned checkout, bad arguments, another stream open) is thrown by its
@@ -347,7 +303,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       const tooOld = this.#requireProtocol(STREAMS_PROTOCOL_VERSION, 'streams');
       if (tooOld) throw tooOld;
       if (options?.signal?.aborted) throw options.signal.reason;
-      sent = this.#checkArgs(method, args);
+      sent = argumentsToSend(this.#settings.interface, method, args);
     } catch (error) {
       return StreamCall.failed(method, error);
     }
@@ -440,11 +396,11 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
 
   /**
    * The error a worker replied with; unless its code says the worker was not touched (see
-   * WORKER_UNTOUCHED), the worker is replaced on release.
+   * `taintsWorker`), the worker is replaced on release.
    */
   #errorOf(reply: ErrorMessage): TaskpoolError {
     const error = fromWire(reply.error);
-    if (!WORKER_UNTOUCHED.has(error.code)) this.#replaceWorker = true;
+    if (taintsWorker(error.code)) this.#replaceWorker = true;
     return error;
   }
 

@@ -13,11 +13,13 @@ import {
   parseEndpoint,
   type StreamOptions,
 } from '@taskpool/protocol';
+import { argumentsToSend } from './call-checks.js';
 import { CheckoutCore } from './checkout.js';
 import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
 import { Connection } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
+import { scopeValues, watchInScope } from './error-scope.js';
 import type {
   CallArgs,
   CallRest,
@@ -29,6 +31,7 @@ import type {
   StreamRest,
   UntypedMethods,
 } from './method-types.js';
+import { OneShotCall, type OneShotSettings } from './one-shot-call.js';
 import { OneShotStream } from './one-shot-stream.js';
 import {
   type CallOptions,
@@ -144,10 +147,15 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
   );
   const iface = options.interface as Interface | undefined;
   const held = new Set<CheckoutCore>();
+  /** One-shot calls holding a worker (or a place on one). */
+  const oneShots = new Set<OneShotCall>();
   const drained: (() => void)[] = [];
+  const wakeIfDrained = () => {
+    if (held.size === 0 && oneShots.size === 0) for (const wake of drained.splice(0)) wake();
+  };
   let closing: Promise<void> | undefined;
 
-  /** A checkout with options already checked (by `checkout`, or by `client.call`). */
+  /** A checkout with options already checked (by `checkout`, or by `client.stream`). */
   const checkoutChecked = async (
     checkoutOptions: CheckoutOptions,
   ): Promise<Checkout<UntypedMethods>> => {
@@ -176,7 +184,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
       leaseTimeout: resolved.leaseTimeout,
       onReleased: () => {
         held.delete(core);
-        if (held.size === 0) for (const wake of drained.splice(0)) wake();
+        wakeIfDrained();
       },
     });
     held.add(core);
@@ -205,26 +213,47 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     }
   };
 
-  const oneShot = async (
+  const oneShotSettings: OneShotSettings = {
+    pool,
+    interface: iface,
+    timeout: resolved.timeout,
+    cancelGrace: resolved.cancelGrace,
+    dontReforkAfterError: resolved.dontReforkAfterError,
+    closing: () => closing !== undefined,
+    onAssigned: (call) => oneShots.add(call),
+    onLeft: (call) => {
+      oneShots.delete(call);
+      wakeIfDrained();
+    },
+  };
+
+  const oneShot = (
     method: string | null,
     args: readonly unknown[],
     callOptions: OneShotOptions,
   ): Promise<unknown> => {
-    checkCallOptions('client.call', callOptions);
-    const { signal, timeout, waitForServer } = callOptions;
-    const co = await checkoutChecked({
-      ...(signal ? { signal } : {}),
-      ...(timeout !== undefined ? { timeout } : {}),
-      ...(waitForServer !== undefined ? { waitForServer } : {}),
-    });
+    let sent: readonly unknown[];
     try {
-      return await co.call(method, args, { signal, timeout });
-    } finally {
-      const released = co.release();
-      // Aborted, it rejects at once: the release waits for the worker's answer to the
-      // cancel (or cancelGrace) in the background. A release never rejects.
-      if (!signal?.aborted) await released;
+      checkCallOptions('client.call', callOptions);
+      if (closing) throw new ClosedError('client');
+      if (callOptions.signal?.aborted) throw callOptions.signal.reason;
+      sent = argumentsToSend(iface, method, args);
+    } catch (error) {
+      return watchInScope(Promise.reject(error), resolved.name, method);
     }
+    const { signal, timeout, waitForServer } = callOptions;
+    const call = OneShotCall.run(
+      oneShotSettings,
+      method,
+      sent as unknown[],
+      {
+        signal,
+        timeout: timeout !== undefined ? timeout : resolved.timeout,
+        waitForServer: waitForServer ?? null,
+      },
+      scopeValues(),
+    );
+    return watchInScope(call, resolved.name, method);
   };
 
   const stream = (
@@ -262,8 +291,9 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     const { timeout = 10_000 } = options;
     closing ??= (async () => {
       pool.close();
-      if (held.size > 0) {
-        // Held checkouts finish as their owners release them, until the deadline.
+      if (held.size > 0 || oneShots.size > 0) {
+        // Held checkouts finish as their owners release them, and one-shot calls as their
+        // replies come, until the deadline.
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           new Promise<void>((resolve) => drained.push(resolve)),
@@ -292,7 +322,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     stream: stream as unknown as Client['stream'],
     map: map as Client['map'],
     withCheckout,
-    stats: () => ({ ...pool.stats(), checkouts: held.size }),
+    stats: () => ({ ...pool.stats(), checkouts: held.size + oneShots.size }),
     close,
     destroy: () => {
       closing ??= Promise.resolve();

@@ -217,6 +217,15 @@ export class Connection {
     return this.#retiring;
   }
 
+  /**
+   * Failed calls the worker has reported on this connection (see the protocol's
+   * `failures`). A call sent while this was lower than it is now will not run: the worker
+   * refuses it with `PRECEDING_CALL_FAILED`.
+   */
+  get failures(): number {
+    return this.#failures;
+  }
+
   /** The error that ended the connection, once closed. */
   get closeError(): TaskpoolError | undefined {
     return this.#closeError;

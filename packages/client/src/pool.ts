@@ -11,6 +11,12 @@
  * protocol version this client cannot (`INCOMPATIBLE_PROTOCOL`), fails the checkouts
  * waiting at once, as no wait would help; the next checkout tries again.
  *
+ * One-shot calls (`client.call`) take a worker the same way, first come first served with
+ * the checkouts. When none is idle and no more may be opened, and no checkout waits ahead
+ * of them, they are pipelined onto workers already running one-shot calls (see
+ * one-shot-lanes.ts): each sends its own `done`, so the worker still runs `checkoutDone`
+ * between them, and the worker goes back to the idle list when its last one has left.
+ *
  * The pool owns which connections are idle and which are assigned to checkouts; it opens
  * them through a factory (`Connection.open` in the client), so its rules can be tested
  * with fake connections.
@@ -29,6 +35,7 @@ import {
 import { describeConnectError } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels, debug } from './diagnostics.js';
+import { OneShotLanes } from './one-shot-lanes.js';
 import type { ResolvedClientOptions } from './options.js';
 
 /** Counts of the pool's connections and waiting checkouts. */
@@ -98,7 +105,13 @@ export type PoolOptions = Pick<
   'minWorkers' | 'maxWorkers' | 'maxQueue' | 'maxCheckouts' | 'reconnect' | 'idleTimeout'
 >;
 
+/** What a waiter waits for: a worker of its own (a checkout) or a place on one (a one-shot call). */
+type WaiterKind = 'checkout' | 'one-shot';
+
 interface Waiter<C> {
+  kind: WaiterKind;
+  /** A one-shot call sent again (it never ran): served before every other waiter. */
+  first: boolean;
   resolve: (connection: C) => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
@@ -148,8 +161,10 @@ export class Pool<C extends PoolConnection> {
   readonly #connections = new Set<C>();
   /** Connections waiting for a checkout, oldest first; the newest is given out first. */
   readonly #idle: Idle<C>[] = [];
-  /** Connections held by checkouts. */
+  /** Connections held by checkouts, or running one-shot calls. */
   readonly #assigned = new Set<C>();
+  /** The assigned connections that run one-shot calls, with how many each has in flight. */
+  readonly #lanes = new OneShotLanes<C>();
   /** Checkouts each connection has served. */
   readonly #served = new WeakMap<C, number>();
   readonly #waiters: Waiter<C>[] = [];
@@ -207,13 +222,51 @@ export class Pool<C extends PoolConnection> {
     signal: AbortSignal | undefined,
     waitForServer: number | null = null,
   ): Promise<C> {
+    return this.#acquire('checkout', timeout, signal, waitForServer, false);
+  }
+
+  /**
+   * A worker for one one-shot call, now, when one is idle or (no checkout waiting, none to
+   * open) a lane can take it; else undefined. Give it back with `leaveOneShot`.
+   */
+  takeOneShot(): C | undefined {
+    if (this.#closed || this.#waiters.length > 0) return undefined;
+    const idle = this.#takeIdle();
+    if (idle) return this.#openLane(idle);
+    return this.#mayOpen() ? undefined : this.#joinLane();
+  }
+
+  /**
+   * Waits for a worker for one one-shot call, as `acquire` does for a checkout: the calls
+   * pipelined on a worker and the checkouts share one FIFO queue. `first`: it goes to the
+   * head of the queue (a call that was sent, and that its worker refused before it ran).
+   */
+  acquireOneShot(
+    timeout: number | null,
+    signal: AbortSignal | undefined,
+    waitForServer: number | null,
+    first: boolean,
+  ): Promise<C> {
+    return this.#acquire('one-shot', timeout, signal, waitForServer, first);
+  }
+
+  #acquire(
+    kind: WaiterKind,
+    timeout: number | null,
+    signal: AbortSignal | undefined,
+    waitForServer: number | null,
+    first: boolean,
+  ): Promise<C> {
     if (this.#closed) return Promise.reject(new ClosedError('client'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiters.length === 0) {
       const idle = this.#takeIdle();
-      if (idle) return Promise.resolve(this.#assign(idle));
+      if (idle)
+        return Promise.resolve(kind === 'checkout' ? this.#assign(idle) : this.#openLane(idle));
+      const lane = kind === 'one-shot' && !this.#mayOpen() ? this.#joinLane() : undefined;
+      if (lane) return Promise.resolve(lane);
     }
-    if (this.#waiters.length >= this.#options.maxQueue) {
+    if (this.#waiters.length >= this.#options.maxQueue && !first) {
       return Promise.reject(new QueueFullError(this.#options.maxQueue));
     }
     return new Promise<C>((resolve, reject) => {
@@ -223,6 +276,8 @@ export class Pool<C extends PoolConnection> {
         reject(signal?.reason);
       };
       const waiter: Waiter<C> = {
+        kind,
+        first,
         resolve,
         reject,
         cleanup: () => {
@@ -246,7 +301,14 @@ export class Pool<C extends PoolConnection> {
         }, timerDelay(timeout));
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
+      if (first) {
+        // Behind the calls sent again before it, in the order they were first sent.
+        let at = 0;
+        while (at < this.#waiters.length && (this.#waiters[at] as Waiter<C>).first) at++;
+        this.#waiters.splice(at, 0, waiter);
+      } else {
+        this.#waiters.push(waiter);
+      }
       if (channels.checkoutQueued.hasSubscribers) {
         channels.checkoutQueued.publish({ waiting: this.#waiters.length });
       }
@@ -258,16 +320,11 @@ export class Pool<C extends PoolConnection> {
   /** Takes a worker back from a checkout. */
   release(connection: C, mode: ReleaseMode): void {
     if (!this.#assigned.has(connection)) return; // closed meanwhile, or released already
-    const max = this.#options.maxCheckouts;
     if (!connection.isOpen) {
       this.#assigned.delete(connection);
     } else if (mode === 'destroy') {
       connection.close(); // #onClosed counts it lost
-    } else if (
-      this.#closed ||
-      connection.retiring ||
-      (max !== null && (this.#served.get(connection) ?? 0) >= max)
-    ) {
+    } else if (this.#mustRetire(connection)) {
       this.#closeOnPurpose(connection);
     } else {
       this.#assigned.delete(connection);
@@ -276,6 +333,66 @@ export class Pool<C extends PoolConnection> {
       this.#serve();
       this.#armIdleTimer();
     }
+  }
+
+  /**
+   * A one-shot call leaves `connection` (its `done` was sent with it): `destroy` closes the
+   * worker (with `reason`, which the calls still on it get) and counts it lost. The worker goes back to the idle list (or is retired) once
+   * its last one-shot call has left.
+   */
+  leaveOneShot(connection: C, mode: ReleaseMode, reason?: TaskpoolError): void {
+    const left = this.#lanes.leave(connection);
+    if (left < 0 || !connection.isOpen) return; // closed meanwhile: #onClosed forgot it
+    if (mode === 'destroy') {
+      connection.close(reason); // #onClosed counts it lost
+      return;
+    }
+    if (left === 0) {
+      // Assigned until #onClosed when retired, as a checkout's worker is.
+      if (this.#mustRetire(connection)) {
+        this.#closeOnPurpose(connection);
+        return;
+      }
+      this.#assigned.delete(connection);
+      this.#idle.push({ connection, since: performance.now() });
+      this.#armIdleTimer();
+    }
+    this.#serve();
+  }
+
+  /** Closing, retiring or at `maxCheckouts`: the worker serves no further checkout. */
+  #mustRetire(connection: C): boolean {
+    const max = this.#options.maxCheckouts;
+    return (
+      this.#closed ||
+      connection.retiring ||
+      (max !== null && (this.#served.get(connection) ?? 0) >= max)
+    );
+  }
+
+  /** Another connection may be opened for a waiting call rather than pipelining it. */
+  #mayOpen(): boolean {
+    return !this.#failing && this.#connections.size + this.#connecting < this.#options.maxWorkers;
+  }
+
+  /** `connection`, taken idle, runs one-shot calls from now on. */
+  #openLane(connection: C): C {
+    this.#lanes.open(connection);
+    return this.#assign(connection);
+  }
+
+  /** The lane a one-shot call is pipelined onto, if one can take it. */
+  #joinLane(): C | undefined {
+    const max = this.#options.maxCheckouts;
+    const connection = this.#lanes.pick(
+      (candidate) =>
+        candidate.isOpen &&
+        !candidate.retiring &&
+        (max === null || (this.#served.get(candidate) ?? 0) < max),
+    );
+    if (connection === undefined) return undefined;
+    this.#lanes.join(connection);
+    return this.#assign(connection);
   }
 
   /** The connection that became idle last (the others may age out), or none. */
@@ -294,11 +411,16 @@ export class Pool<C extends PoolConnection> {
 
   #serve(): void {
     while (this.#waiters.length > 0) {
-      const connection = this.#takeIdle();
-      if (!connection) return;
-      const waiter = this.#waiters.shift() as Waiter<C>;
-      waiter.cleanup();
-      waiter.resolve(this.#assign(connection));
+      const head = this.#waiters[0] as Waiter<C>;
+      const idle = this.#takeIdle();
+      let connection: C | undefined;
+      if (idle) connection = head.kind === 'checkout' ? this.#assign(idle) : this.#openLane(idle);
+      else if (head.kind === 'one-shot' && !this.#mayOpen()) connection = this.#joinLane();
+      // A checkout at the head waits for a worker of its own: nothing behind it goes first.
+      if (connection === undefined) return;
+      this.#waiters.shift();
+      head.cleanup();
+      head.resolve(connection);
     }
   }
 
@@ -544,6 +666,7 @@ export class Pool<C extends PoolConnection> {
     const index = this.#idle.findIndex((idle) => idle.connection === connection);
     if (index >= 0) this.#idle.splice(index, 1);
     this.#assigned.delete(connection);
+    this.#lanes.delete(connection);
     if (this.#closingOnPurpose.has(connection)) {
       this.#retired++;
     } else {

@@ -1,0 +1,349 @@
+/**
+ * One `client.call()`: a checkout of its own for one call, without a checkout object. It
+ * takes a worker from the pool (or a place on one that runs one-shot calls, see
+ * one-shot-lanes.ts), sends the call and `done` in one write, and gives the worker back
+ * when the reply comes: the worker runs `checkoutDone` after the call whatever the client
+ * does next, so nothing is left to send.
+ *
+ * The rules are a checkout's: its own deadline (`timeout`, from when it is sent); an abort
+ * rejects at once with `signal.reason`, sends `cancel`, and drops the worker unless its
+ * answer comes within `cancelGrace`; a reply the handler failed with (or a result that
+ * breaks the interface) replaces the worker, unless `dontReforkAfterError`; a timeout
+ * drops it.
+ *
+ * A call that never ran is sent again, at the head of the pool's queue: the worker refused
+ * it (`PRECEDING_CALL_FAILED`: a call ahead of it on the same worker failed first), or the
+ * worker was dropped after reporting such a failure, which the worker would have refused it
+ * for. Any other end of the connection while it waits for its reply fails it with that
+ * error (`WORKER_LOST`): the call may have run.
+ *
+ * @module
+ */
+import {
+  ClosedError,
+  type Interface,
+  isTaskpoolError,
+  type TaskpoolError,
+  TimeoutError,
+  ValidationError,
+  WorkerLostError,
+} from '@taskpool/protocol';
+import { type ErrorMessage, fromWire, type ResultMessage } from '@taskpool/protocol/internal';
+import { taintsWorker } from './call-checks.js';
+import type { Connection, PendingCall } from './connection.js';
+import { timerDelay } from './deadline-queue.js';
+import { channels } from './diagnostics.js';
+import type { Pool } from './pool.js';
+
+/** What every one-shot call of a client shares. */
+export interface OneShotSettings {
+  pool: Pool<Connection>;
+  interface: Interface | undefined;
+  /** The client's default call timeout. */
+  timeout: number | null;
+  cancelGrace: number;
+  dontReforkAfterError: boolean;
+  /** The client is closing: a call that has not gone out yet is refused with `CLOSED`. */
+  closing: () => boolean;
+  /** The call took a worker (it counts as a checkout held until `onLeft`). */
+  onAssigned: (call: OneShotCall) => void;
+  /** The call gave its worker back. */
+  onLeft: (call: OneShotCall) => void;
+}
+
+/** A one-shot call's own options, checked by the caller. */
+export interface OneShotCallOptions {
+  signal: AbortSignal | undefined;
+  timeout: number | null;
+  waitForServer: number | null;
+}
+
+/**
+ * `waiting`: for a worker. `sent`: call and `done` are out, the reply is awaited. `cancelling`:
+ * aborted once sent; the caller has its rejection, and the worker's answer to the cancel is
+ * awaited within `cancelGrace`. `finished`: settled, and the worker given back.
+ */
+type OneShotPhase = 'waiting' | 'sent' | 'cancelling' | 'finished';
+
+export class OneShotCall implements PendingCall {
+  /** `performance.now()` past which the reply is late, or Infinity (read by the connection). */
+  deadline = Number.POSITIVE_INFINITY;
+  readonly #settings: OneShotSettings;
+  readonly method: string | null;
+  /** Checked, and ready to send. */
+  readonly #args: unknown[];
+  readonly #options: OneShotCallOptions;
+  /** The values of the error scopes around the caller, sent with every attempt. */
+  readonly #scope: Record<string, unknown> | undefined;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: unknown) => void;
+  #phase: OneShotPhase = 'waiting';
+  #connection: Connection | undefined;
+  #id = 0;
+  /** The worker's count of failed calls when this call was sent (see `Connection.failures`). */
+  #sentFailures = 0;
+  #graceTimer: NodeJS.Timeout | undefined;
+  #onAbort: (() => void) | undefined;
+  /** `performance.now()` when sent, for diagnostics (only with subscribers). */
+  #started = 0;
+
+  private constructor(
+    settings: OneShotSettings,
+    method: string | null,
+    args: unknown[],
+    options: OneShotCallOptions,
+    scope: Record<string, unknown> | undefined,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#settings = settings;
+    this.method = method;
+    this.#args = args;
+    this.#options = options;
+    this.#scope = scope;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Makes the call; `args` are checked already (see `argumentsToSend`). */
+  static run(
+    settings: OneShotSettings,
+    method: string | null,
+    args: unknown[],
+    options: OneShotCallOptions,
+    scope: Record<string, unknown> | undefined,
+  ): Promise<unknown> {
+    let call: OneShotCall | undefined;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      call = new OneShotCall(settings, method, args, options, scope, resolve, reject);
+    });
+    (call as OneShotCall).#take(false);
+    return promise;
+  }
+
+  /** Its reply no longer matters to its deadline (read by the connection's deadline queue). */
+  get done(): boolean {
+    return this.#phase === 'finished' || this.#phase === 'cancelling';
+  }
+
+  /** The worker's pid while the call holds one. */
+  get pid(): number | undefined {
+    return this.#connection?.pid;
+  }
+
+  /** Takes a worker now if one is free, else waits in the pool's queue (at its head: `first`). */
+  #take(first: boolean): void {
+    const pool = this.#settings.pool;
+    const now = pool.takeOneShot();
+    if (now) {
+      this.#send(now);
+      return;
+    }
+    const { timeout, signal, waitForServer } = this.#options;
+    pool.acquireOneShot(timeout, signal, waitForServer, first).then(
+      (connection) => this.#send(connection),
+      (error: unknown) => this.#fail(error),
+    );
+  }
+
+  #send(connection: Connection): void {
+    const { pool } = this.#settings;
+    const { signal, timeout } = this.#options;
+    if (this.#settings.closing() || signal?.aborted) {
+      // close() or the abort came between the worker's assignment and now: nothing was sent.
+      pool.leaveOneShot(connection, 'pool');
+      this.#fail(signal?.aborted ? signal.reason : new ClosedError('client'));
+      return;
+    }
+    this.#connection = connection;
+    this.#settings.onAssigned(this);
+    if (channels.checkoutAssigned.hasSubscribers) {
+      channels.checkoutAssigned.publish({ pid: connection.pid, waiting: pool.stats().waiting });
+    }
+    if (channels.callStart.hasSubscribers) {
+      channels.callStart.publish({ method: this.method, pid: connection.pid });
+    }
+    if (channels.callFinish.hasSubscribers) this.#started = performance.now();
+    this.deadline =
+      timeout === null ? Number.POSITIVE_INFINITY : performance.now() + timerDelay(timeout);
+    this.#sentFailures = connection.failures;
+    try {
+      this.#id = connection.call(
+        this,
+        this.method,
+        this.#args,
+        // Past the client's own deadline, as a checkout's call does (see checkout.ts).
+        timeout === null ? undefined : Date.now() + Math.ceil(timeout) + 1,
+        this.#scope,
+      );
+    } catch (error) {
+      // Not sent: the connection closed, or the call could not be encoded (too large).
+      const closed = connection.closeError !== undefined;
+      this.#leave('pool');
+      if (closed) this.#take(true);
+      else
+        this.#fail(new ValidationError('INVALID_ARGS', (error as Error).message, { cause: error }));
+      return;
+    }
+    connection.done();
+    this.#phase = 'sent';
+    if (signal) {
+      this.#onAbort = () => this.#abort();
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+  }
+
+  /** The reply, or the error that ended the connection first (see PendingCall). */
+  reply(reply: ResultMessage | ErrorMessage | TaskpoolError): void {
+    const connection = this.#connection;
+    if (connection === undefined) return; // it left its worker already
+    if (isTaskpoolError(reply)) {
+      // The connection is closed: leaving it gives nothing back.
+      if (this.#phase !== 'sent') this.#phase = 'finished';
+      else if (connection.failures > this.#sentFailures) this.#retry();
+      else this.#settle(reply);
+      this.#leave('pool');
+      return;
+    }
+    if (reply.type === 'error') {
+      const error = fromWire(reply.error);
+      if (error.code === 'PRECEDING_CALL_FAILED' && this.#phase === 'sent') {
+        // It never ran: the worker's fate is for the call that failed ahead of it to decide.
+        this.#retry();
+        this.#leave('pool');
+        return;
+      }
+      // Judged even when the call was aborted: a handler that threw taints the worker.
+      const mode =
+        taintsWorker(error.code) && !this.#settings.dontReforkAfterError ? 'destroy' : 'pool';
+      if (this.#phase !== 'sent') {
+        this.#phase = 'finished';
+        this.#leave(mode);
+        return;
+      }
+      const { timeout } = this.#options;
+      if (timeout !== null && (error.code === 'TIMEOUT' || performance.now() >= this.deadline)) {
+        // The worker noticed the deadline first, or the reply came after it: the same
+        // timeout as the client's own timer gives.
+        this.expire();
+        return;
+      }
+      this.#settle(error);
+      this.#leave(mode);
+      return;
+    }
+    if (this.#phase !== 'sent') {
+      this.#phase = 'finished';
+      this.#leave('pool');
+      return;
+    }
+    const iface = this.#settings.interface;
+    let value: unknown = reply.value;
+    if (iface && this.method !== null) {
+      try {
+        value = iface.parseResult(this.method, value);
+      } catch (invalid) {
+        this.#settle(invalid);
+        this.#leave(this.#settings.dontReforkAfterError ? 'pool' : 'destroy');
+        return;
+      }
+    }
+    this.#settle(undefined, value);
+    this.#leave('pool');
+  }
+
+  /** The deadline passed before the reply: the worker is stuck, and dropped. */
+  expire(): void {
+    if (this.#phase !== 'sent') return;
+    const timeout = this.#options.timeout as number;
+    this.#settle(new TimeoutError(timeout));
+    this.#leave(
+      'destroy',
+      new WorkerLostError(
+        `dropped: a call of ${this.method ?? '->()'} on it timed out after ${timeout} ms; a call sent behind it may have run`,
+      ),
+    );
+  }
+
+  #abort(): void {
+    if (this.#phase !== 'sent') return;
+    const connection = this.#connection as Connection;
+    this.#settle(this.#options.signal?.reason);
+    this.#phase = 'cancelling';
+    // Sent: ask the worker to stop (a call it has not started, it never runs), and drop
+    // it if it does not answer within the grace.
+    connection.cancel(this.#id);
+    const grace = this.#settings.cancelGrace;
+    this.#graceTimer = setTimeout(() => {
+      this.#leave(
+        'destroy',
+        new WorkerLostError(`the cancelled call did not finish within cancelGrace (${grace} ms)`),
+      );
+    }, timerDelay(grace));
+  }
+
+  /**
+   * Sends the call again, to the head of the pool's queue: it never ran. A new record, so
+   * that nothing the last worker's connection still holds (its deadline queue) is this one.
+   */
+  #retry(): void {
+    if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#phase = 'finished';
+    const again = new OneShotCall(
+      this.#settings,
+      this.method,
+      this.#args,
+      this.#options,
+      this.#scope,
+      this.#resolve,
+      this.#reject,
+    );
+    again.#take(true);
+  }
+
+  /** Settles a call that holds no worker (its wait failed, or it was refused before sending). */
+  #fail(error: unknown): void {
+    this.#phase = 'finished';
+    this.#publishError(error);
+    this.#reject(error);
+  }
+
+  /** Settles the call sent (`error` undefined: with `value`). */
+  #settle(error: unknown, value?: unknown): void {
+    this.#phase = 'finished';
+    if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    if (error !== undefined) {
+      this.#publishError(error);
+      this.#reject(error);
+      return;
+    }
+    if (channels.callFinish.hasSubscribers) {
+      const ms = performance.now() - this.#started;
+      channels.callFinish.publish({ method: this.method, pid: this.pid, ms });
+    }
+    this.#resolve(value);
+  }
+
+  #publishError(error: unknown): void {
+    if (channels.callError.hasSubscribers) {
+      channels.callError.publish({ method: this.method, pid: this.pid, error });
+    }
+  }
+
+  /**
+   * Gives the worker back (`destroy`: drops it, closing its connection with `reason`). Once
+   * left, whatever the connection still reports is not this call's.
+   */
+  #leave(mode: 'pool' | 'destroy', reason?: TaskpoolError): void {
+    const connection = this.#connection;
+    if (connection === undefined) return;
+    clearTimeout(this.#graceTimer);
+    if (channels.checkoutReleased.hasSubscribers) {
+      channels.checkoutReleased.publish({ pid: connection.pid, healthy: mode === 'pool' });
+    }
+    this.#connection = undefined;
+    connection.settled(this);
+    this.#settings.onLeft(this);
+    this.#settings.pool.leaveOneShot(connection, mode, reason);
+  }
+}
