@@ -28,7 +28,7 @@ const MAX_PIPELINE_DEPTH = 32;
  * waits about this long for the ones ahead of it. A round trip between two processes
  * costs 0.05 to 0.2 ms, so this covers several.
  */
-const PIPELINE_BUDGET_MS = 1;
+const PIPELINE_BUDGET_MS = 2;
 
 /**
  * A lane whose last reply is older than this many typical intervals between replies gets no
@@ -51,7 +51,7 @@ interface Lane {
 
 export class OneShotLanes<C> {
   readonly #lanes = new Map<C, Lane>();
-  /** Moving average of the time between replies on a lane, in ms (0 until one came). */
+  /** Moving average of the time between replies on a lane, in ms (0 until one came: the first sets it). */
   #interval = 0;
 
   /** One-shot calls in flight on `connection` (0 when it is no lane). */
@@ -82,7 +82,11 @@ export class OneShotLanes<C> {
     // With calls queued, the worker went from one to the next at once: this is one call's
     // time. With one, a round trip too: more than a call takes, which keeps the depth low
     // until pipelining shows what calls really take.
-    this.#interval += (now - lane.progressAt - this.#interval) * AVERAGE_WEIGHT;
+    const interval = now - lane.progressAt;
+    this.#interval =
+      this.#interval === 0
+        ? interval
+        : this.#interval + (interval - this.#interval) * AVERAGE_WEIGHT;
     lane.progressAt = now;
     lane.calls--;
     if (lane.calls === 0) this.#lanes.delete(connection);
@@ -103,11 +107,12 @@ export class OneShotLanes<C> {
     const interval = this.#interval;
     const stalledAfter = Math.max(STALLED_AFTER_MIN_MS, interval * STALLED_AFTER_INTERVALS);
     let best: C | undefined;
-    // Below the depth: a lane at it is passed over.
+    // Below the depth: a lane at it is passed over. Before any reply has shown how long
+    // calls take, nothing is pipelined: a first burst of long calls waits in the queue.
     let fewest =
       interval > 0
         ? Math.min(MAX_PIPELINE_DEPTH, Math.max(1, Math.floor(PIPELINE_BUDGET_MS / interval)))
-        : MAX_PIPELINE_DEPTH;
+        : 1;
     for (const [connection, lane] of this.#lanes) {
       if (lane.calls >= fewest || now - lane.progressAt > stalledAfter) continue;
       if (!accepts(connection)) continue;
