@@ -36,6 +36,12 @@ export interface RunningSystem {
   map?(inputs: readonly unknown[], concurrency: number): AsyncIterable<unknown>;
   /** Present when the system has leases of its own; otherwise one task is one lease. */
   checkout?(): Promise<Lease>;
+  /**
+   * Resolves once every process the system starts on its own has started (taskpool's
+   * server starts replacement spares when the client takes its workers), so that none
+   * starts during the timed calls. Absent when the system starts nothing by itself.
+   */
+  settle?(): Promise<void>;
   /** Process ids of the workers that served calls; empty for threads. */
   workerPids(): Promise<number[]>;
   /** Stops every worker; resolves once they are gone. */

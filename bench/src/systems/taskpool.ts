@@ -29,6 +29,7 @@ interface TaskpoolStream extends AsyncIterable<unknown> {
 
 interface TaskpoolCheckout {
   call(method: string, args: unknown[]): Promise<unknown>;
+  serverStats(): Promise<{ starting: number; spares: number }>;
   stream(method: string, args: unknown[], options?: { highWaterMark?: number }): TaskpoolStream;
   /** The worker's `async function* items`, a stream since the worker's hello says so. */
   items(count: number): TaskpoolStream;
@@ -38,6 +39,7 @@ interface TaskpoolCheckout {
 
 interface TaskpoolClient {
   checkout(options?: { timeout?: number | null }): Promise<TaskpoolCheckout>;
+  stats(): { idle: number };
   call(method: string, args: unknown[]): Promise<unknown>;
   map(
     method: string,
@@ -154,7 +156,34 @@ async function startTaskpool(
         ? perCall
         : (method: string, args: unknown[]) => client.call(method, args);
 
+  /**
+   * Waits until the client holds its workers and the server has started the spares that
+   * replace them, asking the server for its stats through a checkout every 10 ms (10 s at
+   * most).
+   */
+  const settle = async (): Promise<void> => {
+    const deadline = performance.now() + 10_000;
+    for (;;) {
+      const checkout = await client.checkout();
+      let stats: { starting: number; spares: number };
+      try {
+        stats = await checkout.serverStats();
+      } finally {
+        await checkout.release();
+      }
+      const { idle } = client.stats();
+      if (stats.starting === 0 && stats.spares >= options.workers && idle >= options.workers) {
+        return;
+      }
+      if (performance.now() > deadline) {
+        throw new Error(`taskpool did not settle in 10 s: ${JSON.stringify({ stats, idle })}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
   return {
+    settle,
     echo: (value) => call('echo', [value]),
     hash: (password, salt) => call('hash', [password, salt]),
     ...(shape === 'per-call' ? { checkout } : {}),
