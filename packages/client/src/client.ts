@@ -61,8 +61,14 @@ export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends
   /** Waits for a worker (FIFO) and gives exclusive use of it until released. */
   checkout(options?: CheckoutOptions): Promise<Checkout<TMethods>>;
   /**
-   * One call on its own checkout. Aborted by `signal`, it rejects at once with
-   * `signal.reason`, like `co.call`; the checkout is released in the background.
+   * One call on its own checkout (the worker is the call's alone while it runs, and
+   * `checkoutDone` runs after it). When no worker is idle and none may be opened, it may be
+   * pipelined behind other one-shot calls on a busy worker; one that a failure ahead of it
+   * kept from running is sent again. Aborted by `signal`, it rejects at once with
+   * `signal.reason`, like `co.call`; the worker goes back in the background.
+   *
+   * @example
+   * const crypted = await client.call('hash', ['secret'], { timeout: 5_000 });
    */
   call<K extends MethodName<TMethods>>(
     method: K,
@@ -216,7 +222,6 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
   const oneShotSettings: OneShotSettings = {
     pool,
     interface: iface,
-    timeout: resolved.timeout,
     cancelGrace: resolved.cancelGrace,
     dontReforkAfterError: resolved.dontReforkAfterError,
     closing: () => closing !== undefined,

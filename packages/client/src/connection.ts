@@ -219,8 +219,8 @@ export class Connection {
 
   /**
    * Failed calls the worker has reported on this connection (see the protocol's
-   * `failures`). A call sent while this was lower than it is now will not run: the worker
-   * refuses it with `PRECEDING_CALL_FAILED`.
+   * `failures`). A call still waiting for its reply that was sent while this was lower will
+   * not run: the worker refuses it with `PRECEDING_CALL_FAILED`.
    */
   get failures(): number {
     return this.#failures;
@@ -276,6 +276,14 @@ export class Connection {
     this.#pending.set(id, pending);
     if (pending.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.add(pending);
     return id;
+  }
+
+  /**
+   * True when every call sent before `pending` has had its reply: the worker, which runs
+   * calls in order, is running it (or has it next).
+   */
+  isFirst(pending: PendingCall): boolean {
+    return this.#pending.values().next().value === pending;
   }
 
   /** `pending` settled before its reply came (it was aborted): its deadline no longer counts. */

@@ -5,11 +5,14 @@
  * when the reply comes: the worker runs `checkoutDone` after the call whatever the client
  * does next, so nothing is left to send.
  *
- * The rules are a checkout's: its own deadline (`timeout`, from when it is sent); an abort
- * rejects at once with `signal.reason`, sends `cancel`, and drops the worker unless its
- * answer comes within `cancelGrace`; a reply the handler failed with (or a result that
- * breaks the interface) replaces the worker, unless `dontReforkAfterError`; a timeout
- * drops it.
+ * The rules are a checkout's. Its `timeout` counts from when it is sent, and a reply the
+ * handler failed with (or a result that breaks the interface) replaces the worker, unless
+ * `dontReforkAfterError`. An abort rejects at once with `signal.reason` and sends `cancel`.
+ * Only the call the worker is running (every call sent before it has its reply) can hold
+ * the worker up: when it passes its deadline, or ignores its cancel past `cancelGrace`, the
+ * worker is dropped. A call still queued behind others on the worker that passes its
+ * deadline or is aborted is cancelled there instead, which drops it without running it and
+ * keeps the worker.
  *
  * A call that never ran is sent again, at the head of the pool's queue: the worker refused
  * it (`PRECEDING_CALL_FAILED`: a call ahead of it on the same worker failed first), or the
@@ -39,8 +42,6 @@ import type { Pool } from './pool.js';
 export interface OneShotSettings {
   pool: Pool<Connection>;
   interface: Interface | undefined;
-  /** The client's default call timeout. */
-  timeout: number | null;
   cancelGrace: number;
   dontReforkAfterError: boolean;
   /** The client is closing: a call that has not gone out yet is refused with `CLOSED`. */
@@ -60,10 +61,14 @@ export interface OneShotCallOptions {
 
 /**
  * `waiting`: for a worker. `sent`: call and `done` are out, the reply is awaited. `cancelling`:
- * aborted once sent; the caller has its rejection, and the worker's answer to the cancel is
- * awaited within `cancelGrace`. `finished`: settled, and the worker given back.
+ * settled (aborted, or past its deadline while queued) once sent; the worker's answer to
+ * the cancel is awaited. `finished`: settled, and the worker given back (or being sent
+ * again, as a new record).
  */
 type OneShotPhase = 'waiting' | 'sent' | 'cancelling' | 'finished';
+
+/** How a call leaves its worker: see `Pool.leaveOneShot`. */
+type LeaveMode = 'pool' | 'destroy' | 'replace';
 
 export class OneShotCall implements PendingCall {
   /** `performance.now()` past which the reply is late, or Infinity (read by the connection). */
@@ -134,13 +139,13 @@ export class OneShotCall implements PendingCall {
   /** Takes a worker now if one is free, else waits in the pool's queue (at its head: `first`). */
   #take(first: boolean): void {
     const pool = this.#settings.pool;
-    const now = pool.takeOneShot();
+    const now = pool.takeOneShot(this.method);
     if (now) {
       this.#send(now);
       return;
     }
     const { timeout, signal, waitForServer } = this.#options;
-    pool.acquireOneShot(timeout, signal, waitForServer, first).then(
+    pool.acquireOneShot(this.method, timeout, signal, waitForServer, first).then(
       (connection) => this.#send(connection),
       (error: unknown) => this.#fail(error),
     );
@@ -151,7 +156,7 @@ export class OneShotCall implements PendingCall {
     const { signal, timeout } = this.#options;
     if (this.#settings.closing() || signal?.aborted) {
       // close() or the abort came between the worker's assignment and now: nothing was sent.
-      pool.leaveOneShot(connection, 'pool');
+      pool.leaveOneShot(connection, this.method, false, 'pool');
       this.#fail(signal?.aborted ? signal.reason : new ClosedError('client'));
       return;
     }
@@ -179,10 +184,11 @@ export class OneShotCall implements PendingCall {
     } catch (error) {
       // Not sent: the connection closed, or the call could not be encoded (too large).
       const closed = connection.closeError !== undefined;
-      this.#leave('pool');
+      this.#leave('pool', false);
       if (closed) this.#take(true);
-      else
+      else {
         this.#fail(new ValidationError('INVALID_ARGS', (error as Error).message, { cause: error }));
+      }
       return;
     }
     connection.done();
@@ -202,7 +208,7 @@ export class OneShotCall implements PendingCall {
       if (this.#phase !== 'sent') this.#phase = 'finished';
       else if (connection.failures > this.#sentFailures) this.#retry();
       else this.#settle(reply);
-      this.#leave('pool');
+      this.#leave('pool', false);
       return;
     }
     if (reply.type === 'error') {
@@ -210,31 +216,33 @@ export class OneShotCall implements PendingCall {
       if (error.code === 'PRECEDING_CALL_FAILED' && this.#phase === 'sent') {
         // It never ran: the worker's fate is for the call that failed ahead of it to decide.
         this.#retry();
-        this.#leave('pool');
+        this.#leave('pool', false);
         return;
       }
-      // Judged even when the call was aborted: a handler that threw taints the worker.
-      const mode =
-        taintsWorker(error.code) && !this.#settings.dontReforkAfterError ? 'destroy' : 'pool';
       if (this.#phase !== 'sent') {
+        // Cancelled: an answer came, so the worker is not stuck. A handler that failed
+        // otherwise than as asked (or than at its deadline) still taints it.
+        const asked = error.code === 'CANCELLED' || error.code === 'TIMEOUT';
         this.#phase = 'finished';
-        this.#leave(mode);
+        this.#leave(asked ? 'pool' : this.#afterHandlerError(error), false);
         return;
       }
       const { timeout } = this.#options;
       if (timeout !== null && (error.code === 'TIMEOUT' || performance.now() >= this.deadline)) {
         // The worker noticed the deadline first, or the reply came after it: the same
-        // timeout as the client's own timer gives.
-        this.expire();
+        // TIMEOUT as the client's own timer gives. The worker answered, so it is not stuck,
+        // but its handler was cut short: it is replaced once the calls behind have left.
+        this.#settle(new TimeoutError(timeout));
+        this.#leave('replace', true);
         return;
       }
       this.#settle(error);
-      this.#leave(mode);
+      this.#leave(this.#afterHandlerError(error), true);
       return;
     }
     if (this.#phase !== 'sent') {
       this.#phase = 'finished';
-      this.#leave('pool');
+      this.#leave('pool', false);
       return;
     }
     const iface = this.#settings.interface;
@@ -244,42 +252,77 @@ export class OneShotCall implements PendingCall {
         value = iface.parseResult(this.method, value);
       } catch (invalid) {
         this.#settle(invalid);
-        this.#leave(this.#settings.dontReforkAfterError ? 'pool' : 'destroy');
+        this.#leave(this.#settings.dontReforkAfterError ? 'pool' : 'replace', true);
         return;
       }
     }
     this.#settle(undefined, value);
-    this.#leave('pool');
+    this.#leave('pool', true);
   }
 
-  /** The deadline passed before the reply: the worker is stuck, and dropped. */
+  /**
+   * How the worker leaves after the handler failed with `error`: replaced once the calls
+   * pipelined behind have left (those sent before the worker counted this failure are
+   * refused, and sent again), unless the code says it was not touched.
+   */
+  #afterHandlerError(error: TaskpoolError): LeaveMode {
+    return taintsWorker(error.code) && !this.#settings.dontReforkAfterError ? 'replace' : 'pool';
+  }
+
+  /**
+   * The deadline passed before the reply. Running, the call holds the worker up: it is
+   * dropped. Queued behind others, it is cancelled there and never runs.
+   */
   expire(): void {
     if (this.#phase !== 'sent') return;
+    const connection = this.#connection as Connection;
     const timeout = this.#options.timeout as number;
+    if (!connection.isFirst(this)) {
+      this.#settle(
+        new TimeoutError(timeout, { detail: 'queued behind other calls on its worker' }),
+      );
+      this.#cancel();
+      return;
+    }
     this.#settle(new TimeoutError(timeout));
     this.#leave(
       'destroy',
+      false,
       new WorkerLostError(
-        `dropped: a call of ${this.method ?? '->()'} on it timed out after ${timeout} ms; a call sent behind it may have run`,
+        `the worker was dropped: the call of ${this.method ?? '->()'} ahead of this one timed out after ${timeout} ms; this one may have run`,
       ),
     );
   }
 
   #abort(): void {
     if (this.#phase !== 'sent') return;
-    const connection = this.#connection as Connection;
     this.#settle(this.#options.signal?.reason);
+    this.#cancel();
+  }
+
+  /**
+   * Asks the worker to stop the call, settled already: one it has not started, it never
+   * runs. Once the call is the one the worker runs, the worker is dropped unless its answer
+   * comes within `cancelGrace`.
+   */
+  #cancel(): void {
+    const connection = this.#connection as Connection;
     this.#phase = 'cancelling';
-    // Sent: ask the worker to stop (a call it has not started, it never runs), and drop
-    // it if it does not answer within the grace.
     connection.cancel(this.#id);
     const grace = this.#settings.cancelGrace;
-    this.#graceTimer = setTimeout(() => {
+    const check = () => {
+      if (!connection.isFirst(this)) {
+        // Still behind other calls: they may take their time; this one is not the cause.
+        this.#graceTimer = setTimeout(check, timerDelay(grace));
+        return;
+      }
       this.#leave(
         'destroy',
-        new WorkerLostError(`the cancelled call did not finish within cancelGrace (${grace} ms)`),
+        false,
+        new WorkerLostError(`a cancelled call did not finish within cancelGrace (${grace} ms)`),
       );
-    }, timerDelay(grace));
+    };
+    this.#graceTimer = setTimeout(check, timerDelay(grace));
   }
 
   /**
@@ -301,10 +344,12 @@ export class OneShotCall implements PendingCall {
     again.#take(true);
   }
 
-  /** Settles a call that holds no worker (its wait failed, or it was refused before sending). */
+  /**
+   * Settles a call that holds no worker: its wait failed, or it was refused before it was
+   * sent. Like a checkout that never came, it publishes no call event.
+   */
   #fail(error: unknown): void {
     this.#phase = 'finished';
-    this.#publishError(error);
     this.#reject(error);
   }
 
@@ -313,7 +358,9 @@ export class OneShotCall implements PendingCall {
     this.#phase = 'finished';
     if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
     if (error !== undefined) {
-      this.#publishError(error);
+      if (channels.callError.hasSubscribers) {
+        channels.callError.publish({ method: this.method, pid: this.pid, error });
+      }
       this.#reject(error);
       return;
     }
@@ -324,26 +371,22 @@ export class OneShotCall implements PendingCall {
     this.#resolve(value);
   }
 
-  #publishError(error: unknown): void {
-    if (channels.callError.hasSubscribers) {
-      channels.callError.publish({ method: this.method, pid: this.pid, error });
-    }
-  }
-
   /**
-   * Gives the worker back (`destroy`: drops it, closing its connection with `reason`). Once
-   * left, whatever the connection still reports is not this call's.
+   * Gives the worker back (see `LeaveMode`; `destroy` closes its connection with `reason`).
+   * `answered`: the worker ran the call and replied (the pool learns how long it took).
+   * Once left, whatever the connection still reports is not this call's.
    */
-  #leave(mode: 'pool' | 'destroy', reason?: TaskpoolError): void {
+  #leave(mode: LeaveMode, answered: boolean, reason?: TaskpoolError): void {
     const connection = this.#connection;
     if (connection === undefined) return;
     clearTimeout(this.#graceTimer);
     if (channels.checkoutReleased.hasSubscribers) {
-      channels.checkoutReleased.publish({ pid: connection.pid, healthy: mode === 'pool' });
+      const healthy = mode === 'pool' && connection.isOpen;
+      channels.checkoutReleased.publish({ pid: connection.pid, healthy });
     }
     this.#connection = undefined;
-    connection.settled(this);
+    if (this.#id !== 0) connection.settled(this);
     this.#settings.onLeft(this);
-    this.#settings.pool.leaveOneShot(connection, mode, reason);
+    this.#settings.pool.leaveOneShot(connection, this.method, answered, mode, reason);
   }
 }

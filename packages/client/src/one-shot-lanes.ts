@@ -5,17 +5,20 @@
  * a round trip between them. The pool pipelines a call this way only when no worker is
  * idle and no more may be opened, and only when no checkout waits ahead of it.
  *
- * Which lane takes the next call: the one with the fewest calls in flight, among those
- * below the depth whose worker is moving. Both adapt to how long calls take, measured as a
- * moving average of the time between replies on a lane:
+ * Whether a call may go behind others, and behind which, depends on how long calls take,
+ * learned per method from the time between replies on a lane (a moving average):
  *
- * - the depth is how many such calls fit in `PIPELINE_BUDGET_MS` (at least 1, at most
- *   `MAX_PIPELINE_DEPTH`). Small calls fill a round trip with many, so the worker never
- *   waits; calls of many milliseconds are not pipelined at all, as a round trip is nothing
- *   next to them, and each waits in the queue for the first worker to free up;
- * - a worker whose last reply is older than a few typical calls is busy with a long one:
- *   calls queued behind it would wait for it while another worker frees up, so it gets no
- *   more until it answers.
+ * - a call of a method not timed yet is never pipelined, and nothing is pipelined behind
+ *   one: a first burst of long calls waits in the client's queue, as checkouts do;
+ * - a lane takes a call only while the calls it holds, with this one, are expected to take
+ *   at most `PIPELINE_BUDGET_MS` (and at most `MAX_PIPELINE_DEPTH` calls): small calls
+ *   fill a round trip with many, so the worker never waits, while calls of many
+ *   milliseconds are not pipelined at all, as a round trip is nothing next to them;
+ * - a lane whose last reply is older than a few times what its running call is expected to
+ *   take is busy with a long one: calls queued behind it would wait for it while another
+ *   worker frees up, so it gets no more until it answers;
+ * - a lane whose worker is to be replaced (a call's handler failed) takes no more calls,
+ *   and is closed once its last call has left.
  *
  * @module
  */
@@ -24,73 +27,110 @@
 const MAX_PIPELINE_DEPTH = 32;
 
 /**
- * How long, in typical calls, the queue on one worker may be: the last call pipelined
- * waits about this long for the ones ahead of it. A round trip between two processes
- * costs 0.05 to 0.2 ms, so this covers several.
+ * How long the calls queued on one worker may be expected to take: the last call pipelined
+ * waits about this long for the ones ahead of it. A round trip between two processes costs
+ * 0.05 to 0.2 ms, so this covers several.
  */
 const PIPELINE_BUDGET_MS = 2;
 
 /**
- * A lane whose last reply is older than this many typical intervals between replies gets no
- * more calls until it answers.
+ * A lane whose last reply is older than this many times what its running call is expected
+ * to take gets no more calls until it answers.
  */
-const STALLED_AFTER_INTERVALS = 4;
+const STALLED_AFTER_TIMES = 4;
 
 /** The least a lane may go without a reply before it counts as stalled, in ms (timer noise). */
 const STALLED_AFTER_MIN_MS = 1;
 
-/** Weight of the newest interval in the moving average. */
+/** Weight of the newest interval in a method's moving average. */
 const AVERAGE_WEIGHT = 0.125;
 
+/** A call on a lane: its method, and how long it was expected to take when it joined. */
+interface LaneCall {
+  method: string | null;
+  expected: number;
+}
+
 interface Lane {
-  /** One-shot calls in flight on the worker. */
-  calls: number;
+  /** The one-shot calls in flight on the worker, oldest first. */
+  calls: LaneCall[];
+  /** What they are expected to take, in ms (calls of methods not timed yet not counted). */
+  expected: number;
+  /** Calls of methods not timed yet among them. */
+  untimed: number;
   /** `performance.now()` of the lane's last reply, or of its first call. */
   progressAt: number;
+  /** The worker is to be replaced: no call joins, and it closes once the last has left. */
+  doomed: boolean;
 }
 
 export class OneShotLanes<C> {
   readonly #lanes = new Map<C, Lane>();
-  /** Moving average of the time between replies on a lane, in ms (0 until one came: the first sets it). */
-  #interval = 0;
+  /** Moving average of the time each method takes between replies on a lane, in ms. */
+  readonly #intervals = new Map<string | null, number>();
 
-  /** One-shot calls in flight on `connection` (0 when it is no lane). */
-  callsOn(connection: C): number {
-    return this.#lanes.get(connection)?.calls ?? 0;
+  /** `connection`, idle until now, takes its first one-shot call, of `method`. */
+  open(connection: C, method: string | null): void {
+    const lane: Lane = {
+      calls: [],
+      expected: 0,
+      untimed: 0,
+      progressAt: performance.now(),
+      doomed: false,
+    };
+    this.#lanes.set(connection, lane);
+    this.#add(lane, method);
   }
 
-  /** `connection`, idle until now, takes its first one-shot call. */
-  open(connection: C): void {
-    this.#lanes.set(connection, { calls: 1, progressAt: performance.now() });
-  }
-
-  /** A further call joins the lane of `connection`. */
-  join(connection: C): void {
+  /** A call of `method` joins the lane of `connection` (one `pick` chose). */
+  join(connection: C, method: string | null): void {
     const lane = this.#lanes.get(connection);
-    if (lane) lane.calls++;
+    if (lane) this.#add(lane, method);
+  }
+
+  #add(lane: Lane, method: string | null): void {
+    const expected = this.#intervals.get(method);
+    if (expected === undefined) lane.untimed++;
+    else lane.expected += expected;
+    lane.calls.push({ method, expected: expected ?? -1 });
   }
 
   /**
-   * A call left `connection` (its reply came, or it gave up); returns the calls still in
-   * flight there, or -1 when `connection` was no lane (it was closed meanwhile). A lane
-   * left with none is closed: the worker is idle again.
+   * A call of `method` left `connection`; `answered`: the worker ran it and replied, so the
+   * time since the lane's last reply is what it took (with a round trip when it was alone).
+   * Returns the calls still in flight there, or -1 when `connection` was no lane (it closed
+   * meanwhile). A lane left with none is closed: the worker is idle again.
    */
-  leave(connection: C): number {
+  leave(connection: C, method: string | null, answered: boolean): number {
     const lane = this.#lanes.get(connection);
     if (!lane) return -1;
     const now = performance.now();
-    // With calls queued, the worker went from one to the next at once: this is one call's
-    // time. With one, a round trip too: more than a call takes, which keeps the depth low
-    // until pipelining shows what calls really take.
-    const interval = now - lane.progressAt;
-    this.#interval =
-      this.#interval === 0
-        ? interval
-        : this.#interval + (interval - this.#interval) * AVERAGE_WEIGHT;
+    if (answered) {
+      const interval = now - lane.progressAt;
+      const average = this.#intervals.get(method);
+      this.#intervals.set(
+        method,
+        average === undefined ? interval : average + (interval - average) * AVERAGE_WEIGHT,
+      );
+    }
     lane.progressAt = now;
-    lane.calls--;
-    if (lane.calls === 0) this.#lanes.delete(connection);
-    return lane.calls;
+    const index = lane.calls.findIndex((call) => call.method === method);
+    const [call] = lane.calls.splice(index < 0 ? 0 : index, 1);
+    if (call && call.expected < 0) lane.untimed--;
+    else if (call) lane.expected -= call.expected;
+    if (lane.calls.length === 0) this.#lanes.delete(connection);
+    return lane.calls.length;
+  }
+
+  /** The worker of `connection` is to be replaced: no call joins it any more. */
+  doom(connection: C): void {
+    const lane = this.#lanes.get(connection);
+    if (lane) lane.doomed = true;
+  }
+
+  /** True when `connection`'s worker is to be replaced once its calls have left. */
+  isDoomed(connection: C): boolean {
+    return this.#lanes.get(connection)?.doomed ?? false;
   }
 
   /** Forgets `connection` (it closed). */
@@ -99,25 +139,24 @@ export class OneShotLanes<C> {
   }
 
   /**
-   * The lane to pipeline the next call onto: the least loaded one below the depth whose
-   * worker is moving and which `accepts` (not retiring, below `maxCheckouts`); or none.
+   * The lane to pipeline a call of `method` onto: the one expected to free up first among
+   * those that `accept` (not retiring, below `maxCheckouts`) and can take it (see above);
+   * or none.
    */
-  pick(accepts: (connection: C) => boolean): C | undefined {
+  pick(method: string | null, accepts: (connection: C) => boolean): C | undefined {
+    const own = this.#intervals.get(method);
+    if (own === undefined) return undefined;
     const now = performance.now();
-    const interval = this.#interval;
-    const stalledAfter = Math.max(STALLED_AFTER_MIN_MS, interval * STALLED_AFTER_INTERVALS);
     let best: C | undefined;
-    // Below the depth: a lane at it is passed over. Before any reply has shown how long
-    // calls take, nothing is pipelined: a first burst of long calls waits in the queue.
-    let fewest =
-      interval > 0
-        ? Math.min(MAX_PIPELINE_DEPTH, Math.max(1, Math.floor(PIPELINE_BUDGET_MS / interval)))
-        : 1;
+    let soonest = PIPELINE_BUDGET_MS - own;
     for (const [connection, lane] of this.#lanes) {
-      if (lane.calls >= fewest || now - lane.progressAt > stalledAfter) continue;
-      if (!accepts(connection)) continue;
+      if (lane.doomed || lane.untimed > 0 || lane.calls.length >= MAX_PIPELINE_DEPTH) continue;
+      if (lane.expected > soonest) continue;
+      const running = lane.calls[0]?.expected ?? 0;
+      const stalledAfter = Math.max(STALLED_AFTER_MIN_MS, running * STALLED_AFTER_TIMES);
+      if (now - lane.progressAt > stalledAfter || !accepts(connection)) continue;
       best = connection;
-      fewest = lane.calls;
+      soonest = lane.expected;
     }
     return best;
   }

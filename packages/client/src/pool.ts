@@ -112,6 +112,8 @@ interface Waiter<C> {
   kind: WaiterKind;
   /** A one-shot call sent again (it never ran): served before every other waiter. */
   first: boolean;
+  /** The method of a one-shot call (which lane may take it depends on it). */
+  method: string | null;
   resolve: (connection: C) => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
@@ -222,18 +224,19 @@ export class Pool<C extends PoolConnection> {
     signal: AbortSignal | undefined,
     waitForServer: number | null = null,
   ): Promise<C> {
-    return this.#acquire('checkout', timeout, signal, waitForServer, false);
+    return this.#acquire('checkout', null, timeout, signal, waitForServer, false);
   }
 
   /**
-   * A worker for one one-shot call, now, when one is idle or (no checkout waiting, none to
-   * open) a lane can take it; else undefined. Give it back with `leaveOneShot`.
+   * A worker for one one-shot call of `method`, now, when one is idle or (no checkout
+   * waiting, none to open) a lane can take it; else undefined. Give it back with
+   * `leaveOneShot`.
    */
-  takeOneShot(): C | undefined {
+  takeOneShot(method: string | null): C | undefined {
     if (this.#closed || this.#waiters.length > 0) return undefined;
     const idle = this.#takeIdle();
-    if (idle) return this.#openLane(idle);
-    return this.#mayOpen() ? undefined : this.#joinLane();
+    if (idle) return this.#openLane(idle, method);
+    return this.#mayOpen() ? undefined : this.#joinLane(method);
   }
 
   /**
@@ -242,16 +245,18 @@ export class Pool<C extends PoolConnection> {
    * head of the queue (a call that was sent, and that its worker refused before it ran).
    */
   acquireOneShot(
+    method: string | null,
     timeout: number | null,
     signal: AbortSignal | undefined,
     waitForServer: number | null,
     first: boolean,
   ): Promise<C> {
-    return this.#acquire('one-shot', timeout, signal, waitForServer, first);
+    return this.#acquire('one-shot', method, timeout, signal, waitForServer, first);
   }
 
   #acquire(
     kind: WaiterKind,
+    method: string | null,
     timeout: number | null,
     signal: AbortSignal | undefined,
     waitForServer: number | null,
@@ -261,9 +266,12 @@ export class Pool<C extends PoolConnection> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiters.length === 0) {
       const idle = this.#takeIdle();
-      if (idle)
-        return Promise.resolve(kind === 'checkout' ? this.#assign(idle) : this.#openLane(idle));
-      const lane = kind === 'one-shot' && !this.#mayOpen() ? this.#joinLane() : undefined;
+      if (idle) {
+        return Promise.resolve(
+          kind === 'checkout' ? this.#assign(idle) : this.#openLane(idle, method),
+        );
+      }
+      const lane = kind === 'one-shot' && !this.#mayOpen() ? this.#joinLane(method) : undefined;
       if (lane) return Promise.resolve(lane);
     }
     if (this.#waiters.length >= this.#options.maxQueue && !first) {
@@ -278,6 +286,7 @@ export class Pool<C extends PoolConnection> {
       const waiter: Waiter<C> = {
         kind,
         first,
+        method,
         resolve,
         reject,
         cleanup: () => {
@@ -302,7 +311,7 @@ export class Pool<C extends PoolConnection> {
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       if (first) {
-        // Behind the calls sent again before it, in the order they were first sent.
+        // Behind the calls sent again before it.
         let at = 0;
         while (at < this.#waiters.length && (this.#waiters[at] as Waiter<C>).first) at++;
         this.#waiters.splice(at, 0, waiter);
@@ -336,14 +345,24 @@ export class Pool<C extends PoolConnection> {
   }
 
   /**
-   * A one-shot call leaves `connection` (its `done` was sent with it): `destroy` closes the
-   * worker (with `reason`, which the calls still on it get) and counts it lost. The worker goes back to the idle list (or is retired) once
-   * its last one-shot call has left.
+   * A one-shot call of `method` leaves `connection` (`answered`: the worker ran it and
+   * replied). `destroy` closes the worker at once (with `reason`, which the calls still on
+   * it get) and counts it lost: it is stuck. `replace` lets the calls still on it finish
+   * and closes it after the last, counted lost: a handler misbehaved. Otherwise the worker
+   * goes back to the idle list (or is retired) once its last one-shot call has left.
    */
-  leaveOneShot(connection: C, mode: ReleaseMode, reason?: TaskpoolError): void {
-    const left = this.#lanes.leave(connection);
+  leaveOneShot(
+    connection: C,
+    method: string | null,
+    answered: boolean,
+    mode: ReleaseMode | 'replace',
+    reason?: TaskpoolError,
+  ): void {
+    if (mode === 'replace') this.#lanes.doom(connection);
+    const doomed = this.#lanes.isDoomed(connection);
+    const left = this.#lanes.leave(connection, method, answered);
     if (left < 0 || !connection.isOpen) return; // closed meanwhile: #onClosed forgot it
-    if (mode === 'destroy') {
+    if (mode === 'destroy' || (doomed && left === 0)) {
       connection.close(reason); // #onClosed counts it lost
       return;
     }
@@ -375,23 +394,24 @@ export class Pool<C extends PoolConnection> {
     return !this.#failing && this.#connections.size + this.#connecting < this.#options.maxWorkers;
   }
 
-  /** `connection`, taken idle, runs one-shot calls from now on. */
-  #openLane(connection: C): C {
-    this.#lanes.open(connection);
+  /** `connection`, taken idle, runs one-shot calls from now on, first one of `method`. */
+  #openLane(connection: C, method: string | null): C {
+    this.#lanes.open(connection, method);
     return this.#assign(connection);
   }
 
-  /** The lane a one-shot call is pipelined onto, if one can take it. */
-  #joinLane(): C | undefined {
+  /** The lane a one-shot call of `method` is pipelined onto, if one can take it. */
+  #joinLane(method: string | null): C | undefined {
     const max = this.#options.maxCheckouts;
     const connection = this.#lanes.pick(
+      method,
       (candidate) =>
         candidate.isOpen &&
         !candidate.retiring &&
         (max === null || (this.#served.get(candidate) ?? 0) < max),
     );
     if (connection === undefined) return undefined;
-    this.#lanes.join(connection);
+    this.#lanes.join(connection, method);
     return this.#assign(connection);
   }
 
@@ -414,8 +434,12 @@ export class Pool<C extends PoolConnection> {
       const head = this.#waiters[0] as Waiter<C>;
       const idle = this.#takeIdle();
       let connection: C | undefined;
-      if (idle) connection = head.kind === 'checkout' ? this.#assign(idle) : this.#openLane(idle);
-      else if (head.kind === 'one-shot' && !this.#mayOpen()) connection = this.#joinLane();
+      if (idle) {
+        connection =
+          head.kind === 'checkout' ? this.#assign(idle) : this.#openLane(idle, head.method);
+      } else if (head.kind === 'one-shot' && !this.#mayOpen()) {
+        connection = this.#joinLane(head.method);
+      }
       // A checkout at the head waits for a worker of its own: nothing behind it goes first.
       if (connection === undefined) return;
       this.#waiters.shift();

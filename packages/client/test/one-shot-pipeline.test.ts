@@ -5,18 +5,28 @@
 // are sent again; an aborted one the worker has not started never runs; waiting checkouts
 // are not overtaken; a worker busy with a long call does not collect a queue.
 //
-// The client pipelines only once replies have shown that calls are short, so each test
-// first makes a few hundred small calls. Whether a given call was pipelined still depends
-// on how fast this machine answered them: where a test needs it, it checks that the calls
+// The client pipelines a method's calls only once replies have shown that they are short,
+// so each test first makes a few hundred small calls of `record`, and then makes every
+// call it wants pipelined with `record` too (a call of it that is slow, or fails, is one
+// the client expected to be short). Whether a given call was pipelined still depends on
+// how fast this machine answered them: where a test needs it, it checks that the calls
 // went out (diagnostics `call:start`) and, if a busy machine kept the client from it, runs
 // its scenario again.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHANNELS, type Client, createClient, type MethodsOf } from '@taskpool/client';
+import {
+  CHANNELS,
+  type Client,
+  type ClientOptions,
+  createClient,
+  type MethodsOf,
+} from '@taskpool/client';
+import { defineInterface } from '@taskpool/protocol';
 import type { ForkedServer } from '@taskpool/server';
 import { afterAll, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { handlers } from './fixtures/pipeline-worker.js';
 import { eventually, pause, serve, warm } from './helpers/harness.js';
 
@@ -53,11 +63,16 @@ function readLog(log: string): Line[] {
 
 const tagsOf = (lines: Line[]) => lines.filter((line) => line.tag !== 'done').map((l) => l.tag);
 
-function clientOf(server: ForkedServer, workers: number): Client<PipelineMethods> {
+function clientOf(
+  server: ForkedServer,
+  workers: number,
+  options: Omit<ClientOptions, 'connect' | 'interface'> = {},
+): Client<PipelineMethods> {
   return createClient<PipelineMethods>({
     connect: server.endpoint,
     minWorkers: workers,
     maxWorkers: workers,
+    ...options,
   });
 }
 
@@ -105,9 +120,9 @@ it('pipelines calls behind a failed one, sends them again, and runs each once, i
     const lostBefore = client.stats().lost;
     let pipelined: boolean;
     let failing: Promise<unknown>;
-    let behind: Promise<string>[];
+    let behind: Promise<unknown>[];
     try {
-      failing = client.call('fail', [log, 'boom']).catch((error: unknown) => error);
+      failing = client.call('record', [log, 'boom', { fail: true }]).catch((e: unknown) => e);
       const tags = Array.from({ length: 30 }, (_, i) => `r${i}`);
       behind = tags.map((tag) => client.call('record', [log, tag]));
       pipelined = sends.count > 1;
@@ -138,16 +153,18 @@ it('pipelines calls behind a failed one, sends them again, and runs each once, i
   });
 });
 
-it('never runs an aborted call pipelined behind a running one, and keeps the worker', async () => {
+it('never runs an aborted call pipelined behind a running one, and keeps the worker and the call ahead', async () => {
   await using server = await serve('pipeline-worker.ts', { spares: 1 });
-  await using client = await warm(clientOf(server, 1));
+  // A grace far shorter than the call ahead takes: the aborted call is not the one that
+  // holds the worker up, so its grace does not count while it waits.
+  await using client = await warm(clientOf(server, 1, { cancelGrace: 50 }));
   await whenPipelined(client, async () => {
     const log = fileName('aborted');
-    const flag = fileName('flag');
     const sends = countSends();
     const lostBefore = client.stats().lost;
     const controller = new AbortController();
-    const head = client.call('wait_for', [log, 'head', flag]);
+    // Blocks the worker: it reads the cancel only once the head call has returned.
+    const head = client.call('record', [log, 'head', { block: 500 }]);
     const aborted = client.call('record', [log, 'aborted'], { signal: controller.signal });
     const after = client.call('record', [log, 'after']);
     const pipelined = sends.count === 3;
@@ -156,7 +173,6 @@ it('never runs an aborted call pipelined behind a running one, and keeps the wor
     const reason = new Error('changed my mind');
     controller.abort(reason);
     await expect(aborted).rejects.toBe(reason);
-    writeFileSync(flag, '');
     expect(await head).toBe('head');
     expect(await after).toBe('after');
     const lines = readLog(log);
@@ -196,10 +212,13 @@ it('does not pipeline onto a worker busy with a long call while another can take
   await calibrate(client);
   const log = fileName('long');
   const flag = fileName('flag');
-  const long = client.call('wait_for', [log, 'long', flag]).catch((error: unknown) => error);
+  const long = client
+    .call('record', [log, 'long', { waitFor: flag }])
+    .catch((error: unknown) => error);
   await eventually(() => tagsOf(readLog(log)).includes('long'), 10_000, 'the long call runs');
-  // Past the longest a lane may go without a reply before it counts as busy (a few calls'
-  // time, at least 1 ms): a lower bound, however slow this machine is.
+  // Past the longest a lane may go without a reply before it counts as busy (a few times
+  // what a call of `record` takes, at least 1 ms): a lower bound, however slow this
+  // machine is.
   await pause(50);
   const longOn = readLog(log)[0]?.pid;
   const tags = Array.from({ length: 40 }, (_, i) => `q${i}`);
@@ -222,7 +241,9 @@ it('fails the calls pipelined on a worker killed with SIGKILL with WORKER_LOST, 
     const log = fileName('killed');
     const flag = fileName('flag');
     const sends = countSends();
-    const head = client.call('wait_for', [log, 'head', flag]).catch((error: unknown) => error);
+    const head = client
+      .call('record', [log, 'head', { waitFor: flag }])
+      .catch((error: unknown) => error);
     const behind = Array.from({ length: 5 }, (_, i) =>
       client.call('record', [log, `k${i}`]).catch((error: unknown) => error),
     );
@@ -238,6 +259,91 @@ it('fails the calls pipelined on a worker killed with SIGKILL with WORKER_LOST, 
       expect(tagsOf(readLog(log))).toEqual(['head']);
     }
     expect(await client.call('record', [log, 'next'])).toBe('next');
+    return pipelined;
+  });
+});
+
+it('does not pipeline calls of a method it has not timed yet', async () => {
+  await using server = await serve('pipeline-worker.ts', { spares: 2 });
+  await using client = await warm(clientOf(server, 2), 2);
+  await calibrate(client);
+  const log = fileName('untimed');
+  const flag = fileName('flag');
+  const sends = countSends();
+  try {
+    const calls = Array.from({ length: 6 }, (_, i) => client.call('untimed', [log, `u${i}`, flag]));
+    // One on each worker; the others wait in the client's queue, not behind them.
+    expect(sends.count).toBe(2);
+    await eventually(() => tagsOf(readLog(log)).length === 2, 10_000, 'two calls running');
+    expect(client.stats().waiting).toBe(4);
+    writeFileSync(flag, '');
+    expect(await Promise.all(calls)).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5']);
+  } finally {
+    sends.stop();
+  }
+});
+
+it('cancels a pipelined call whose deadline passes while it is queued, and keeps the worker and the call ahead', async () => {
+  await using server = await serve('pipeline-worker.ts', { spares: 1 });
+  await using client = await warm(clientOf(server, 1));
+  await whenPipelined(client, async () => {
+    const log = fileName('late');
+    const flag = fileName('flag');
+    const sends = countSends();
+    const lostBefore = client.stats().lost;
+    const head = client.call('record', [log, 'head', { waitFor: flag }], { timeout: null });
+    const late = client
+      .call('record', [log, 'late'], { timeout: 100 })
+      .catch((error: unknown) => error);
+    const pipelined = sends.count === 2;
+    sends.stop();
+    const error = await late;
+    expect(error).toMatchObject({ code: 'TIMEOUT' });
+    if (pipelined) {
+      expect((error as Error).message).toContain('queued behind other calls on its worker');
+    }
+    writeFileSync(flag, '');
+    expect(await head).toBe('head');
+    expect(tagsOf(readLog(log))).toEqual(['head']);
+    expect(client.stats().lost).toBe(lostBefore);
+    return pipelined;
+  });
+});
+
+it('lets the calls pipelined behind a result that breaks the interface finish, then replaces the worker', async () => {
+  await using server = await serve('pipeline-worker.ts', { spares: 1 });
+  // The client's interface wants a string back; `returns: 42` breaks it.
+  const iface = defineInterface({
+    record: {
+      args: z.tuple([z.string(), z.string(), z.looseObject({}).optional()]),
+      result: z.string(),
+    },
+  });
+  await using client = await warm(
+    createClient({ connect: server.endpoint, interface: iface, minWorkers: 1, maxWorkers: 1 }),
+  );
+  const untyped = client as unknown as Client<PipelineMethods>;
+  await whenPipelined(untyped, async () => {
+    const log = fileName('invalid');
+    const flag = fileName('flag');
+    const sends = countSends();
+    const lostBefore = client.stats().lost;
+    const bad = client
+      .call('record', [log, 'bad', { waitFor: flag, returns: 42 }])
+      .catch((error: unknown) => error);
+    const tags = Array.from({ length: 5 }, (_, i) => `b${i}`);
+    const behind = tags.map((tag) => client.call('record', [log, tag]));
+    const pipelined = sends.count === 6;
+    sends.stop();
+    await eventually(() => tagsOf(readLog(log)).includes('bad'), 10_000, 'the bad call runs');
+    writeFileSync(flag, '');
+    expect(await bad).toMatchObject({ code: 'INVALID_RESULT' });
+    // They ran, on the same worker, and their results came back.
+    expect(await Promise.all(behind)).toEqual(tags);
+    const lines = readLog(log).filter((line) => line.tag !== 'done');
+    if (pipelined) expect(new Set(lines.map((line) => line.pid)).size).toBe(1);
+    // Then the worker was replaced.
+    await eventually(() => client.stats().lost === lostBefore + 1, 10_000, 'the worker replaced');
     return pipelined;
   });
 });

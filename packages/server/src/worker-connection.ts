@@ -87,6 +87,8 @@ export class WorkerConnection {
   #phase: Phase = 'serving';
   #retireReason = '';
   #requests = 0;
+  /** A call has run since the last `done`: a checkout is under way. */
+  #inCheckout = false;
   /** The loop is running: a call that finishes inside it lets the loop go on. */
   #pumping = false;
   /**
@@ -128,7 +130,12 @@ export class WorkerConnection {
     if (options.head && options.head.length > 0) this.#onData(options.head);
   }
 
-  /** Tells the client this worker will not serve another checkout, once it is idle. */
+  /**
+   * Tells the client this worker will not serve another checkout, once the checkout it
+   * serves has ended (its `done`): at once between checkouts. Calls already queued for
+   * later checkouts (a client pipelines one-shot calls, each its own checkout) are still
+   * served, but the client sends no more.
+   */
   retire(reason: string): void {
     if (this.#phase !== 'serving') return;
     this.#phase = 'retiring';
@@ -137,8 +144,8 @@ export class WorkerConnection {
   }
 
   #maybeRetire(): void {
-    if (this.#phase !== 'retiring') return;
-    if (this.#running.kind !== 'idle' || this.#queue.size > 0) return;
+    if (this.#phase !== 'retiring' || this.#inCheckout) return;
+    if (this.#running.kind === 'call' || this.#running.kind === 'stream') return;
     this.#phase = 'retired';
     this.#writer.send({ type: 'retire', reason: this.#retireReason });
   }
@@ -414,6 +421,7 @@ export class WorkerConnection {
 
   #runCall(call: Extract<Message, { type: 'call' }>, now: number): void {
     this.#requests++;
+    this.#inCheckout = true;
     const ctx = new CallContext({
       method: call.method,
       workerId: this.#options.workerId,
@@ -551,8 +559,12 @@ export class WorkerConnection {
   }
 
   #checkoutDoneFinished(): void {
+    this.#inCheckout = false;
     const max = this.#options.limits.maxRequestsPerWorker;
     if (max !== null && this.#requests >= max) this.retire('maxRequestsPerWorker');
+    // Asked to retire during the checkout that just ended: said now, before the calls
+    // queued for the next ones.
+    this.#maybeRetire();
     this.#itemFinished();
   }
 

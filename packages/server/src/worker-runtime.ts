@@ -117,12 +117,13 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
           limits.hungWorkerTimeout,
           `taskpool worker ${config.workerId} (pid ${process.pid})`,
         );
-  void setup
-    .warm()
-    .then(warmUpConnectionPath)
-    .then(() => {
-      guard?.arm();
-      send({ t: 'ready' });
-    });
+  // Ready once setup has run; the connection path warms up after, while the spare waits.
+  // Before, it made a connection already waiting (the first one, when the server has just
+  // started) wait for it too: 15-30 ms in a fresh process, more than it saves the call.
+  void setup.warm().then(() => {
+    guard?.arm();
+    send({ t: 'ready' });
+    return warmUpConnectionPath();
+  });
   return new Promise<never>(() => {});
 }

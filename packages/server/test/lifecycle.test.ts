@@ -74,6 +74,31 @@ describe('setup and checkoutDone', () => {
     await client.close();
     await eventually(() => !isAlive(pid), 5_000, 'retired worker exit');
   });
+
+  it('says retire after the checkout that reached maxRequestsPerWorker, before the checkouts queued behind it', async () => {
+    await using server = await startServer('echo-worker.ts', { maxRequestsPerWorker: 2 });
+    await using client = await RawClient.connect(server.endpoint);
+    // Four one-call checkouts at once, as a client pipelines one-shot calls: call, done, ...
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      ids.push(client.sendCall('echo', [i]));
+      client.send({ type: 'done' });
+    }
+    const seen: unknown[] = [];
+    for (let i = 0; i < 5; i++) {
+      const message = await client.next();
+      seen.push(message.type === 'result' ? message.id : message);
+    }
+    // The retire comes as soon as the second checkout has ended; the ones already queued
+    // are still served.
+    expect(seen).toEqual([
+      ids[0],
+      ids[1],
+      { type: 'retire', reason: 'maxRequestsPerWorker' },
+      ids[2],
+      ids[3],
+    ]);
+  });
 });
 
 describe('faults', () => {
