@@ -131,10 +131,11 @@ export class WorkerConnection {
   }
 
   /**
-   * Tells the client this worker will not serve another checkout, once the checkout it
-   * serves has ended (its `done`): at once between checkouts. Calls already queued for
-   * later checkouts (a client pipelines one-shot calls, each its own checkout) are still
-   * served, but the client sends no more.
+   * Tells the client this worker will not serve another checkout: once nothing runs and
+   * the calls queued for the current checkout have run, or as soon as the current checkout
+   * has ended (its `done`), whichever comes first. Calls already queued for later
+   * checkouts (a client pipelines one-shot calls, each its own checkout) are still served,
+   * but the client sends no more.
    */
   retire(reason: string): void {
     if (this.#phase !== 'serving') return;
@@ -144,8 +145,11 @@ export class WorkerConnection {
   }
 
   #maybeRetire(): void {
-    if (this.#phase !== 'retiring' || this.#inCheckout) return;
+    if (this.#phase !== 'retiring') return;
     if (this.#running.kind === 'call' || this.#running.kind === 'stream') return;
+    // Mid-checkout, once its queued calls have run (a checkout held idle hears it at once);
+    // between checkouts, now.
+    if (this.#inCheckout && this.#queue.size > 0) return;
     this.#phase = 'retired';
     this.#writer.send({ type: 'retire', reason: this.#retireReason });
   }
