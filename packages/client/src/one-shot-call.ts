@@ -139,13 +139,13 @@ export class OneShotCall implements PendingCall {
   /** Takes a worker now if one is free, else waits in the pool's queue (at its head: `first`). */
   #take(first: boolean): void {
     const pool = this.#settings.pool;
-    const now = pool.takeOneShot(this.method);
+    const now = pool.takeOneShot(this);
     if (now) {
       this.#send(now);
       return;
     }
     const { timeout, signal, waitForServer } = this.#options;
-    pool.acquireOneShot(this.method, timeout, signal, waitForServer, first).then(
+    pool.acquireOneShot(this, timeout, signal, waitForServer, first).then(
       (connection) => this.#send(connection),
       (error: unknown) => this.#fail(error),
     );
@@ -156,7 +156,7 @@ export class OneShotCall implements PendingCall {
     const { signal, timeout } = this.#options;
     if (this.#settings.closing() || signal?.aborted) {
       // close() or the abort came between the worker's assignment and now: nothing was sent.
-      pool.leaveOneShot(connection, this.method, false, 'pool');
+      pool.leaveOneShot(connection, this, false, 'pool');
       this.#fail(signal?.aborted ? signal.reason : new ClosedError('client'));
       return;
     }
@@ -228,6 +228,16 @@ export class OneShotCall implements PendingCall {
         return;
       }
       const { timeout } = this.#options;
+      if (
+        error.code === 'TIMEOUT' &&
+        (error.data as { ran?: unknown } | undefined)?.ran === false
+      ) {
+        // The worker reached it after its deadline (this side's timer was late, or the two
+        // clocks differ), and never ran it: the worker is as good as before.
+        this.#settle(new TimeoutError(timeout ?? 0, { detail: 'its worker had not started it' }));
+        this.#leave('pool', false);
+        return;
+      }
       if (timeout !== null && (error.code === 'TIMEOUT' || performance.now() >= this.deadline)) {
         // The worker noticed the deadline first, or the reply came after it: the same
         // TIMEOUT as the client's own timer gives. The worker answered, so it is not stuck,
@@ -310,9 +320,12 @@ export class OneShotCall implements PendingCall {
     this.#phase = 'cancelling';
     connection.cancel(this.#id);
     const grace = this.#settings.cancelGrace;
+    // The grace counts from when the worker runs it (or has it next): until then the calls
+    // ahead may take their time, and this one holds nothing up.
+    let first = connection.isFirst(this);
     const check = () => {
-      if (!connection.isFirst(this)) {
-        // Still behind other calls: they may take their time; this one is not the cause.
+      if (!first) {
+        first = connection.isFirst(this);
         this.#graceTimer = setTimeout(check, timerDelay(grace));
         return;
       }
@@ -387,6 +400,6 @@ export class OneShotCall implements PendingCall {
     this.#connection = undefined;
     if (this.#id !== 0) connection.settled(this);
     this.#settings.onLeft(this);
-    this.#settings.pool.leaveOneShot(connection, this.method, answered, mode, reason);
+    this.#settings.pool.leaveOneShot(connection, this, answered, mode, reason);
   }
 }

@@ -45,9 +45,14 @@ const STALLED_AFTER_MIN_MS = 1;
 /** Weight of the newest interval in a method's moving average. */
 const AVERAGE_WEIGHT = 0.125;
 
-/** A call on a lane: its method, and how long it was expected to take when it joined. */
+/** A one-shot call, as the lanes know it: by identity, and by its method. */
+export interface LaneTicket {
+  readonly method: string | null;
+}
+
+/** A call on a lane, and how long it was expected to take when it joined (-1: not known). */
 interface LaneCall {
-  method: string | null;
+  ticket: LaneTicket;
   expected: number;
 }
 
@@ -69,8 +74,8 @@ export class OneShotLanes<C> {
   /** Moving average of the time each method takes between replies on a lane, in ms. */
   readonly #intervals = new Map<string | null, number>();
 
-  /** `connection`, idle until now, takes its first one-shot call, of `method`. */
-  open(connection: C, method: string | null): void {
+  /** `connection`, idle until now, takes its first one-shot call. */
+  open(connection: C, ticket: LaneTicket): void {
     const lane: Lane = {
       calls: [],
       expected: 0,
@@ -79,45 +84,49 @@ export class OneShotLanes<C> {
       doomed: false,
     };
     this.#lanes.set(connection, lane);
-    this.#add(lane, method);
+    this.#add(lane, ticket);
   }
 
-  /** A call of `method` joins the lane of `connection` (one `pick` chose). */
-  join(connection: C, method: string | null): void {
+  /** A call joins the lane of `connection` (one `pick` chose). */
+  join(connection: C, ticket: LaneTicket): void {
     const lane = this.#lanes.get(connection);
-    if (lane) this.#add(lane, method);
+    if (lane) this.#add(lane, ticket);
   }
 
-  #add(lane: Lane, method: string | null): void {
-    const expected = this.#intervals.get(method);
+  #add(lane: Lane, ticket: LaneTicket): void {
+    const expected = this.#intervals.get(ticket.method);
     if (expected === undefined) lane.untimed++;
     else lane.expected += expected;
-    lane.calls.push({ method, expected: expected ?? -1 });
+    lane.calls.push({ ticket, expected: expected ?? -1 });
   }
 
   /**
-   * A call of `method` left `connection`; `answered`: the worker ran it and replied, so the
-   * time since the lane's last reply is what it took (with a round trip when it was alone).
-   * Returns the calls still in flight there, or -1 when `connection` was no lane (it closed
-   * meanwhile). A lane left with none is closed: the worker is idle again.
+   * A call left `connection`; `answered`: the worker ran it and replied, so the time since
+   * the lane's last reply is what it took (with a round trip when it was alone). Returns the
+   * calls still in flight there, or -1 when `connection` was no lane (it closed meanwhile).
+   * A lane left with none is closed: the worker is idle again.
    */
-  leave(connection: C, method: string | null, answered: boolean): number {
+  leave(connection: C, ticket: LaneTicket, answered: boolean): number {
     const lane = this.#lanes.get(connection);
     if (!lane) return -1;
+    const index = lane.calls.findIndex((call) => call.ticket === ticket);
+    if (index < 0) return lane.calls.length;
     const now = performance.now();
     if (answered) {
       const interval = now - lane.progressAt;
-      const average = this.#intervals.get(method);
+      const average = this.#intervals.get(ticket.method);
       this.#intervals.set(
-        method,
+        ticket.method,
         average === undefined ? interval : average + (interval - average) * AVERAGE_WEIGHT,
       );
     }
-    lane.progressAt = now;
-    const index = lane.calls.findIndex((call) => call.method === method);
-    const [call] = lane.calls.splice(index < 0 ? 0 : index, 1);
-    if (call && call.expected < 0) lane.untimed--;
-    else if (call) lane.expected -= call.expected;
+    // The worker moved on: it answered, or the call it runs (or has next) left. A call
+    // cancelled while queued is answered at once, out of turn: it says nothing of the call
+    // the worker runs.
+    if (answered || index === 0) lane.progressAt = now;
+    const [call] = lane.calls.splice(index, 1) as [LaneCall];
+    if (call.expected < 0) lane.untimed--;
+    else lane.expected -= call.expected;
     if (lane.calls.length === 0) this.#lanes.delete(connection);
     return lane.calls.length;
   }
@@ -139,12 +148,12 @@ export class OneShotLanes<C> {
   }
 
   /**
-   * The lane to pipeline a call of `method` onto: the one expected to free up first among
+   * The lane to pipeline `ticket`'s call onto: the one expected to free up first among
    * those that `accept` (not retiring, below `maxCheckouts`) and can take it (see above);
    * or none.
    */
-  pick(method: string | null, accepts: (connection: C) => boolean): C | undefined {
-    const own = this.#intervals.get(method);
+  pick(ticket: LaneTicket, accepts: (connection: C) => boolean): C | undefined {
+    const own = this.#intervals.get(ticket.method);
     if (own === undefined) return undefined;
     const now = performance.now();
     let best: C | undefined;

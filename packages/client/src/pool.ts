@@ -35,7 +35,7 @@ import {
 import { describeConnectError } from './connection.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels, debug } from './diagnostics.js';
-import { OneShotLanes } from './one-shot-lanes.js';
+import { type LaneTicket, OneShotLanes } from './one-shot-lanes.js';
 import type { ResolvedClientOptions } from './options.js';
 
 /** Counts of the pool's connections and waiting checkouts. */
@@ -105,15 +105,12 @@ export type PoolOptions = Pick<
   'minWorkers' | 'maxWorkers' | 'maxQueue' | 'maxCheckouts' | 'reconnect' | 'idleTimeout'
 >;
 
-/** What a waiter waits for: a worker of its own (a checkout) or a place on one (a one-shot call). */
-type WaiterKind = 'checkout' | 'one-shot';
-
+/** A checkout or a one-shot call waiting for a worker. */
 interface Waiter<C> {
-  kind: WaiterKind;
   /** A one-shot call sent again (it never ran): served before every other waiter. */
   first: boolean;
-  /** The method of a one-shot call (which lane may take it depends on it). */
-  method: string | null;
+  /** A one-shot call, for the lanes (which may take it depends on its method); null: a checkout. */
+  ticket: LaneTicket | null;
   resolve: (connection: C) => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
@@ -224,19 +221,19 @@ export class Pool<C extends PoolConnection> {
     signal: AbortSignal | undefined,
     waitForServer: number | null = null,
   ): Promise<C> {
-    return this.#acquire('checkout', null, timeout, signal, waitForServer, false);
+    return this.#acquire(null, timeout, signal, waitForServer, false);
   }
 
   /**
-   * A worker for one one-shot call of `method`, now, when one is idle or (no checkout
+   * A worker for the one-shot call `ticket`, now, when one is idle or (no checkout
    * waiting, none to open) a lane can take it; else undefined. Give it back with
    * `leaveOneShot`.
    */
-  takeOneShot(method: string | null): C | undefined {
+  takeOneShot(ticket: LaneTicket): C | undefined {
     if (this.#closed || this.#waiters.length > 0) return undefined;
     const idle = this.#takeIdle();
-    if (idle) return this.#openLane(idle, method);
-    return this.#mayOpen() ? undefined : this.#joinLane(method);
+    if (idle) return this.#openLane(idle, ticket);
+    return this.#mayOpen() ? undefined : this.#joinLane(ticket);
   }
 
   /**
@@ -245,18 +242,18 @@ export class Pool<C extends PoolConnection> {
    * head of the queue (a call that was sent, and that its worker refused before it ran).
    */
   acquireOneShot(
-    method: string | null,
+    ticket: LaneTicket,
     timeout: number | null,
     signal: AbortSignal | undefined,
     waitForServer: number | null,
     first: boolean,
   ): Promise<C> {
-    return this.#acquire('one-shot', method, timeout, signal, waitForServer, first);
+    return this.#acquire(ticket, timeout, signal, waitForServer, first);
   }
 
+  /** Waits for a worker: for a checkout (`ticket` null), or for the one-shot call `ticket`. */
   #acquire(
-    kind: WaiterKind,
-    method: string | null,
+    ticket: LaneTicket | null,
     timeout: number | null,
     signal: AbortSignal | undefined,
     waitForServer: number | null,
@@ -267,11 +264,9 @@ export class Pool<C extends PoolConnection> {
     if (this.#waiters.length === 0) {
       const idle = this.#takeIdle();
       if (idle) {
-        return Promise.resolve(
-          kind === 'checkout' ? this.#assign(idle) : this.#openLane(idle, method),
-        );
+        return Promise.resolve(ticket ? this.#openLane(idle, ticket) : this.#assign(idle));
       }
-      const lane = kind === 'one-shot' && !this.#mayOpen() ? this.#joinLane(method) : undefined;
+      const lane = ticket && !this.#mayOpen() ? this.#joinLane(ticket) : undefined;
       if (lane) return Promise.resolve(lane);
     }
     if (this.#waiters.length >= this.#options.maxQueue && !first) {
@@ -284,9 +279,8 @@ export class Pool<C extends PoolConnection> {
         reject(signal?.reason);
       };
       const waiter: Waiter<C> = {
-        kind,
+        ticket,
         first,
-        method,
         resolve,
         reject,
         cleanup: () => {
@@ -345,7 +339,7 @@ export class Pool<C extends PoolConnection> {
   }
 
   /**
-   * A one-shot call of `method` leaves `connection` (`answered`: the worker ran it and
+   * The one-shot call `ticket` leaves `connection` (`answered`: the worker ran it and
    * replied). `destroy` closes the worker at once (with `reason`, which the calls still on
    * it get) and counts it lost: it is stuck. `replace` lets the calls still on it finish
    * and closes it after the last, counted lost: a handler misbehaved. Otherwise the worker
@@ -353,14 +347,14 @@ export class Pool<C extends PoolConnection> {
    */
   leaveOneShot(
     connection: C,
-    method: string | null,
+    ticket: LaneTicket,
     answered: boolean,
     mode: ReleaseMode | 'replace',
     reason?: TaskpoolError,
   ): void {
     if (mode === 'replace') this.#lanes.doom(connection);
     const doomed = this.#lanes.isDoomed(connection);
-    const left = this.#lanes.leave(connection, method, answered);
+    const left = this.#lanes.leave(connection, ticket, answered);
     if (left < 0 || !connection.isOpen) return; // closed meanwhile: #onClosed forgot it
     if (mode === 'destroy' || (doomed && left === 0)) {
       connection.close(reason); // #onClosed counts it lost
@@ -394,24 +388,24 @@ export class Pool<C extends PoolConnection> {
     return !this.#failing && this.#connections.size + this.#connecting < this.#options.maxWorkers;
   }
 
-  /** `connection`, taken idle, runs one-shot calls from now on, first one of `method`. */
-  #openLane(connection: C, method: string | null): C {
-    this.#lanes.open(connection, method);
+  /** `connection`, taken idle, runs one-shot calls from now on, `ticket` first. */
+  #openLane(connection: C, ticket: LaneTicket): C {
+    this.#lanes.open(connection, ticket);
     return this.#assign(connection);
   }
 
-  /** The lane a one-shot call of `method` is pipelined onto, if one can take it. */
-  #joinLane(method: string | null): C | undefined {
+  /** The lane the one-shot call `ticket` is pipelined onto, if one can take it. */
+  #joinLane(ticket: LaneTicket): C | undefined {
     const max = this.#options.maxCheckouts;
     const connection = this.#lanes.pick(
-      method,
+      ticket,
       (candidate) =>
         candidate.isOpen &&
         !candidate.retiring &&
         (max === null || (this.#served.get(candidate) ?? 0) < max),
     );
     if (connection === undefined) return undefined;
-    this.#lanes.join(connection, method);
+    this.#lanes.join(connection, ticket);
     return this.#assign(connection);
   }
 
@@ -435,10 +429,9 @@ export class Pool<C extends PoolConnection> {
       const idle = this.#takeIdle();
       let connection: C | undefined;
       if (idle) {
-        connection =
-          head.kind === 'checkout' ? this.#assign(idle) : this.#openLane(idle, head.method);
-      } else if (head.kind === 'one-shot' && !this.#mayOpen()) {
-        connection = this.#joinLane(head.method);
+        connection = head.ticket ? this.#openLane(idle, head.ticket) : this.#assign(idle);
+      } else if (head.ticket && !this.#mayOpen()) {
+        connection = this.#joinLane(head.ticket);
       }
       // A checkout at the head waits for a worker of its own: nothing behind it goes first.
       if (connection === undefined) return;

@@ -347,3 +347,66 @@ it('lets the calls pipelined behind a result that breaks the interface finish, t
     return pipelined;
   });
 });
+
+it('keeps the worker when it reaches a queued call after its deadline before this side notices', async () => {
+  await using server = await serve('pipeline-worker.ts', { spares: 1 });
+  await using client = await warm(clientOf(server, 1));
+  await whenPipelined(client, async () => {
+    const log = fileName('late-timer');
+    const sends = countSends();
+    const lostBefore = client.stats().lost;
+    const head = client.call('record', [log, 'head', { block: 150 }]);
+    const late = client
+      .call('record', [log, 'late'], { timeout: 100 })
+      .catch((error: unknown) => error);
+    const behind = client.call('record', [log, 'behind']);
+    const pipelined = sends.count === 3;
+    sends.stop();
+    // This side's event loop is busy past the late call's deadline, in a timer callback:
+    // the worker's TIMEOUT ("before it ran") is read before this side's own timer fires.
+    setTimeout(() => {
+      const end = Date.now() + 400;
+      while (Date.now() < end) {
+        // Blocks the event loop on purpose.
+      }
+    }, 5);
+    expect(await late).toMatchObject({ code: 'TIMEOUT' });
+    expect(await head).toBe('head');
+    expect(await behind).toBe('behind');
+    expect(tagsOf(readLog(log))).toEqual(['head', 'behind']);
+    expect(client.stats().lost).toBe(lostBefore);
+    return pipelined;
+  });
+});
+
+it('does not take a call cancelled while queued for a sign that its busy worker moved on', async () => {
+  await using server = await serve('pipeline-worker.ts', { spares: 2 });
+  await using client = await warm(clientOf(server, 2), 2);
+  await whenPipelined(client, async () => {
+    const log = fileName('stuck');
+    const flags = [fileName('flag'), fileName('flag')];
+    const sends = countSends();
+    const [one, two] = flags.map((flag, i) =>
+      client.call('record', [log, `long${i}`, { waitFor: flag }]),
+    );
+    const queued = client
+      .call('record', [log, 'queued'], { timeout: 100 })
+      .catch((error: unknown) => error);
+    const pipelined = sends.count === 3;
+    sends.stop();
+    expect(await queued).toMatchObject({ code: 'TIMEOUT' });
+    // Its cancel was answered at once; both workers still run their long calls, so a new
+    // call waits in the queue rather than behind one of them.
+    const next = client.call('record', [log, 'next'], { timeout: 20_000 });
+    if (pipelined) expect(client.stats().waiting).toBe(1);
+    writeFileSync(flags[0] as string, '');
+    expect(await one).toBe('long0');
+    expect(await next).toBe('next');
+    writeFileSync(flags[1] as string, '');
+    expect(await two).toBe('long1');
+    const lines = readLog(log).filter((line) => line.tag !== 'done');
+    const longOn = (tag: string) => lines.find((line) => line.tag === tag)?.pid;
+    expect(lines.find((line) => line.tag === 'next')?.pid).toBe(longOn('long0'));
+    return pipelined;
+  });
+});

@@ -43,10 +43,15 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+/**
+ * The TIMEOUT of a call past its deadline. `data.ran` says whether its handler had started:
+ * a client that pipelines calls on this worker tells from it that one never ran.
+ */
 const deadlinePassed = (ran: boolean) =>
   new TaskpoolError(
     'TIMEOUT',
     ran ? 'the call deadline passed while it ran' : 'the call deadline passed before it ran',
+    { data: { ran } },
   );
 
 /** True for what `for await` can read: a streaming handler's return value. */
