@@ -200,16 +200,17 @@ export interface MapOptions extends CallOptions, Pick<CheckoutOptions, 'waitForS
 export interface CallOptions {
   /**
    * Cancels the call: before it is sent it is dropped; in flight, the worker gets a cancel
-   * frame. The promise rejects at once with `signal.reason` (with `client.call` too, whose
-   * checkout is then released in the background).
+   * frame (a call it has not started never runs). The promise rejects at once with
+   * `signal.reason` (with `client.call` too, whose worker goes back in the background).
    * @default none
    * @example await co.call('hash', ['x'], { signal: AbortSignal.timeout(100) })
    */
   signal?: AbortSignal;
   /**
    * This call's deadline in ms (at most `MAX_TIMER_MS`; `null` = none), instead of the
-   * checkout's.
-   * @default the checkout's `timeout`
+   * checkout's. For `client.call` it bounds the wait for a worker, then the call from when
+   * it is sent (time queued behind other calls on a busy worker included).
+   * @default the checkout's `timeout` (for `client.call`, the client's)
    * @example await co.call('slow', [], { timeout: 60_000 })
    */
   timeout?: number | null;
