@@ -44,7 +44,7 @@ import {
   STATS_PROTOCOL_VERSION,
   STREAMS_PROTOCOL_VERSION,
 } from './connection.js';
-import { timerDelay } from './deadline-queue.js';
+import { deadlineAfter, timerDelay, workerDeadline } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import { scopeValues, watchInScope } from './error-scope.js';
 import {
@@ -231,19 +231,10 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     } catch (error) {
       return Promise.reject(error);
     }
-    const given = options?.timeout;
-    const timeout = given !== undefined ? given : this.#settings.timeout;
+    const timeout = this.#timeoutOf(options);
     let call: Call | undefined;
     const promise = new Promise<unknown>((resolve, reject) => {
-      call = new Call(
-        this,
-        method,
-        timeout,
-        timeout === null ? Number.POSITIVE_INFINITY : performance.now() + timerDelay(timeout),
-        signal,
-        resolve,
-        reject,
-      );
+      call = new Call(this, method, timeout, deadlineAfter(timeout), signal, resolve, reject);
     });
     const made = call as Call;
     const log = this.#settings.log;
@@ -260,9 +251,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
         made,
         method,
         sent as unknown[],
-        // The worker's signal aborts at the deadline. Rounded up past the client's own
-        // (Date.now() truncates), so that on one machine the client's timer comes first.
-        timeout === null ? undefined : Date.now() + Math.ceil(timeout) + 1,
+        workerDeadline(timeout),
         scopeValues(),
       );
     } catch (error) {
@@ -283,6 +272,12 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       signal.addEventListener('abort', made.onAbort, { once: true });
     }
     return promise;
+  }
+
+  /** A request's own `timeout` (null: none), or the checkout's when it gives none. */
+  #timeoutOf(options: { timeout?: number | null } | undefined): number | null {
+    const given = options?.timeout;
+    return given !== undefined ? given : this.#settings.timeout;
   }
 
   /**
@@ -308,7 +303,6 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       return StreamCall.failed(method, error);
     }
     const iface = this.#settings.interface;
-    const given = options?.timeout;
     const idle = options?.streamIdleTimeout;
     const highWaterMark = options?.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     const stream = new StreamCall(
@@ -316,7 +310,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       {
         method,
         highWaterMark,
-        timeout: given !== undefined ? given : this.#settings.timeout,
+        timeout: this.#timeoutOf(options),
         idleTimeout: idle !== undefined ? idle : this.#settings.streamIdleTimeout,
         parseItem:
           iface && method !== null && iface.isStream(method)
@@ -517,17 +511,10 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     }
     const tooOld = this.#requireProtocol(STATS_PROTOCOL_VERSION, 'stats requests');
     if (tooOld) return Promise.reject(tooOld);
-    const given = options?.timeout;
-    const timeout = given !== undefined ? given : this.#settings.timeout;
+    const timeout = this.#timeoutOf(options);
     let request: StatsRequest | undefined;
     const promise = new Promise<ServerStatsSnapshot>((resolve, reject) => {
-      request = new StatsRequest(
-        this,
-        timeout,
-        timeout === null ? Number.POSITIVE_INFINITY : performance.now() + timerDelay(timeout),
-        resolve,
-        reject,
-      );
+      request = new StatsRequest(this, timeout, deadlineAfter(timeout), resolve, reject);
     });
     const made = request as StatsRequest;
     try {

@@ -29,6 +29,20 @@ export interface Deadline {
  * one above `MAX_TIMER_MS` (2^31 - 1) after 1 ms too. Longer delays are clamped to the max:
  * a timer that fires early re-arms for what is left (as the queue below does).
  */
+/** The `performance.now()` deadline of a call given `timeout` ms from now (null: none, Infinity). */
+export function deadlineAfter(timeout: number | null): number {
+  return timeout === null ? Number.POSITIVE_INFINITY : performance.now() + timerDelay(timeout);
+}
+
+/**
+ * The deadline a call carries to the worker (epoch ms), whose signal aborts then; undefined
+ * for none. Rounded up past the client's own (`Date.now()` truncates), so that on one
+ * machine the client's timer comes first.
+ */
+export function workerDeadline(timeout: number | null): number | undefined {
+  return timeout === null ? undefined : Date.now() + Math.ceil(timeout) + 1;
+}
+
 export function timerDelay(ms: number): number {
   if (ms > MAX_TIMER_MS) return MAX_TIMER_MS;
   return ms >= 1 ? ms : 1;

@@ -34,7 +34,7 @@ import {
 import { type ErrorMessage, fromWire, type ResultMessage } from '@taskpool/protocol/internal';
 import { taintsWorker } from './call-checks.js';
 import type { Connection, PendingCall } from './connection.js';
-import { timerDelay } from './deadline-queue.js';
+import { deadlineAfter, timerDelay, workerDeadline } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import type { Pool } from './pool.js';
 
@@ -169,16 +169,14 @@ export class OneShotCall implements PendingCall {
       channels.callStart.publish({ method: this.method, pid: connection.pid });
     }
     if (channels.callFinish.hasSubscribers) this.#started = performance.now();
-    this.deadline =
-      timeout === null ? Number.POSITIVE_INFINITY : performance.now() + timerDelay(timeout);
+    this.deadline = deadlineAfter(timeout);
     this.#sentFailures = connection.failures;
     try {
       this.#id = connection.call(
         this,
         this.method,
         this.#args,
-        // Past the client's own deadline, as a checkout's call does (see checkout.ts).
-        timeout === null ? undefined : Date.now() + Math.ceil(timeout) + 1,
+        workerDeadline(timeout),
         this.#scope,
       );
     } catch (error) {
