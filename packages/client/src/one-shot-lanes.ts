@@ -59,10 +59,6 @@ interface LaneCall {
 interface Lane {
   /** The one-shot calls in flight on the worker, oldest first. */
   calls: LaneCall[];
-  /** What they are expected to take, in ms (calls of methods not timed yet not counted). */
-  expected: number;
-  /** Calls of methods not timed yet among them. */
-  untimed: number;
   /** `performance.now()` of the lane's last reply, or of its first call. */
   progressAt: number;
   /** The worker is to be replaced: no call joins, and it closes once the last has left. */
@@ -76,13 +72,7 @@ export class OneShotLanes<C> {
 
   /** `connection`, idle until now, takes its first one-shot call. */
   open(connection: C, ticket: LaneTicket): void {
-    const lane: Lane = {
-      calls: [],
-      expected: 0,
-      untimed: 0,
-      progressAt: performance.now(),
-      doomed: false,
-    };
+    const lane: Lane = { calls: [], progressAt: performance.now(), doomed: false };
     this.#lanes.set(connection, lane);
     this.#add(lane, ticket);
   }
@@ -94,10 +84,7 @@ export class OneShotLanes<C> {
   }
 
   #add(lane: Lane, ticket: LaneTicket): void {
-    const expected = this.#intervals.get(ticket.method);
-    if (expected === undefined) lane.untimed++;
-    else lane.expected += expected;
-    lane.calls.push({ ticket, expected: expected ?? -1 });
+    lane.calls.push({ ticket, expected: this.#intervals.get(ticket.method) ?? -1 });
   }
 
   /**
@@ -124,9 +111,7 @@ export class OneShotLanes<C> {
     // cancelled while queued is answered at once, out of turn: it says nothing of the call
     // the worker runs.
     if (answered || index === 0) lane.progressAt = now;
-    const [call] = lane.calls.splice(index, 1) as [LaneCall];
-    if (call.expected < 0) lane.untimed--;
-    else lane.expected -= call.expected;
+    lane.calls.splice(index, 1);
     if (lane.calls.length === 0) this.#lanes.delete(connection);
     return lane.calls.length;
   }
@@ -159,14 +144,28 @@ export class OneShotLanes<C> {
     let best: C | undefined;
     let soonest = PIPELINE_BUDGET_MS - own;
     for (const [connection, lane] of this.#lanes) {
-      if (lane.doomed || lane.untimed > 0 || lane.calls.length >= MAX_PIPELINE_DEPTH) continue;
-      if (lane.expected > soonest) continue;
+      if (lane.doomed || lane.calls.length >= MAX_PIPELINE_DEPTH) continue;
+      const expected = expectedWait(lane);
+      if (expected > soonest) continue;
       const running = lane.calls[0]?.expected ?? 0;
       const stalledAfter = Math.max(STALLED_AFTER_MIN_MS, running * STALLED_AFTER_TIMES);
       if (now - lane.progressAt > stalledAfter || !accepts(connection)) continue;
       best = connection;
-      soonest = lane.expected;
+      soonest = expected;
     }
     return best;
   }
+}
+
+/**
+ * What the calls on `lane` are expected to take, in ms, as timed when they joined; Infinity
+ * when one is of a method not timed yet (nothing goes behind it).
+ */
+function expectedWait(lane: Lane): number {
+  let total = 0;
+  for (const call of lane.calls) {
+    if (call.expected < 0) return Number.POSITIVE_INFINITY;
+    total += call.expected;
+  }
+  return total;
 }
