@@ -330,12 +330,17 @@ export class Pool<C extends PoolConnection> {
     } else if (this.#mustRetire(connection)) {
       this.#closeOnPurpose(connection);
     } else {
-      this.#assigned.delete(connection);
       connection.done();
-      this.#idle.push({ connection, since: performance.now() });
-      this.#serve();
-      this.#armIdleTimer();
+      this.#returnIdle(connection);
     }
+  }
+
+  /** An assigned worker, healthy and done with its checkouts, waits for the next one. */
+  #returnIdle(connection: C): void {
+    this.#assigned.delete(connection);
+    this.#idle.push({ connection, since: performance.now() });
+    this.#serve();
+    this.#armIdleTimer();
   }
 
   /**
@@ -360,17 +365,13 @@ export class Pool<C extends PoolConnection> {
       connection.close(reason); // #onClosed counts it lost
       return;
     }
-    if (left === 0) {
-      // Assigned until #onClosed when retired, as a checkout's worker is.
-      if (this.#mustRetire(connection)) {
-        this.#closeOnPurpose(connection);
-        return;
-      }
-      this.#assigned.delete(connection);
-      this.#idle.push({ connection, since: performance.now() });
-      this.#armIdleTimer();
+    if (left > 0) {
+      this.#serve(); // the head waiter may take the place it left
+      return;
     }
-    this.#serve();
+    // Assigned until #onClosed when retired, as a checkout's worker is.
+    if (this.#mustRetire(connection)) this.#closeOnPurpose(connection);
+    else this.#returnIdle(connection);
   }
 
   /** Closing, retiring or at `maxCheckouts`: the worker serves no further checkout. */
