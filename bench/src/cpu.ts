@@ -16,35 +16,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-
-interface ProcStat {
-  pid: number;
-  ppid: number;
-  pgrp: number;
-  /** Start time in ticks since boot: with the pid, names the process across pid reuse. */
-  start: string;
-  /** utime + stime, in clock ticks. */
-  ticks: number;
-}
-
-function readStat(pid: number): ProcStat | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after the last ')'.
-    // fields[0] is the state (field 3), so field n is fields[n - 3].
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return {
-      pid,
-      ppid: Number(fields[1]),
-      pgrp: Number(fields[2]),
-      start: fields[19] ?? '',
-      ticks: Number(fields[11]) + Number(fields[12]),
-    };
-  } catch {
-    return undefined; // the process ended while we looked
-  }
-}
+import { allProcStats, type ProcStat, procStat } from './proc.js';
 
 /** Run time of every thread of `pid` in ns, or undefined if the process is gone. */
 function schedstatNs(pid: number): number | undefined {
@@ -94,14 +66,7 @@ function cpuNs(stat: ProcStat): number | undefined {
 
 /** This process's group and descendants, itself excluded. */
 function runProcesses(self: ProcStat): ProcStat[] {
-  const all: ProcStat[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === self.pid) continue;
-    const stat = readStat(Number(entry));
-    if (stat) all.push(stat);
-  }
-  // Only a group leader owns its group: the bench's children are (the runner starts each
-  // detached); a child started by hand from a shell shares the shell's group.
+  const all = allProcStats().filter((stat) => stat.pid !== self.pid);
   const group = self.pgrp === self.pid ? self.pgrp : undefined;
   const ours = new Set<number>([self.pid]);
   const children = new Map<number, ProcStat[]>();
@@ -123,7 +88,7 @@ type Snapshot = Map<string, number>;
 const key = (stat: ProcStat) => `${stat.pid}:${stat.start}`;
 
 function selfStat(): ProcStat {
-  const stat = readStat(process.pid);
+  const stat = procStat(process.pid);
   if (!stat) throw new Error('cannot read /proc for this process');
   return stat;
 }

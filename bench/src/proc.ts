@@ -64,34 +64,62 @@ export function rssKb(pid: number): number {
   }
 }
 
-/** Live direct children of `ppid` (from /proc/PID/stat). */
-export function childPids(ppid: number): number[] {
-  const found: number[] = [];
+/** What /proc/PID/stat says of a live process. */
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  /** Start time in ticks since boot: with the pid, names the process across pid reuse. */
+  start: string;
+  /** utime + stime, in clock ticks. */
+  ticks: number;
+}
+
+/** /proc/PID/stat of `pid`, or undefined when it is gone or a zombie. */
+export function procStat(pid: number): ProcStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return {
+      pid,
+      ppid: Number(fields[1]),
+      pgrp: Number(fields[2]),
+      start: fields[19] ?? '',
+      ticks: Number(fields[11]) + Number(fields[12]),
+    };
+  } catch {
+    return undefined; // the process ended while we looked
+  }
+}
+
+/** Every live process, as /proc/PID/stat says. */
+export function allProcStats(): ProcStat[] {
+  const all: ProcStat[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === ppid && fields[0] !== 'Z') found.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
+    const stat = procStat(Number(entry));
+    if (stat) all.push(stat);
   }
-  return found;
+  return all;
+}
+
+/** Live direct children of `ppid`. */
+export function childPids(ppid: number): number[] {
+  return allProcStats()
+    .filter((stat) => stat.ppid === ppid)
+    .map((stat) => stat.pid);
 }
 
 /** Live processes in process group `pgid` (a detached child's descendants), with commands. */
 export function groupMembers(pgid: number): { pid: number; command: string }[] {
   const found: { pid: number; command: string }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const { pid, pgrp } of allProcStats()) {
+    if (pgrp !== pgid) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid || fields[0] === 'Z') continue;
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      found.push({ pid: Number(entry), command });
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      found.push({ pid, command });
     } catch {
       // the process ended while we looked
     }
