@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtServer, fixtureOf } from '../../../test/helpers/processes.js';
+import { socketPath } from '../../../test/helpers/sockets.js';
 import type { BenchReport } from '../src/bench/report.js';
 import { taskpool } from './helpers/run-cli.js';
 
@@ -23,7 +24,7 @@ function expectOrderedLatency({ latencyMs: latency }: Report): void {
   expect(latency.p99).toBeLessThanOrEqual(latency.max);
 }
 
-const path = join(tmpdir(), `taskpool-bench-${process.pid}.sock`);
+const path = socketPath('bench.sock');
 const endpoint = `unix:${path}`;
 const server = builtServer.createServer({
   listen: endpoint,

@@ -4,10 +4,11 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ServerBusyError } from '@taskpool/protocol';
+import { PROTOCOL_VERSION, ServerBusyError } from '@taskpool/protocol';
 import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
 import { refusedPort } from '../../../test/helpers/ports.js';
+import { socketPath } from '../../../test/helpers/sockets.js';
 import { node, taskpoolWithInput, taskpoolWithin } from './helpers/run-cli.js';
 
 /** The command line, with the 30 s deadline these tests have always given it. */
@@ -113,10 +114,12 @@ describe('taskpool command line', () => {
   });
 
   it('says a server that refuses the connection as busy is busy, with --wait 0 or more', async () => {
-    const socket = join(tmpdir(), `taskpool-cli-busy-${process.pid}-${Date.now()}.sock`);
+    const socket = socketPath(`cli-busy-${Date.now()}.sock`);
     // What a server whose workers stay busy past its connectionTimeout sends instead of hello.
     const busy = createNetServer((connection) => {
       connection.on('error', () => {});
+      // As a server does: what the client sent is read, so that the close is no reset.
+      connection.resume();
       connection.end(
         encodeFrame({
           type: 'error',
@@ -148,7 +151,7 @@ describe('taskpool command line', () => {
   });
 
   it('serves a worker module, calls and describes it, and stops on SIGTERM', async () => {
-    const socket = join(tmpdir(), `taskpool-cli-${process.pid}-${Date.now()}.sock`);
+    const socket = socketPath(`cli-${Date.now()}.sock`);
     // Started before the server: --wait keeps it trying until the server is up.
     const early = taskpool('call', `unix:${socket}`, 'greet', 'early', '--wait', '25000');
     const server = spawn(
@@ -195,7 +198,11 @@ describe('taskpool command line', () => {
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('INVALID_ARGS');
       const described = JSON.parse((await taskpool('describe', `unix:${socket}`)).stdout);
-      expect(described).toMatchObject({ type: 'hello', server: 'greeter', protocol: 3 });
+      expect(described).toMatchObject({
+        type: 'hello',
+        server: 'greeter',
+        protocol: PROTOCOL_VERSION,
+      });
       expect(Object.keys(described.interface.methods)).toEqual(['greet', 'add']);
     } finally {
       server.kill('SIGTERM');

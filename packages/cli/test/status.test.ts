@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createClient } from '@taskpool/client';
 import { describe, expect, it } from 'vitest';
 import { builtServer, eventually, fixtureOf } from '../../../test/helpers/processes.js';
+import { socketPath } from '../../../test/helpers/sockets.js';
 import { formatUptime } from '../src/commands/status.js';
 import { taskpool } from './helpers/run-cli.js';
 
@@ -17,7 +18,7 @@ let sockets = 0;
 
 /** A server in this process (so that its stats() can be read) serving a fixture. */
 async function inProcessServer(module = 'greeter.ts') {
-  const path = join(tmpdir(), `taskpool-status-${process.pid}-${++sockets}.sock`);
+  const path = socketPath(`status-${++sockets}.sock`);
   const server = builtServer.createServer({
     name: 'greeter',
     listen: `unix:${path}`,
@@ -58,7 +59,7 @@ describe('taskpool status', () => {
     expect(report).toMatchObject({
       endpoint,
       server: 'greeter',
-      protocol: 3,
+      protocol: 4,
       serving: 1,
       waitingConnections: 0,
       spawned: now.spawned,
@@ -121,7 +122,7 @@ describe('taskpool status', () => {
     expect(rows.get('endpoint')).toBe(endpoint);
     expect(rows.get('server')).toBe('greeter');
     expect(rows.get('version')).toBe(serverVersion);
-    expect(rows.get('protocol')).toBe('3');
+    expect(rows.get('protocol')).toBe('4');
     expect(rows.get('interface hash')).toMatch(/^(sha256:[0-9a-f]{64}|-)$/);
     expect(rows.get('uptime')).toMatch(/^\d+ (ms|s|m \d\d s) \(since \d{4}-\d\d-\d\dT/);
     expect(rows.get('workers serving')).toBe("1 (one is this command's)");

@@ -19,6 +19,7 @@ const WORKER_UNTOUCHED = new Set<string>([
   'PRECEDING_CALL_FAILED',
   'CANCELLED',
   'STREAM_REQUIRED',
+  'FORBIDDEN',
 ]);
 
 /** An error reply with this code means the handler misbehaved: the worker is replaced. */

@@ -17,6 +17,7 @@ import { argumentsToSend } from './call-checks.js';
 import { CheckoutCore } from './checkout.js';
 import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
 import { Connection } from './connection.js';
+import { clientSecurity } from './connection-security.js';
 import { timerDelay } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
 import { scopeValues, watchInScope } from './error-scope.js';
@@ -144,10 +145,11 @@ export function createClient<TMethods extends RemoteMethods = UntypedMethods>(
 export function createClient(options: ClientOptions): Client<UntypedMethods> {
   const resolved = resolveClientOptions(options);
   const endpoints = endpointsOf(options.connect);
+  const security = clientSecurity(resolved);
   const pool = new Pool<Connection>(resolved, endpoints, (endpoint, events) =>
     Connection.open(
       endpoint,
-      { maxFrameBytes: resolved.maxFrameBytes, timeout: resolved.connectTimeout },
+      { maxFrameBytes: resolved.maxFrameBytes, timeout: resolved.connectTimeout, security },
       events,
     ),
   );

@@ -1,15 +1,20 @@
 /**
- * One connection to one worker, from the client's side: connect, wait for hello, send
- * calls and route each reply to its call by id, honour `retire`, and report the end of
- * the connection exactly once: to the pool, to the checkout holding it (even with no call
- * in flight), and to every call waiting for a reply. A closed connection sends nothing.
+ * One connection to one worker, from the client's side: connect (over TLS when asked),
+ * open with `open`, answer the server's challenge when it has `auth` and check its proof
+ * in `hello`, then send calls and route each reply to its call by id, honour `retire`, and
+ * report the end of the connection exactly once: to the pool, to the checkout holding it
+ * (even with no call in flight), and to every call waiting for a reply. A closed
+ * connection sends nothing.
  *
  * @module
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { getSystemErrorMap } from 'node:util';
 import {
+  AuthFailedError,
   type Endpoint,
+  formatEndpoint,
   isTaskpoolError,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -19,16 +24,24 @@ import {
   WorkerLostError,
 } from '@taskpool/protocol';
 import {
+  AUTH_METHOD,
+  type AuthTranscript,
+  authMac,
   type CallMessage,
+  type ChallengeMessage,
   type ErrorMessage,
   FrameDecoder,
   FrameWriter,
   fromWire,
   type HelloMessage,
   type Message,
+  macMatches,
+  newNonce,
   parseMessage,
   type ResultMessage,
+  sessionBinding,
 } from '@taskpool/protocol/internal';
+import { type ClientSecurity, openSocket, usesTls } from './connection-security.js';
 import { type Deadline, DeadlineQueue } from './deadline-queue.js';
 
 /** A call waiting for its reply. */
@@ -74,6 +87,30 @@ export interface ConnectionOwner {
 
 let nextConnectionId = 1;
 
+/**
+ * A TLS failure, by its code: OpenSSL's (`ERR_SSL_…`), Node's (`ERR_TLS_…`), or a
+ * certificate check's (`SELF_SIGNED_CERT_IN_CHAIN`, `CERT_HAS_EXPIRED`, …: upper case,
+ * never `E…` as system errors are).
+ */
+function isTlsFailure(error: Error): boolean {
+  const { code } = error as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || isTaskpoolError(error)) return false;
+  return /^ERR_(SSL|TLS)_/.test(code) || (!code.startsWith('E') && /^[A-Z0-9_]+$/.test(code));
+}
+
+/** A TLS record's first bytes (a handshake or an alert, TLS 1.x): the server speaks TLS. */
+function looksLikeTls(chunk: Buffer): boolean {
+  return chunk.length >= 2 && (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03;
+}
+
+/** What a connection needs to open. */
+interface OpenOptions {
+  maxFrameBytes: number;
+  /** How long the opening exchange may take, connecting included. */
+  timeout: number;
+  security: ClientSecurity;
+}
+
 export class Connection {
   readonly id = nextConnectionId++;
   readonly endpoint: Endpoint;
@@ -95,42 +132,65 @@ export class Connection {
   #nextCallId = 1;
   #closeError: TaskpoolError | undefined;
 
-  private constructor(endpoint: Endpoint, maxFrameBytes: number, events: ConnectionEvents) {
+  private constructor(
+    endpoint: Endpoint,
+    socket: Socket,
+    maxFrameBytes: number,
+    events: ConnectionEvents,
+  ) {
     this.endpoint = endpoint;
     this.#events = events;
     this.#decoder = new FrameDecoder({ maxFrameBytes });
-    this.#socket =
-      endpoint.kind === 'unix'
-        ? netConnect(endpoint.path)
-        : netConnect(endpoint.port, endpoint.host);
+    this.#socket = socket;
     this.#socket.setNoDelay?.(true);
     this.#writer = new FrameWriter(this.#socket, maxFrameBytes);
   }
 
   /**
-   * Connects and waits for hello. Rejects (and leaves nothing open) with what went wrong,
-   * as it came, so that a caller can say why no worker came: the socket's own error
-   * (`ENOENT`, `ECONNREFUSED`, ...), the error the server sent instead of hello
-   * (`SERVER_BUSY`, `WORKER_START_FAILED`), a `TIMEOUT` when nothing came within `timeout`
-   * ms, `WORKER_LOST` when the socket closed first, or a `PROTOCOL_ERROR`.
+   * Connects and completes the opening exchange. Rejects (and leaves nothing open) with
+   * what went wrong, as it came, so that a caller can say why no worker came: the socket's
+   * own error (`ENOENT`, `ECONNREFUSED`, ...), the error the server sent instead of hello
+   * (`SERVER_BUSY`, `WORKER_START_FAILED`, `AUTH_FAILED`), `AUTH_FAILED` for a TLS
+   * handshake that failed or a server that could not prove it holds the key,
+   * `INSECURE_CONNECT`, a `TIMEOUT` when it did not finish within `timeout` ms,
+   * `WORKER_LOST` when the socket closed first, or a `PROTOCOL_ERROR`.
    */
   static open(
     endpoint: Endpoint,
-    options: { maxFrameBytes: number; timeout: number },
+    options: OpenOptions,
     events: ConnectionEvents,
   ): Promise<Connection> {
-    const connection = new Connection(endpoint, options.maxFrameBytes, events);
-    return connection.#handshake(options.timeout);
+    let socket: Socket;
+    try {
+      socket = openSocket(endpoint, options.security);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const connection = new Connection(endpoint, socket, options.maxFrameBytes, events);
+    return connection.#handshake(options.timeout, options.security);
   }
 
-  #handshake(timeout: number): Promise<Connection> {
+  #handshake(timeout: number, security: ClientSecurity): Promise<Connection> {
     const socket = this.#socket;
+    const tls = usesTls(this.endpoint, security);
+    // The client speaks first: a server drops a connection that says nothing.
+    this.#writer.send({ type: 'open', protocol: PROTOCOL_VERSION });
     return new Promise((resolve, reject) => {
+      /** What the MACs cover, once the server's challenge has been answered. */
+      let transcript: AuthTranscript | undefined;
+      let received = false;
       const fail = (error: Error) => {
         clearTimeout(timer);
         this.#state = 'closed';
         socket.destroy();
-        reject(error);
+        reject(
+          tls && isTlsFailure(error)
+            ? new AuthFailedError(
+                `the TLS handshake with ${formatEndpoint(this.endpoint)} failed: ${error.message}`,
+                { cause: error },
+              )
+            : error,
+        );
       };
       const timer = setTimeout(() => {
         const error = new TimeoutError(timeout, {
@@ -144,6 +204,17 @@ export class Connection {
       socket.once('error', onError);
       socket.once('close', onClose);
       const onFirst = (chunk: Buffer) => {
+        if (!received && !tls && looksLikeTls(chunk)) {
+          // Waiting would not help: INCOMPATIBLE_PROTOCOL fails the waiting checkouts at once.
+          fail(
+            new ProtocolError(
+              `${formatEndpoint(this.endpoint)} answered with TLS: connect with tls://host:port (or option tls)`,
+              { code: 'INCOMPATIBLE_PROTOCOL' },
+            ),
+          );
+          return;
+        }
+        received = true;
         let messages: unknown[];
         try {
           messages = this.#decoder.push(chunk);
@@ -151,51 +222,123 @@ export class Connection {
           fail(error as TaskpoolError);
           return;
         }
-        if (messages.length === 0) return;
-        socket.off('data', onFirst);
-        let first: Message;
-        try {
-          first = parseMessage(messages[0]);
-        } catch (error) {
-          fail(error as TaskpoolError);
-          return;
-        }
-        if (first.type === 'error') {
-          // The server refuses this connection before any worker took it (SERVER_BUSY,
-          // WORKER_START_FAILED): the pool decides whether to wait or give up.
-          fail(fromWire(first.error));
-          return;
-        }
-        if (first.type !== 'hello') {
-          fail(new ProtocolError(`expected hello, received ${first.type}`));
-          return;
-        }
-        if (first.protocol < OLDEST_PROTOCOL_VERSION || first.protocol > PROTOCOL_VERSION) {
-          fail(
-            new ProtocolError(
-              `the worker speaks protocol ${first.protocol}, this client ${OLDEST_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`,
-              {
-                code: 'INCOMPATIBLE_PROTOCOL',
-              },
-            ),
+        for (let index = 0; index < messages.length; index++) {
+          let message: Message;
+          try {
+            message = parseMessage(messages[index]);
+          } catch (error) {
+            fail(error as TaskpoolError);
+            return;
+          }
+          if (message.type === 'error') {
+            // The server refuses this connection before any worker took it (SERVER_BUSY,
+            // WORKER_START_FAILED), or its worker did (AUTH_FAILED): the pool decides
+            // whether to wait or give up.
+            fail(fromWire(message.error));
+            return;
+          }
+          if (message.type === 'challenge') {
+            const answer = this.#answer(message, security, tls, transcript);
+            if (answer instanceof Error) {
+              fail(answer);
+              return;
+            }
+            transcript = answer;
+            continue;
+          }
+          if (message.type !== 'hello') {
+            fail(new ProtocolError(`expected hello, received ${message.type}`));
+            return;
+          }
+          const problem = this.#checkHello(message, security, transcript);
+          if (problem) {
+            fail(problem);
+            return;
+          }
+          clearTimeout(timer);
+          socket.off('data', onFirst);
+          socket.off('error', onError);
+          socket.off('close', onClose);
+          this.#hello = message;
+          this.#state = 'open';
+          socket.on('data', (data: Buffer) => this.#onData(data));
+          socket.on('error', (error) =>
+            this.#end(new WorkerLostError(error.message, { cause: error })),
           );
+          socket.on('close', () => this.#end(new WorkerLostError()));
+          for (const rest of messages.slice(index + 1)) this.#onMessage(rest);
+          resolve(this);
           return;
         }
-        clearTimeout(timer);
-        socket.off('error', onError);
-        socket.off('close', onClose);
-        this.#hello = first;
-        this.#state = 'open';
-        socket.on('data', (data: Buffer) => this.#onData(data));
-        socket.on('error', (error) =>
-          this.#end(new WorkerLostError(error.message, { cause: error })),
-        );
-        socket.on('close', () => this.#end(new WorkerLostError()));
-        for (const rest of messages.slice(1)) this.#onMessage(rest);
-        resolve(this);
       };
       socket.on('data', onFirst);
     });
+  }
+
+  /**
+   * Answers the server's challenge with this client's key: sends `auth` and returns what
+   * the server's proof must cover, or the error that ends the exchange.
+   */
+  #answer(
+    challenge: ChallengeMessage,
+    security: ClientSecurity,
+    tls: boolean,
+    previous: AuthTranscript | undefined,
+  ): AuthTranscript | Error {
+    const { auth } = security;
+    if (previous) return new ProtocolError('a second challenge');
+    if (!auth) {
+      return new AuthFailedError(
+        `${formatEndpoint(this.endpoint)} requires authentication: set option auth ({ keyId, key })`,
+      );
+    }
+    if (!challenge.methods.includes(AUTH_METHOD)) {
+      return new AuthFailedError(
+        `the server offers ${challenge.methods.join(', ') || 'no method'}; this client speaks ${AUTH_METHOD}`,
+      );
+    }
+    const transcript: AuthTranscript = {
+      keyId: auth.keyId,
+      serverNonce: challenge.nonce,
+      clientNonce: newNonce(),
+      binding: tls ? sessionBinding(this.#socket as TLSSocket) : Buffer.alloc(0),
+    };
+    this.#writer.send({
+      type: 'auth',
+      method: AUTH_METHOD,
+      keyId: auth.keyId,
+      nonce: transcript.clientNonce,
+      mac: authMac(auth.key, 'client', transcript),
+    });
+    return transcript;
+  }
+
+  /** Why `hello` cannot be accepted, or undefined: its version, and its proof of the key. */
+  #checkHello(
+    hello: HelloMessage,
+    security: ClientSecurity,
+    transcript: AuthTranscript | undefined,
+  ): TaskpoolError | undefined {
+    if (hello.protocol < OLDEST_PROTOCOL_VERSION || hello.protocol > PROTOCOL_VERSION) {
+      return new ProtocolError(
+        `the worker speaks protocol ${hello.protocol}, this client ${OLDEST_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`,
+        { code: 'INCOMPATIBLE_PROTOCOL' },
+      );
+    }
+    const { auth } = security;
+    if (!auth) return undefined;
+    if (!transcript) {
+      return new AuthFailedError(
+        `${formatEndpoint(this.endpoint)} did not ask this client to authenticate, so it cannot prove it holds key ${JSON.stringify(auth.keyId)}: it has no auth, or it is not the server this key is for`,
+      );
+    }
+    const expected = authMac(auth.key, 'server', transcript);
+    if (hello.auth === undefined || !macMatches(expected, hello.auth.mac)) {
+      return new AuthFailedError(
+        `${formatEndpoint(this.endpoint)} could not prove it holds key ${JSON.stringify(auth.keyId)}`,
+      );
+    }
+    return undefined;
   }
 
   /** The worker's hello (undefined until connected). */
@@ -410,6 +553,9 @@ export class Connection {
         }
         return;
       case 'hello':
+      case 'challenge':
+      case 'open':
+      case 'auth':
       case 'call':
       case 'credit':
       case 'cancel':

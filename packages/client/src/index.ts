@@ -8,6 +8,7 @@
 // Every error class, the guard and the code table, as docs/errors.md promises, beside
 // defineInterface and DeferredLog.
 export {
+  AuthFailedError,
   CancelledError,
   CheckoutReleasedError,
   ClosedError,
@@ -16,6 +17,8 @@ export {
   ERROR_CODES,
   type ErrorCode,
   FatalError,
+  ForbiddenError,
+  InsecureError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,
@@ -48,5 +51,12 @@ export {
 export { CHANNELS } from './diagnostics.js';
 export { type ErrorScopeOptions, errorScope } from './error-scope.js';
 export type { MethodsOf, RemoteMethods, UntypedMethods } from './method-types.js';
-export type { CallOptions, CheckoutOptions, ClientOptions, MapOptions } from './options.js';
+export type {
+  CallOptions,
+  CheckoutOptions,
+  ClientAuthOptions,
+  ClientOptions,
+  ClientTlsOptions,
+  MapOptions,
+} from './options.js';
 export type { EndpointReport, PoolStats } from './pool.js';

@@ -11,6 +11,7 @@ import {
   type Interface,
   type InterfaceSchema,
   MAX_STREAM_CREDIT,
+  type SecretSource,
 } from '@taskpool/protocol';
 import {
   abortSignal,
@@ -22,13 +23,58 @@ import {
   milliseconds,
   nested,
   nullable,
+  object,
   option,
   optional,
   type ResolvedOptions,
   required,
   resolveOptions,
+  secret,
   string,
 } from '@taskpool/protocol/internal';
+
+/** TLS for a client: to `tls://` endpoints, or to every TCP endpoint when given. */
+export interface ClientTlsOptions {
+  /**
+   * The CA certificates (PEM) the server's certificate must chain to: the value,
+   * `{ file: '/path' }` or `{ env: 'NAME' }`.
+   * @default the system's CAs
+   * @example ca: { file: '/etc/taskpool/ca.crt' }
+   */
+  ca?: SecretSource;
+  /**
+   * This client's certificate (PEM), for a server with `requestCert` (mutual TLS).
+   * @default none
+   * @example cert: { file: 'client.crt' }
+   */
+  cert?: SecretSource;
+  /**
+   * The private key of `cert` (PEM).
+   * @default none
+   * @example key: { file: 'client.key' }
+   */
+  key?: SecretSource;
+  /**
+   * The name the server's certificate must carry (and the SNI name sent).
+   * @default the endpoint's host
+   * @example servername: 'hasher.internal'
+   */
+  servername?: string;
+}
+
+/** Shared-secret authentication: this client's key, which the server must hold too. */
+export interface ClientAuthOptions {
+  /**
+   * Which of the server's keys this is.
+   * @example keyId: 'k2026'
+   */
+  keyId: string;
+  /**
+   * The secret: the value, `{ env: 'NAME' }` or `{ file: '/path' }`.
+   * @example key: { env: 'TASKPOOL_AUTH_KEY' }
+   */
+  key: SecretSource;
+}
 
 /** Options of {@link createClient}. */
 export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema> {
@@ -40,6 +86,26 @@ export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema
    * @example connect: ['tcp://10.0.0.1:7000', 'tcp://10.0.0.2:7000']
    */
   connect: EndpointInput | EndpointInput[];
+  /**
+   * TLS: connections to `tls://` endpoints use it, and given, every TCP endpoint does.
+   * @default none (system CAs for `tls://` endpoints)
+   * @example tls: { ca: { file: 'ca.crt' }, servername: 'hasher.internal' }
+   */
+  tls?: ClientTlsOptions;
+  /**
+   * Prove to the server that this client holds a key, and require the server to prove it
+   * holds it too: a server without `auth`, or with another key, is refused (`AUTH_FAILED`).
+   * @default none
+   * @example auth: { keyId: 'k2026', key: { env: 'TASKPOOL_AUTH_KEY' } }
+   */
+  auth?: ClientAuthOptions;
+  /**
+   * Talk plaintext TCP to addresses beyond loopback without `auth`. Without it, such a
+   * connection fails with `INSECURE_CONNECT` before anything is sent.
+   * @default false
+   * @example insecure: true
+   */
+  insecure?: boolean;
   /**
    * The interface (from `defineInterface`): checkouts get typed methods, and arguments and
    * results are validated on this side too. Without it, methods of any name return
@@ -240,6 +306,16 @@ const CLIENT_OPTIONS = {
   streamIdleTimeout: option(DEADLINE, 60_000),
   connectTimeout: option(milliseconds(1), 10_000),
   maxFrameBytes: option(integer(1), DEFAULT_MAX_FRAME_BYTES),
+  tls: optional(
+    object({
+      ca: optional(secret),
+      cert: optional(secret),
+      key: optional(secret),
+      servername: optional(string),
+    }),
+  ),
+  auth: optional(object({ keyId: required(string), key: required(secret) })),
+  insecure: option(boolean, false),
 };
 
 /** createClient's options, checked, with their defaults. */

@@ -7,9 +7,11 @@
  *
  * While no server can be reached, a waiting checkout is told why when it gives up: its
  * `TIMEOUT` names each endpoint, its last connect error and the attempts made. A server
- * that says its workers cannot start (`WORKER_START_FAILED`), or whose workers speak a
- * protocol version this client cannot (`INCOMPATIBLE_PROTOCOL`), fails the checkouts
- * waiting at once, as no wait would help; the next checkout tries again.
+ * that says its workers cannot start (`WORKER_START_FAILED`), whose workers speak a
+ * protocol version this client cannot (`INCOMPATIBLE_PROTOCOL`), or that this client
+ * cannot authenticate with or may not talk to in plaintext (`AUTH_FAILED`,
+ * `INSECURE_CONNECT`), fails the checkouts waiting at once, as no wait would help; the
+ * next checkout tries again.
  *
  * One-shot calls (`client.call`) take a worker the same way, first come first served with
  * the checkouts. When none is idle and no more may be opened, and no checkout waits ahead
@@ -151,6 +153,14 @@ interface EndpointHealth {
   /** The number of that attempt (see `Pool.#attempts`), to find the latest across endpoints. */
   lastAttempt: number;
 }
+
+/** Connect errors that fail the waiting checkouts at once: no wait would change them. */
+const WAITING_WILL_NOT_HELP = new Set<string>([
+  'WORKER_START_FAILED',
+  'INCOMPATIBLE_PROTOCOL',
+  'AUTH_FAILED',
+  'INSECURE_CONNECT',
+]);
 
 export class Pool<C extends PoolConnection> {
   readonly #options: PoolOptions;
@@ -588,8 +598,7 @@ export class Pool<C extends PoolConnection> {
     if (this.#connections.size > 0) return;
     const { lastError } = health;
     const startFailed =
-      isTaskpoolError(lastError) &&
-      (lastError.code === 'WORKER_START_FAILED' || lastError.code === 'INCOMPATIBLE_PROTOCOL')
+      isTaskpoolError(lastError) && WAITING_WILL_NOT_HELP.has(lastError.code)
         ? lastError
         : undefined;
     const now = performance.now();

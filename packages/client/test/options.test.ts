@@ -42,7 +42,7 @@ describe('createClient options', () => {
       'createClient: option idleTimeout: expected a number of milliseconds from 1 to 2147483647, or null for no limit, received 2147483648',
     );
     expect(await refusal(() => createClient({ connect: [] }))).toBe(
-      'createClient: option connect: expected an endpoint (unix:/path, an absolute path, tcp://host:port with a port from 0 to 65535, { path } or { host, port }), or a non-empty array of them, received an empty array',
+      'createClient: option connect: expected an endpoint (unix:/path, an absolute path, tcp://host:port or tls://host:port with a port from 0 to 65535, { path } or { host, port }), or a non-empty array of them, received an empty array',
     );
     expect(await refusal(() => createClient(undefined as never))).toMatch(
       /^createClient: option connect: expected .*, received nothing$/,

@@ -112,7 +112,7 @@ describe('the protocol version a worker announces', () => {
       const error = await client.checkout().catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ProtocolError);
       expect(error).toMatchObject({ code: 'INCOMPATIBLE_PROTOCOL' });
-      expect((error as Error).message).toMatch(/speaks protocol 9, this client 1 to 3/);
+      expect((error as Error).message).toMatch(/speaks protocol 9, this client 1 to 4/);
     } finally {
       fake.close();
     }

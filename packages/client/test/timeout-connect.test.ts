@@ -1,9 +1,6 @@
-// timeout-connect.t: with no server, a checkout times out; one made before the server
-// starts succeeds once it is up.
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient, TimeoutError } from '@taskpool/client';
 import { expect, it } from 'vitest';
+import { socketPath } from '../../../test/helpers/sockets.js';
 import { pause, serve } from './helpers/harness.js';
 
 it('times out waiting for a server that does not exist', async () => {
@@ -16,7 +13,7 @@ it('times out waiting for a server that does not exist', async () => {
 });
 
 it('succeeds when the server comes up before the deadline', async () => {
-  const path = join(tmpdir(), `taskpool-late-${process.pid}-${Date.now()}.sock`);
+  const path = socketPath(`late-${Date.now()}.sock`);
   await using client = createClient({
     connect: `unix:${path}`,
     reconnect: { first: 50, every: 100 },

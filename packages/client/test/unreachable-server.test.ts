@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION, WorkerStartFailedError } from '@taskpool/protocol';
 import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { refusedPort } from '../../../test/helpers/ports.js';
+import { socketPath } from '../../../test/helpers/sockets.js';
 import { serve } from './helpers/harness.js';
 
 const missingSocket = () =>
@@ -93,7 +94,7 @@ describe('an unreachable server', () => {
 
 /** A tiny server speaking the framing: `greet` writes the first frame of every connection. */
 class TinyServer {
-  readonly path = join(tmpdir(), `taskpool-tiny-${process.pid}-${Date.now()}.sock`);
+  readonly path = socketPath(`tiny-${Date.now()}.sock`);
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   connections = 0;

@@ -74,6 +74,34 @@ export const ERROR_CODES = {
   CLOSED: { fatal: true, summary: 'the client, server or queue is closed' },
   /** An option had the wrong type or value; nothing was started. */
   INVALID_OPTION: { fatal: false, summary: 'an option had the wrong type or value' },
+  /**
+   * The opening exchange failed: the client's key is missing or wrong, the server could
+   * not prove that it holds the key, or the TLS handshake failed (a certificate that does
+   * not verify). The connection is closed; waiting would not help.
+   */
+  AUTH_FAILED: {
+    fatal: true,
+    summary: 'authentication failed: a wrong or missing key or certificate',
+  },
+  /** The server's `authorize` hook refused this call to this peer. The checkout stays usable. */
+  FORBIDDEN: { fatal: false, summary: 'the server refused this call to this peer (authorize)' },
+  /**
+   * A server would listen beyond loopback without TLS or authentication, or put its socket
+   * in a directory other users can write to. Nothing was started; the message says how to
+   * fix it (`tls`, `auth`, a private directory, or `insecure: true`).
+   */
+  INSECURE_LISTEN: {
+    fatal: false,
+    summary: 'the server refused to listen unprotected where others can reach it',
+  },
+  /**
+   * A client would send in plaintext to an address beyond loopback, with neither TLS nor
+   * authentication. Nothing was sent; set `tls`, `auth`, or `insecure: true`.
+   */
+  INSECURE_CONNECT: {
+    fatal: true,
+    summary: 'the client refused to talk in plaintext to an address beyond loopback',
+  },
   /** A queued job failed on its last attempt. */
   JOB_FAILED: { fatal: false, summary: 'the job failed on its last attempt' },
 } as const satisfies Record<string, { fatal: boolean; summary: string }>;

@@ -11,17 +11,22 @@ export interface UnixEndpoint {
   path: string;
 }
 
-/** A TCP host and port. */
+/** A TCP host and port; `tls` when the connection is TLS (written `tls://host:port`). */
 export interface TcpEndpoint {
   kind: 'tcp';
   host: string;
   port: number;
+  tls?: boolean;
 }
 
 export type Endpoint = UnixEndpoint | TcpEndpoint;
 
 /** What users may write for an endpoint. */
-export type EndpointInput = string | { path: string } | { host?: string; port: number } | Endpoint;
+export type EndpointInput =
+  | string
+  | { path: string }
+  | { host?: string; port: number; tls?: boolean }
+  | Endpoint;
 
 const DEFAULT_HOST = '127.0.0.1';
 
@@ -36,26 +41,30 @@ function parsePort(text: string, input: string): number {
 }
 
 /**
- * Parses `unix:/path`, `/absolute/path`, `tcp://host:port`, `tcp://:port`, `{ path }` or
- * `{ host, port }`. TCP defaults to 127.0.0.1.
+ * Parses `unix:/path`, `/absolute/path`, `tcp://host:port`, `tcp://:port`,
+ * `tls://host:port`, `{ path }` or `{ host, port, tls? }`. TCP defaults to 127.0.0.1.
  */
 export function parseEndpoint(input: EndpointInput): Endpoint {
   if (typeof input === 'string') {
     if (input.startsWith('unix:')) return unixEndpoint(input.slice('unix:'.length), input);
     if (input.startsWith('/')) return unixEndpoint(input, input);
-    if (input.startsWith('tcp://')) {
+    const scheme = input.startsWith('tcp://') ? 'tcp' : input.startsWith('tls://') ? 'tls' : null;
+    if (scheme !== null) {
       const rest = input.slice('tcp://'.length);
       const colon = rest.lastIndexOf(':');
       if (colon < 0) {
         throw new InvalidOptionError(
-          `endpoint ${JSON.stringify(input)}: expected tcp://host:port, received no port`,
+          `endpoint ${JSON.stringify(input)}: expected ${scheme}://host:port, received no port`,
         );
       }
       const host = rest.slice(0, colon).replace(/^\[(.*)\]$/, '$1') || DEFAULT_HOST;
-      return { kind: 'tcp', host, port: parsePort(rest.slice(colon + 1), input) };
+      const port = parsePort(rest.slice(colon + 1), input);
+      return scheme === 'tls'
+        ? { kind: 'tcp', host, port, tls: true }
+        : { kind: 'tcp', host, port };
     }
     throw new InvalidOptionError(
-      `endpoint: expected "unix:/path", an absolute path or "tcp://host:port", received ${JSON.stringify(input)}`,
+      `endpoint: expected "unix:/path", an absolute path, "tcp://host:port" or "tls://host:port", received ${JSON.stringify(input)}`,
     );
   }
   if (typeof input === 'object' && input !== null) {
@@ -63,11 +72,13 @@ export function parseEndpoint(input: EndpointInput): Endpoint {
     if ('path' in input && typeof input.path === 'string')
       return unixEndpoint(input.path, input.path);
     if ('port' in input && typeof input.port === 'number') {
-      return {
+      const endpoint: TcpEndpoint = {
         kind: 'tcp',
         host: input.host ?? DEFAULT_HOST,
         port: parsePort(String(input.port), String(input.port)),
       };
+      if ('tls' in input && input.tls === true) endpoint.tls = true;
+      return endpoint;
     }
   }
   throw new InvalidOptionError(
@@ -86,7 +97,18 @@ function unixEndpoint(path: string, input: string): UnixEndpoint {
 
 /** The endpoint as a string, as `parseEndpoint` reads it back. */
 export function formatEndpoint(endpoint: Endpoint): string {
-  return endpoint.kind === 'unix'
-    ? `unix:${endpoint.path}`
-    : `tcp://${endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+  if (endpoint.kind === 'unix') return `unix:${endpoint.path}`;
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `${endpoint.tls ? 'tls' : 'tcp'}://${host}:${endpoint.port}`;
+}
+
+/**
+ * True for an address only this machine reaches: 127.0.0.0/8, ::1 (also IPv4-mapped), and
+ * the name `localhost`. Any other name is not: what it resolves to is checked instead.
+ */
+export function isLoopback(host: string): boolean {
+  const address = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (address === 'localhost' || address === '::1' || address === '0:0:0:0:0:0:0:1') return true;
+  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }

@@ -254,6 +254,44 @@ export class JobFailedError extends TaskpoolError {
   }
 }
 
+/**
+ * Authentication failed: a wrong or missing key, a server that did not prove it holds the
+ * key, or a failed TLS handshake.
+ */
+export class AuthFailedError extends TaskpoolError {
+  constructor(message: string, options?: TaskpoolErrorOptions) {
+    super('AUTH_FAILED', message, options);
+    this.name = 'AuthFailedError';
+  }
+}
+
+/** The server's `authorize` hook refused the call. */
+export class ForbiddenError extends TaskpoolError {
+  constructor(method: string | null, options?: TaskpoolErrorOptions) {
+    super(
+      'FORBIDDEN',
+      `this peer may not call ${method === null ? 'the default function' : JSON.stringify(method)}`,
+      options,
+    );
+    this.name = 'ForbiddenError';
+  }
+}
+
+/**
+ * An unprotected listener (`INSECURE_LISTEN`) or plaintext connection (`INSECURE_CONNECT`)
+ * where others can reach it, refused before anything was opened or sent.
+ */
+export class InsecureError extends TaskpoolError {
+  constructor(
+    code: 'INSECURE_LISTEN' | 'INSECURE_CONNECT',
+    message: string,
+    options?: TaskpoolErrorOptions,
+  ) {
+    super(code, message, options);
+    this.name = 'InsecureError';
+  }
+}
+
 /** How an error crosses the wire. */
 export interface WireError {
   code: string;
@@ -384,4 +422,8 @@ const WIRE_CLASSES: Partial<Record<ErrorCode, { prototype: TaskpoolError }>> = {
   CLOSED: ClosedError,
   INVALID_OPTION: InvalidOptionError,
   JOB_FAILED: JobFailedError,
+  AUTH_FAILED: AuthFailedError,
+  FORBIDDEN: ForbiddenError,
+  INSECURE_LISTEN: InsecureError,
+  INSECURE_CONNECT: InsecureError,
 };

@@ -25,15 +25,19 @@ export {
   type Endpoint,
   type EndpointInput,
   formatEndpoint,
+  isLoopback,
   parseEndpoint,
   type TcpEndpoint,
   type UnixEndpoint,
 } from './endpoint.js';
 export {
+  AuthFailedError,
   CancelledError,
   CheckoutReleasedError,
   ClosedError,
   FatalError,
+  ForbiddenError,
+  InsecureError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,
@@ -54,7 +58,7 @@ export {
   WorkerLostError,
   WorkerStartFailedError,
 } from './errors.js';
-export type { HandlerContext } from './handler-context.js';
+export type { HandlerContext, Peer } from './handler-context.js';
 export {
   type AnyImplementation,
   type CascadeCall,
@@ -88,7 +92,9 @@ export {
   MAX_TIMER_MS,
   PROTOCOL_VERSION,
 } from './limits.js';
+export type { SecretSource } from './secret-source.js';
 export type { ServerStatsSnapshot } from './server-stats.js';
+export { defaultSocketDirectory, defaultSocketPath } from './socket-path.js';
 export type {
   StreamArgsOf,
   StreamMethod,

@@ -6,6 +6,14 @@
  *
  * @module
  */
+export {
+  AUTH_METHOD,
+  type AuthTranscript,
+  authMac,
+  macMatches,
+  newNonce,
+  sessionBinding,
+} from './auth-mac.js';
 export { type BackoffPolicy, backoffDelay } from './backoff.js';
 export { type FromWireOptions, fromWire, toWire, type WireError } from './errors.js';
 export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
@@ -13,10 +21,12 @@ export { encodeFrame, encodeFrames, FrameBatch } from './frame-encoder.js';
 export { type FrameSink, FrameWriter } from './frame-writer.js';
 export { argumentCount } from './interface.js';
 export { findNonJson, isJsonValue, MAX_JSON_DEPTH } from './json-value.js';
-export { FRAME_HEADER_BYTES } from './limits.js';
+export { FRAME_HEADER_BYTES, OPENING_MAX_FRAME_BYTES } from './limits.js';
 export type {
+  AuthMessage,
   CallMessage,
   CancelMessage,
+  ChallengeMessage,
   CreditMessage,
   DoneMessage,
   ErrorMessage,
@@ -24,6 +34,7 @@ export type {
   ItemMessage,
   Message,
   MessageType,
+  OpenMessage,
   ResultMessage,
   RetireMessage,
   StatsMessage,
@@ -56,6 +67,9 @@ export {
   type ResolvedOptions,
   required,
   resolveOptions,
+  secret,
+  secrets,
   string,
 } from './option-checks.js';
 export { parseMessage } from './parse-message.js';
+export { readSecret } from './secret-source.js';

@@ -7,9 +7,16 @@
 /**
  * The wire protocol version a worker announces in `hello`. Version 2 added streams (the
  * `item` and `credit` messages, `call.credit`, `hello.streams`); version 3 the `stats`
- * request.
+ * request; version 4 the opening exchange (`open`, and `challenge` and `auth` when the
+ * server has `auth`).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
+
+/**
+ * The largest frame a worker accepts before the opening exchange is over (the client's
+ * `open` and `auth` are far smaller): a stranger cannot make it buffer more.
+ */
+export const OPENING_MAX_FRAME_BYTES = 4 * 1024;
 
 /** The default bound on one frame's JSON body: 16 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;

@@ -2,8 +2,15 @@
  * Every message of the wire protocol, as zod schemas with their inferred types. Every
  * message is a JSON object with a `type`; the union is discriminated on it.
  *
- * Client → worker: `call`, `credit`, `cancel`, `done`, `stats` (a request). Worker → client:
- * `hello`, `item`, `result`, `error`, `retire`, `stats` (the reply, carrying `stats`).
+ * Client → worker: `open`, `auth`, `call`, `credit`, `cancel`, `done`, `stats` (a request).
+ * Worker → client: `challenge`, `hello`, `item`, `result`, `error`, `retire`, `stats` (the
+ * reply, carrying `stats`).
+ *
+ * The opening exchange: the client sends `open` as soon as it connects. A server without
+ * `auth` answers `hello` at once. A server with `auth` sends `challenge` (its nonce); the
+ * client answers `auth` (its key id, its nonce and an HMAC over both); the server checks it
+ * and sends `hello` carrying its own HMAC, which the client checks in turn. Nothing else
+ * may come before `hello`.
  *
  * A stream is a `call` that carries `credit`: the worker sends up to that many `item`s, and
  * one more for each one the client grants with a `credit` message, then ends the stream with
@@ -26,7 +33,41 @@ export const wireErrorSchema = z.object({
   remoteCode: z.union([z.string(), z.number()]).optional(),
 });
 
-/** First message on every connection, sent by the worker once it is ready. */
+/** The client's first message, sent as soon as it connects. */
+export const openSchema = z.object({
+  type: z.literal('open'),
+  /** The newest protocol version the client speaks. */
+  protocol: z.number().int().positive(),
+});
+
+/** A server with `auth` asks the client to prove it holds a key. */
+export const challengeSchema = z.object({
+  type: z.literal('challenge'),
+  /** The protocol version the worker speaks. */
+  protocol: z.number().int().positive(),
+  /** The authentication methods the server accepts: `hmac-sha256`. */
+  methods: z.array(z.string()),
+  /** 32 random bytes, base64: new for every connection, so an answer cannot be replayed. */
+  nonce: z.string(),
+});
+
+/** The client's answer to `challenge`. */
+export const authSchema = z.object({
+  type: z.literal('auth'),
+  /** The method chosen from the challenge's `methods`. */
+  method: z.string(),
+  /** Which of the server's keys the client holds. */
+  keyId: z.string(),
+  /** The client's own 32 random bytes, base64. */
+  nonce: z.string(),
+  /** HMAC-SHA256 (base64) over both nonces and, under TLS, the session's exporter value. */
+  mac: z.string(),
+});
+
+/**
+ * The last message of the opening exchange, sent by the worker once the client may call:
+ * it names the worker and describes the interface.
+ */
 export const helloSchema = z.object({
   type: z.literal('hello'),
   /** The protocol version the worker speaks. */
@@ -43,6 +84,16 @@ export const helloSchema = z.object({
    * generator function), so that a client without the interface reads them as streams.
    */
   streams: z.array(z.string()).optional(),
+  /**
+   * After `auth`: the server's proof that it holds the key too, an HMAC-SHA256 (base64)
+   * over the same values with the server's label.
+   */
+  auth: z.object({ mac: z.string() }).optional(),
+  /**
+   * True when the server keeps its interface description (`interface`, sent as null) from
+   * this peer: it is not authenticated and did not come over a Unix socket.
+   */
+  interfaceWithheld: z.boolean().optional(),
 });
 
 /** Runs one method (or, with `method: null`, the one-function interface). */
@@ -129,6 +180,11 @@ export const serverStatsSchema = z.object({
   startedAt: z.number().nullable(),
   uptime: count.nullable(),
   version: z.string().nullable(),
+  /**
+   * Connections refused or dropped before they were served, by reason (`waiting-full`,
+   * `peer-limit`, `busy`, `silent`, `handshake-timeout`, `tls-failed`, `auth-failed`).
+   */
+  rejected: z.record(z.string(), count).optional(),
 }) satisfies z.ZodType<ServerStatsSnapshot>;
 
 /**
@@ -145,6 +201,9 @@ export const statsSchema = z.object({
 });
 
 export const messageSchema = z.discriminatedUnion('type', [
+  openSchema,
+  challengeSchema,
+  authSchema,
   helloSchema,
   callSchema,
   itemSchema,
@@ -157,6 +216,9 @@ export const messageSchema = z.discriminatedUnion('type', [
   statsSchema,
 ]);
 
+export type OpenMessage = z.infer<typeof openSchema>;
+export type ChallengeMessage = z.infer<typeof challengeSchema>;
+export type AuthMessage = z.infer<typeof authSchema>;
 export type HelloMessage = z.infer<typeof helloSchema>;
 export type CallMessage = z.infer<typeof callSchema>;
 export type ItemMessage = z.infer<typeof itemSchema>;

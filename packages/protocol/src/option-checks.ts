@@ -16,6 +16,7 @@
 import { type EndpointInput, parseEndpoint } from './endpoint.js';
 import { InvalidOptionError } from './errors.js';
 import { MAX_TIMER_MS } from './limits.js';
+import { isSecretSource, type SecretSource } from './secret-source.js';
 
 /** How one option's value is checked. */
 export interface Check<T> {
@@ -101,7 +102,7 @@ export const abortSignal: Check<AbortSignal> = check(
 
 /** What an endpoint is, as option errors say it. */
 const ENDPOINT =
-  'an endpoint (unix:/path, an absolute path, tcp://host:port with a port from 0 to 65535, { path } or { host, port })';
+  'an endpoint (unix:/path, an absolute path, tcp://host:port or tls://host:port with a port from 0 to 65535, { path } or { host, port })';
 
 function isEndpoint(value: unknown): boolean {
   try {
@@ -120,6 +121,22 @@ export const endpoints: Check<EndpointInput | EndpointInput[]> = check(
   `${ENDPOINT}, or a non-empty array of them`,
   (value) =>
     Array.isArray(value) ? value.length > 0 && value.every(isEndpoint) : isEndpoint(value),
+);
+
+/** A secret or certificate: a string, bytes, `{ env: 'NAME' }` or `{ file: '/path' }`. */
+export const secret: Check<SecretSource> = check(
+  "a string, bytes, { env: 'NAME' } or { file: '/path' }",
+  isSecretSource,
+);
+
+/** A non-empty object of key id → secret. @example required(secrets) */
+export const secrets: Check<Record<string, SecretSource>> = check(
+  "an object of key id → secret (a string, bytes, { env: 'NAME' } or { file: '/path' }), with at least one key",
+  (value) =>
+    isRecord(value) &&
+    Object.keys(value).length > 0 &&
+    Object.values(value).every((item) => isSecretSource(item)),
+  (value) => ({ ...(value as Record<string, SecretSource>) }),
 );
 
 /** An integer from `min` to `max` (a safe integer without `max`). @example integer(1) */

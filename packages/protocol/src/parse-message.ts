@@ -13,13 +13,16 @@
  */
 import { ProtocolError } from './errors.js';
 import type {
+  AuthMessage,
   CallMessage,
   CancelMessage,
+  ChallengeMessage,
   CreditMessage,
   ErrorMessage,
   HelloMessage,
   ItemMessage,
   Message,
+  OpenMessage,
   ResultMessage,
   RetireMessage,
   StatsMessage,
@@ -37,7 +40,7 @@ class Invalid {
 }
 
 const TYPES =
-  "'hello' | 'call' | 'item' | 'credit' | 'result' | 'error' | 'cancel' | 'done' | 'retire' | 'stats'";
+  "'open' | 'challenge' | 'auth' | 'hello' | 'call' | 'item' | 'credit' | 'result' | 'error' | 'cancel' | 'done' | 'retire' | 'stats'";
 
 function kind(value: unknown): string {
   if (value === null) return 'null';
@@ -297,7 +300,44 @@ function hello(input: Record<string, unknown>): HelloMessage {
   const streams = input.streams;
   if (streams !== undefined) out.streams = strings(streams, ['streams']);
   else if ('streams' in input) out.streams = undefined;
+  const auth = input.auth;
+  if (auth !== undefined) {
+    if (!isObject(auth)) throw expected('object', auth, ['auth']);
+    out.auth = { mac: string(auth.mac, ['auth', 'mac']) };
+  } else if ('auth' in input) {
+    out.auth = undefined;
+  }
+  const withheld = input.interfaceWithheld;
+  if (withheld !== undefined) {
+    if (typeof withheld !== 'boolean') throw expected('boolean', withheld, ['interfaceWithheld']);
+    out.interfaceWithheld = withheld;
+  } else if ('interfaceWithheld' in input) {
+    out.interfaceWithheld = undefined;
+  }
   return out;
+}
+
+function open(input: Record<string, unknown>): OpenMessage {
+  return { type: 'open', protocol: int(input.protocol, ['protocol'], 1) };
+}
+
+function challenge(input: Record<string, unknown>): ChallengeMessage {
+  return {
+    type: 'challenge',
+    protocol: int(input.protocol, ['protocol'], 1),
+    methods: strings(input.methods, ['methods']),
+    nonce: string(input.nonce, ['nonce']),
+  };
+}
+
+function auth(input: Record<string, unknown>): AuthMessage {
+  return {
+    type: 'auth',
+    method: string(input.method, ['method']),
+    keyId: string(input.keyId, ['keyId']),
+    nonce: string(input.nonce, ['nonce']),
+    mac: string(input.mac, ['mac']),
+  };
 }
 
 function retire(input: Record<string, unknown>): RetireMessage {
@@ -335,7 +375,21 @@ function serverStats(value: unknown, path: Path): ServerStatsSnapshot {
     startedAt: startedAt === null ? null : number(startedAt, at(path, 'startedAt')),
     uptime: uptime === null ? null : int(uptime, at(path, 'uptime'), 0),
     version: nullableString(value.version, at(path, 'version')),
+    ...rejected(value, path),
   };
+}
+
+/** The optional `rejected` counts: `z.record(z.string(), count)`. */
+function rejected(
+  value: Record<string, unknown>,
+  path: Path,
+): Pick<ServerStatsSnapshot, 'rejected'> {
+  const counts = value.rejected;
+  if (counts === undefined) return 'rejected' in value ? { rejected: undefined } : {};
+  const where = at(path, 'rejected');
+  const out = record(counts, where);
+  for (const [reason, n] of Object.entries(out)) int(n, at(where, reason), 0);
+  return { rejected: out as Record<string, number> };
 }
 
 function stats(input: Record<string, unknown>): StatsMessage {
@@ -363,6 +417,12 @@ function check(value: unknown): Message {
       return { type: 'cancel', id: callId(value.id) } satisfies CancelMessage;
     case 'done':
       return { type: 'done' };
+    case 'open':
+      return open(value);
+    case 'challenge':
+      return challenge(value);
+    case 'auth':
+      return auth(value);
     case 'hello':
       return hello(value);
     case 'retire':

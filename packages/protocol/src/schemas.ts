@@ -8,11 +8,15 @@
 export { logRecordSchema } from './deferred-log-record.js';
 export type { WireError } from './errors.js';
 export {
+  type AuthMessage,
+  authSchema,
   type CallMessage,
   type CancelMessage,
+  type ChallengeMessage,
   type CreditMessage,
   callSchema,
   cancelSchema,
+  challengeSchema,
   creditSchema,
   type DoneMessage,
   doneSchema,
@@ -25,6 +29,8 @@ export {
   type Message,
   type MessageType,
   messageSchema,
+  type OpenMessage,
+  openSchema,
   type ResultMessage,
   type RetireMessage,
   resultSchema,

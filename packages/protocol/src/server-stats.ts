@@ -38,4 +38,12 @@ export interface ServerStatsSnapshot {
   uptime: number | null;
   /** The version of `@taskpool/server` the server runs, or null when it cannot be told. */
   version: string | null;
+  /**
+   * Connections refused or dropped before they were served, by reason, since start:
+   * `waiting-full` (`maxWaitingConnections`), `peer-limit` (`maxConnectionsPerPeer`),
+   * `busy` (no worker within `connectionTimeout`), `silent` (sent nothing within
+   * `handshakeTimeout` while it waited), `handshake-timeout`, `tls-failed`, `auth-failed`.
+   * Absent from servers older than this field.
+   */
+  rejected?: Record<string, number>;
 }

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import {
+  AuthFailedError,
   CancelledError,
   CheckoutReleasedError,
   ClosedError,
   ERROR_CODES,
   type ErrorCode,
   FatalError,
+  ForbiddenError,
+  InsecureError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,
@@ -88,6 +91,20 @@ const scenarios: Scenario[] = [
   ['CLOSED', () => new ClosedError('client'), ClosedError, /client is closed/],
   ['INVALID_OPTION', () => new InvalidOptionError('bad option'), InvalidOptionError, /bad option/],
   ['JOB_FAILED', () => new JobFailedError('gave up'), JobFailedError, /gave up/],
+  ['AUTH_FAILED', () => new AuthFailedError('wrong key'), AuthFailedError, /wrong key/],
+  ['FORBIDDEN', () => new ForbiddenError('refund'), ForbiddenError, /may not call "refund"/],
+  [
+    'INSECURE_LISTEN',
+    () => new InsecureError('INSECURE_LISTEN', 'tcp://0.0.0.0:7000 without tls'),
+    InsecureError,
+    /without tls/,
+  ],
+  [
+    'INSECURE_CONNECT',
+    () => new InsecureError('INSECURE_CONNECT', 'plaintext to 10.0.0.1'),
+    InsecureError,
+    /plaintext/,
+  ],
 ];
 
 describe('error table', () => {

@@ -191,7 +191,7 @@ describe('endpoints', () => {
       undefined,
     );
     expect(messageOf(() => checkOptions('s', spec, { listen: 'tcp://x:99999' }))).toBe(
-      's: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port with a port from 0 to 65535, { path } or { host, port }), received "tcp://x:99999" (a string)',
+      's: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port or tls://host:port with a port from 0 to 65535, { path } or { host, port }), received "tcp://x:99999" (a string)',
     );
     expect(messageOf(() => checkOptions('s', spec, { listen: '/a', connect: [] }))).toMatch(
       /^s: option connect: expected an endpoint .*, or a non-empty array of them, received an empty array$/,

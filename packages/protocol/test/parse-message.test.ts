@@ -6,6 +6,19 @@ import { describe, expect, it } from 'vitest';
 
 const valid: Message[] = [
   { type: 'hello', protocol: 1, pid: 42, server: 'x', worker: 1, interface: null },
+  { type: 'open', protocol: 4 },
+  { type: 'challenge', protocol: 4, methods: ['hmac-sha256'], nonce: 'bm9uY2U=' },
+  { type: 'auth', method: 'hmac-sha256', keyId: 'k1', nonce: 'Y2xpZW50', mac: 'bWFj' },
+  {
+    type: 'hello',
+    protocol: 4,
+    pid: 42,
+    server: null,
+    worker: 1,
+    interface: null,
+    auth: { mac: 'bWFj' },
+    interfaceWithheld: true,
+  },
   {
     type: 'hello',
     protocol: 2,
@@ -137,6 +150,9 @@ describe('parseMessage', () => {
           fc.jsonValue(),
           fc.record({
             type: fc.constantFrom(
+              'open',
+              'challenge',
+              'auth',
               'hello',
               'call',
               'item',
@@ -264,6 +280,7 @@ describe('parseMessage matches messageSchema', () => {
       startedAt: rarelyWrong(fc.oneof(num, fc.constant(null))),
       uptime: rarelyWrong(fc.oneof(fc.nat(), fc.constant(null))),
       version: nullableString,
+      rejected: field(fc.dictionary(fc.string(), fc.oneof(fc.nat(), num), { maxKeys: 3 })),
       extra: json,
     },
     {
@@ -295,6 +312,33 @@ describe('parseMessage matches messageSchema', () => {
         worker: field(fc.oneof(fc.nat(), num)),
         interface: field(fc.oneof(dict, fc.constant(null))),
         streams: field(fc.array(fc.oneof(fc.string(), json), { maxLength: 3 })),
+        auth: field(fc.record({ mac: field(fc.string()), extra: json }, { requiredKeys: [] })),
+        interfaceWithheld: field(fc.boolean()),
+        extra: json,
+      },
+      { requiredKeys: ['type'] },
+    ),
+    fc.record(
+      { type: typeOf('open'), protocol: field(fc.oneof(fc.nat(), num)), extra: json },
+      { requiredKeys: ['type'] },
+    ),
+    fc.record(
+      {
+        type: typeOf('challenge'),
+        protocol: field(fc.oneof(fc.nat(), num)),
+        methods: field(fc.array(fc.oneof(fc.string(), json), { maxLength: 3 })),
+        nonce: field(fc.string()),
+        extra: json,
+      },
+      { requiredKeys: ['type'] },
+    ),
+    fc.record(
+      {
+        type: typeOf('auth'),
+        method: field(fc.string()),
+        keyId: field(fc.string()),
+        nonce: field(fc.string()),
+        mac: field(fc.string()),
         extra: json,
       },
       { requiredKeys: ['type'] },

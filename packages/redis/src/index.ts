@@ -6,12 +6,15 @@
  */
 // Every error class, the guard and the code table, as docs/errors.md promises.
 export {
+  AuthFailedError,
   CancelledError,
   CheckoutReleasedError,
   ClosedError,
   ERROR_CODES,
   type ErrorCode,
   FatalError,
+  ForbiddenError,
+  InsecureError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,

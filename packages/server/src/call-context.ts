@@ -5,7 +5,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DeferredLog, type HandlerContext, MAX_TIMER_MS } from '@taskpool/protocol';
+import { DeferredLog, type HandlerContext, MAX_TIMER_MS, type Peer } from '@taskpool/protocol';
 
 const storage = new AsyncLocalStorage<HandlerContext>();
 
@@ -21,11 +21,23 @@ export function runInContext<T>(ctx: HandlerContext, fn: () => T): T {
 
 const NO_SCOPE: Readonly<Record<string, unknown>> = Object.freeze({});
 
+/** The peer of a call made in the worker itself (a cascade outside any call). */
+const LOCAL_PEER: Peer = Object.freeze({
+  transport: 'unix',
+  address: null,
+  keyId: null,
+  subject: null,
+  san: Object.freeze([]),
+  fingerprint: null,
+  authenticated: false,
+});
+
 export class CallContext implements HandlerContext {
   readonly method: string | null;
   readonly workerId: number;
   readonly scope: Readonly<Record<string, unknown>>;
   readonly call: HandlerContext['call'];
+  readonly peer: Peer;
   readonly #deadline: number | undefined;
   #controller: AbortController | undefined;
   #abortReason: unknown;
@@ -40,11 +52,13 @@ export class CallContext implements HandlerContext {
     scope?: Record<string, unknown> | undefined;
     log?: DeferredLog | undefined;
     call: HandlerContext['call'];
+    peer?: Peer | undefined;
   }) {
     this.method = init.method;
     this.workerId = init.workerId;
     this.scope = init.scope ?? NO_SCOPE;
     this.call = init.call;
+    this.peer = init.peer ?? LOCAL_PEER;
     this.#deadline = init.deadline;
     this.#log = init.log;
   }

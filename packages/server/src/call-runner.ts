@@ -9,7 +9,12 @@
  *
  * @module
  */
-import { type DeferredLog, StreamRequiredError, TaskpoolError } from '@taskpool/protocol';
+import {
+  type DeferredLog,
+  ForbiddenError,
+  StreamRequiredError,
+  TaskpoolError,
+} from '@taskpool/protocol';
 import {
   type CallMessage,
   type ErrorMessage,
@@ -19,6 +24,7 @@ import {
 import { type CallContext, runInContext } from './call-context.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { SetupRunner } from './setup-runner.js';
+import type { WorkerDefinition } from './worker-definition.js';
 
 /** How a call or stream ended, before the connection adds its failure count and log. */
 export type CallEnd =
@@ -77,13 +83,27 @@ export function failed(call: Pick<CallMessage, 'id'>, error: unknown): CallEnd {
   return { type: 'error', id: call.id, error: toWire(error) };
 }
 
+/** The verdict of an `authorize` hook that threw: refused, and said on stderr. */
+function refusedByThrow(error: unknown): false {
+  process.stderr.write(
+    `taskpool worker (pid ${process.pid}): authorize threw, so the call is refused: ${(error as Error)?.stack ?? String(error)}\n`,
+  );
+  return false;
+}
+
 export class CallRunner {
   readonly #dispatcher: Dispatcher;
   readonly #setup: SetupRunner;
+  readonly #authorize: WorkerDefinition['authorize'];
 
-  constructor(dispatcher: Dispatcher, setup: SetupRunner) {
+  constructor(
+    dispatcher: Dispatcher,
+    setup: SetupRunner,
+    authorize?: WorkerDefinition['authorize'],
+  ) {
     this.#dispatcher = dispatcher;
     this.#setup = setup;
+    this.#authorize = authorize;
   }
 
   /** The setup log not yet sent, for the first call's context. */
@@ -100,6 +120,36 @@ export class CallRunner {
       finish(failed(call, deadlinePassed(false)), ctx);
       return;
     }
+    const authorize = this.#authorize;
+    if (authorize === undefined) {
+      this.#authorized(call, ctx, finish);
+      return;
+    }
+    let verdict: unknown;
+    try {
+      verdict = authorize(ctx.peer, call.method);
+    } catch (error) {
+      verdict = refusedByThrow(error);
+    }
+    if (isThenable(verdict)) {
+      verdict.then(
+        (allowed) => this.#judged(allowed, call, ctx, finish),
+        (error: unknown) => this.#judged(refusedByThrow(error), call, ctx, finish),
+      );
+    } else {
+      this.#judged(verdict, call, ctx, finish);
+    }
+  }
+
+  /** Only `true` lets a call through: a hook that returns nothing has refused. */
+  #judged(verdict: unknown, call: CallMessage, ctx: CallContext, finish: FinishCall): void {
+    if (verdict !== true) finish(failed(call, new ForbiddenError(call.method)), ctx);
+    else if (ctx.expired) finish(failed(call, deadlinePassed(false)), ctx);
+    else if (ctx.aborted) finish(failed(call, ctx.abortReason), ctx);
+    else this.#authorized(call, ctx, finish);
+  }
+
+  #authorized(call: CallMessage, ctx: CallContext, finish: FinishCall): void {
     const setup = this.#setup;
     if (setup.ready) {
       this.#invoke(call, ctx, finish);

@@ -1,7 +1,9 @@
 /**
- * The entry of a forked server process: read the options, listen, report back, and close
- * gracefully when the parent says so or goes away. A failure to start is reported in wire
- * form, with its cause, so that the parent rejects with the same code, message and stack.
+ * The entry of a forked server process: receive the options (over the IPC channel, never
+ * the environment: they may hold TLS keys and auth secrets), listen, report back, and
+ * close gracefully when the parent says so or goes away. A failure to start is reported in
+ * wire form, with its cause, so that the parent rejects with the same code, message and
+ * stack.
  *
  * @module
  */
@@ -11,13 +13,22 @@ import type { ForkedServerMessage } from './fork-task-server.js';
 import type { ServerOptions } from './options.js';
 import { createServerAs, type TaskServer } from './server.js';
 
-const raw = process.env.TASKPOOL_FORKED_SERVER;
-delete process.env.TASKPOOL_FORKED_SERVER;
 let closing = false;
 let server: TaskServer | undefined;
 
+/** The options, the parent's first message; a parent gone first leaves nothing to serve. */
+const received = await new Promise<ServerOptions>((resolve) => {
+  const orphaned = () => process.exit(0);
+  process.once('disconnect', orphaned);
+  process.once('message', (message: { t: string; options?: ServerOptions }) => {
+    // From here a lost parent means a graceful close (below), not an exit.
+    process.off('disconnect', orphaned);
+    resolve(message.options ?? ({} as ServerOptions));
+  });
+});
+
 try {
-  const options = JSON.parse(raw ?? '{}') as ServerOptions;
+  const options = received;
   try {
     process.title = `taskpool-server:${options.name ?? 'anonymous'}`;
   } catch {

@@ -5,8 +5,9 @@
  * @module
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -35,7 +36,7 @@ export interface ForkServerOptions
   module: string | URL;
   /**
    * Where to listen.
-   * @default a new Unix socket in the temporary directory
+   * @default a new Unix socket in a new private directory (0700) in the temporary directory
    * @example listen: 'tcp://127.0.0.1:0'
    */
   listen?: EndpointInput;
@@ -115,12 +116,11 @@ function siblingScript(name: string): string {
 }
 
 /**
- * A new socket path in the temporary directory. node:crypto is loaded here, when needed:
- * at module load it cost every process importing the server 2 ms, workers included.
+ * A new socket in a new private directory (mode 0700) in the temporary directory: a fixed
+ * or guessable name there could be bound first by another user.
  */
-async function temporarySocketPath(): Promise<string> {
-  const { randomBytes } = await import('node:crypto');
-  return join(tmpdir(), `taskpool-${process.pid}-${randomBytes(6).toString('hex')}.sock`);
+function temporarySocketPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'taskpool-')), 'taskpool.sock');
 }
 
 function toModuleUrl(module: string | URL): string {
@@ -137,15 +137,22 @@ function toModuleUrl(module: string | URL): string {
  */
 export async function forkTaskServer(options: ForkServerOptions): Promise<ForkedServer> {
   const { module, listen, startTimeout, stderr, ...server } = resolveForkOptions(options);
-  const endpoint = formatEndpoint(parseEndpoint(listen ?? (await temporarySocketPath())));
+  const temporary = listen === undefined ? temporarySocketPath() : undefined;
+  const endpoint = formatEndpoint(parseEndpoint(listen ?? (temporary as string)));
   const serverOptions = { ...server, listen: endpoint, workerModule: toModuleUrl(module) };
   const child = fork(siblingScript('fork-main'), [], {
     execArgv: options.execArgv ?? process.execArgv,
-    env: { ...(options.env ?? process.env), TASKPOOL_FORKED_SERVER: JSON.stringify(serverOptions) },
+    env: options.env ?? process.env,
     stdio: ['ignore', 'inherit', stderr, 'ipc'],
-    serialization: 'json',
+    // Structured clone: the options may hold bytes (TLS keys), and go over the channel.
+    serialization: 'advanced',
   });
+  child.send({ t: 'start', options: serverOptions });
   const gone = whenGone(child);
+  // The private directory goes with the server, however it ends.
+  if (temporary !== undefined) {
+    void gone.then(() => rmSync(dirname(temporary), { recursive: true, force: true }));
+  }
 
   const listening = await new Promise<string>((resolve, reject) => {
     // The first failure is the one reported: a report does not replace a timeout, and what

@@ -9,12 +9,15 @@
 export type { HandlerContext } from '@taskpool/protocol';
 // Every error class, the guard and the code table, as docs/errors.md promises.
 export {
+  AuthFailedError,
   CancelledError,
   CheckoutReleasedError,
   ClosedError,
   ERROR_CODES,
   type ErrorCode,
   FatalError,
+  ForbiddenError,
+  InsecureError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,
@@ -46,7 +49,7 @@ export {
   forkTaskServer,
 } from './fork-task-server.js';
 export { isWorker } from './ipc.js';
-export type { ServerOptions } from './options.js';
+export type { ServerAuthOptions, ServerOptions, ServerTlsOptions } from './options.js';
 export { createServer, type TaskServer } from './server.js';
 export type { CloseOptions, ServerStats } from './supervisor.js';
 export {

@@ -6,6 +6,7 @@
  */
 import type { ServerStatsSnapshot } from '@taskpool/protocol';
 import type { WireError } from '@taskpool/protocol/internal';
+import type { OpeningRejection } from './opening-exchange.js';
 
 /**
  * Supervisor → worker. `connection` comes with the socket handle, and with the bytes the
@@ -18,7 +19,19 @@ export type SupervisorMessage =
   /** Finish the current checkout, tell the client (a `retire` frame), exit when it leaves. */
   | { t: 'retire'; reason: string }
   /** The answer to the worker's `stats` request `id`. */
-  | { t: 'stats'; id: number; stats: ServerStatsSnapshot };
+  | { t: 'stats'; id: number; stats: ServerStatsSnapshot }
+  /**
+   * The TLS key and certificates and the `auth` keys, sent over the channel once the
+   * worker's code has loaded, never in its environment (which other processes of the user
+   * can read, and which a handler's child processes would inherit).
+   */
+  | { t: 'secrets'; secrets: WorkerSecrets };
+
+/** The secrets a worker needs; PEM and keys in base64. */
+export interface WorkerSecrets {
+  tls?: { key: string; cert: string; ca?: string };
+  keys?: Record<string, string>;
+}
 
 /**
  * Worker → supervisor. `loaded`: its code is imported and is a worker definition (setup
@@ -30,7 +43,12 @@ export type WorkerMessage =
   | { t: 'ready' }
   | { t: 'pong' }
   | { t: 'start-failed'; error: WireError }
-  | { t: 'stats'; id: number };
+  | { t: 'stats'; id: number }
+  /**
+   * The connection it was handed ended in its opening exchange, before any user code ran
+   * for it: the worker is a spare again.
+   */
+  | { t: 'released'; reason: OpeningRejection };
 
 /** The environment variable that makes a process a worker and carries its configuration. */
 export const WORKER_ENV = 'TASKPOOL_WORKER_CONFIG';
@@ -45,6 +63,17 @@ export interface WorkerLimits {
   setupTimeout: number | null;
 }
 
+/** How a worker treats the connections it is handed (its secrets come over the channel). */
+export interface WorkerSecurity {
+  transport: 'unix' | 'tcp';
+  /** TLS is on: the worker waits for its `secrets` before it is ready. */
+  tls: { requestCert: boolean; minVersion: 'TLSv1.2' | 'TLSv1.3' } | null;
+  /** `auth` is on: the worker waits for its `secrets` before it is ready. */
+  auth: boolean;
+  handshakeTimeout: number;
+  errorStacks: 'trusted' | 'always' | 'never';
+}
+
 /** What a worker process needs to know at start. */
 export interface WorkerConfig {
   workerId: number;
@@ -52,6 +81,7 @@ export interface WorkerConfig {
   /** The server's endpoint as a string: in single-file mode it picks the right createServer. */
   endpoint: string;
   limits: WorkerLimits;
+  security: WorkerSecurity;
   /** A module URL holding the worker's code, or null when the entry script is re-executed. */
   workerModule: string | null;
 }

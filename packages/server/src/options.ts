@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { DEFAULT_MAX_FRAME_BYTES, type EndpointInput } from '@taskpool/protocol';
+import { DEFAULT_MAX_FRAME_BYTES, type EndpointInput, type SecretSource } from '@taskpool/protocol';
 import {
   anything,
   boolean,
@@ -14,6 +14,7 @@ import {
   integer,
   milliseconds,
   nullable,
+  object,
   oneOf,
   option,
   optional,
@@ -21,18 +22,123 @@ import {
   type ResolvedOptions,
   required,
   resolveOptions,
+  secret,
+  secrets,
   string,
 } from '@taskpool/protocol/internal';
 import type { WorkerDefinition } from './worker-definition.js';
 
+/** TLS for a server: terminated in each worker, after the supervisor hands it the socket. */
+export interface ServerTlsOptions {
+  /**
+   * The server's private key (PEM): the value, `{ file: '/path' }` (read again on a
+   * rolling restart, so a renewed key is picked up) or `{ env: 'NAME' }`.
+   * @example key: { file: '/etc/taskpool/server.key' }
+   */
+  key: SecretSource;
+  /**
+   * The server's certificate chain (PEM), given as `key` is.
+   * @example cert: { file: '/etc/taskpool/server.crt' }
+   */
+  cert: SecretSource;
+  /**
+   * The CA certificates (PEM) client certificates must chain to, given as `key` is. With
+   * `requestCert`, only clients holding such a certificate get past the handshake.
+   * @default the system's CAs
+   * @example ca: { file: '/etc/taskpool/clients-ca.crt' }
+   */
+  ca?: SecretSource;
+  /**
+   * Mutual TLS: ask for a client certificate, and refuse a client without a valid one. Its
+   * subject reaches handlers as `ctx.peer` and the `authorize` hook.
+   * @default false
+   * @example requestCert: true
+   */
+  requestCert?: boolean;
+  /**
+   * The oldest TLS version accepted.
+   * @default 'TLSv1.3'
+   * @example minVersion: 'TLSv1.2'
+   */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+/** Shared-secret authentication: an HMAC challenge in the opening exchange. */
+export interface ServerAuthOptions {
+  /**
+   * The keys clients may prove they hold, by key id. Several at once let keys rotate:
+   * add the new one, move the clients, remove the old one. Each is the value,
+   * `{ env: 'NAME' }` or `{ file: '/path' }` (read again on a rolling restart).
+   * @example keys: { k2026: { env: 'TASKPOOL_AUTH_KEY' } }
+   */
+  keys: Record<string, SecretSource>;
+}
+
 /** Options of {@link createServer}. */
 export interface ServerOptions extends Partial<WorkerDefinition> {
   /**
-   * Where to listen: `unix:/path` (or an absolute path, or `{ path }`) or `tcp://host:port`
-   * (or `{ host, port }`; the host defaults to 127.0.0.1; port 0 picks a free one).
-   * @example listen: 'unix:/tmp/taskpool.sock'
+   * Where to listen: `unix:/path` (or an absolute path, or `{ path }`), `tcp://host:port`
+   * (or `{ host, port }`; the host defaults to 127.0.0.1; port 0 picks a free one) or
+   * `tls://host:port` (with `tls`). Beyond loopback, a server needs `tls` or `auth` (or
+   * `insecure`); a Unix socket's directory must not be writable by other users.
+   * @example listen: 'unix:/run/user/1000/taskpool/hasher.sock'
    */
   listen: EndpointInput;
+  /**
+   * TLS, terminated in the worker. Given, a `tcp://` listen is TLS too.
+   * @default none
+   * @example tls: { key: { file: 'server.key' }, cert: { file: 'server.crt' } }
+   */
+  tls?: ServerTlsOptions;
+  /**
+   * Shared-secret authentication: a client must prove it holds one of `keys` before it
+   * learns anything about the server or may call. Error stacks and the interface
+   * description reach authenticated peers only (and Unix socket peers).
+   * @default none
+   * @example auth: { keys: { k2026: { env: 'TASKPOOL_AUTH_KEY' } } }
+   */
+  auth?: ServerAuthOptions;
+  /**
+   * Listen unprotected where others can reach it: plaintext TCP beyond loopback without
+   * `auth`, or a Unix socket in a directory other users can write to. Without it, such a
+   * `listen()` fails with `INSECURE_LISTEN`.
+   * @default false
+   * @example insecure: true
+   */
+  insecure?: boolean;
+  /**
+   * How long a connection has to finish its opening exchange (TLS handshake, `open`,
+   * authentication) once a worker has it; while it waits for a worker, how long it has to
+   * send its first bytes. Past it, it is closed, and the worker (no user code ran for it)
+   * goes back to being a spare. A connection that has finished it may stay idle as long
+   * as its client likes.
+   * @default 5_000 (ms)
+   * @example handshakeTimeout: 2_000
+   */
+  handshakeTimeout?: number;
+  /**
+   * Which peers receive error stacks (`RemoteError.remoteStack`): `'trusted'` ones
+   * (authenticated with `auth` or a client certificate, or on a Unix socket), `'always'`,
+   * or `'never'`.
+   * @default 'trusted'
+   * @example errorStacks: 'never'
+   */
+  errorStacks?: 'trusted' | 'always' | 'never';
+  /**
+   * The most connections waiting for a worker; one more is refused at once with
+   * `SERVER_BUSY` (counted in `stats().rejected['waiting-full']`).
+   * @default 1_024
+   * @example maxWaitingConnections: 256
+   */
+  maxWaitingConnections?: number;
+  /**
+   * The most connections one remote address may hold (served and waiting), so that one
+   * peer cannot take every worker; one more is refused at once with `SERVER_BUSY`
+   * (`stats().rejected['peer-limit']`). Unix socket peers are not counted. `null` = no limit.
+   * @default null
+   * @example maxConnectionsPerPeer: 16
+   */
+  maxConnectionsPerPeer?: number | null;
   /**
    * A module whose default export is the worker's code (`defineWorker({ interface, … })`).
    * Without it, workers re-execute this process's entry script in worker mode, as
@@ -203,6 +309,22 @@ const SERVER_OPTIONS = {
     ),
   ),
   handleSignals: option(boolean, true),
+  tls: optional(
+    object({
+      key: required(secret),
+      cert: required(secret),
+      ca: optional(secret),
+      requestCert: option(boolean, false),
+      minVersion: option(oneOf(['TLSv1.2', 'TLSv1.3']), 'TLSv1.3'),
+    }),
+  ),
+  auth: optional(object({ keys: required(secrets) })),
+  insecure: option(boolean, false),
+  handshakeTimeout: option(milliseconds(1), 5_000),
+  errorStacks: option(oneOf(['trusted', 'always', 'never']), 'trusted'),
+  maxWaitingConnections: option(integer(0), 1_024),
+  maxConnectionsPerPeer: option(nullable(integer(1)), null),
+  authorize: optional(func as Check<WorkerDefinition['authorize']>),
 };
 
 /** Options after validation, with defaults filled in. */
@@ -272,6 +394,7 @@ const FORK_OPTIONS = {
   interface: notTaken('the worker code comes from option module'),
   setup: notTaken('the worker code comes from option module'),
   checkoutDone: notTaken('the worker code comes from option module'),
+  authorize: notTaken('the worker code comes from option module'),
   workerModule: notTaken('the worker code comes from option module'),
   handleSignals: notTaken('a forked server always handles its signals'),
 };

@@ -19,18 +19,21 @@ import {
   type ServerStatsSnapshot,
   type WorkerStartFailedError,
 } from '@taskpool/protocol';
-import { FRAME_HEADER_BYTES, fromWire } from '@taskpool/protocol/internal';
+import { FRAME_HEADER_BYTES, fromWire, optionError } from '@taskpool/protocol/internal';
 import { channels } from './diagnostics.js';
-import type { WorkerConfig } from './ipc.js';
+import type { WorkerConfig, WorkerSecrets, WorkerSecurity } from './ipc.js';
+import { guardListen } from './listen-guard.js';
 import { openListener } from './listener.js';
+import type { OpeningRejection } from './opening-exchange.js';
 import { type ResolvedServerOptions, resolveCloseOptions } from './options.js';
 import { installSignals } from './signals.js';
 import { SpawnPacer } from './spawn-pacer.js';
 import { cannotLoad, didNotStart } from './start-failure.js';
 import { serverVersion } from './version.js';
-import { WaitingRoom } from './waiting-room.js';
+import { type DropReason, WaitingRoom } from './waiting-room.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
+import { readWorkerSecrets } from './worker-secrets.js';
 
 /**
  * Counts of the supervisor's workers and waiting connections, its uptime and version: the
@@ -112,20 +115,61 @@ export class Supervisor {
   #closing: Promise<void> | undefined;
   #exitWaiters: (() => void)[] = [];
   #removeSignals: (() => void) | undefined;
+  /** How workers treat the connections they are handed. */
+  readonly #security: WorkerSecurity;
+  /** What workers are sent once loaded; read again on a rolling restart. */
+  #secrets: WorkerSecrets | undefined;
+  /** Connections turned away before they were served, by reason. */
+  readonly #rejected: Record<string, number> = {};
+  /** Connections held (waiting or served) by remote address, with `maxConnectionsPerPeer`. */
+  readonly #peers = new Map<string, number>();
+  /** The remote address each counted waiting connection was counted under. */
+  readonly #peerOf = new WeakMap<Socket, string>();
 
   constructor(options: ResolvedServerOptions, what = 'createServer') {
     this.#options = options;
     this.#what = what;
-    this.#endpoint = parseEndpoint(options.listen as never);
+    const endpoint = parseEndpoint(options.listen as never);
+    if (endpoint.kind === 'unix' && options.tls !== undefined) {
+      throw optionError(
+        what,
+        'tls',
+        'no TLS on a Unix socket (its file mode already says who may connect)',
+        options.tls,
+      );
+    }
+    if (endpoint.kind === 'tcp' && endpoint.tls && options.tls === undefined) {
+      throw optionError(
+        what,
+        'tls',
+        `a key and certificate ({ key, cert }) to listen on ${formatEndpoint(endpoint)}`,
+        undefined,
+      );
+    }
+    const tls = endpoint.kind === 'tcp' && options.tls !== undefined;
+    this.#endpoint = tls ? { ...endpoint, tls: true } : endpoint;
+    this.#security = {
+      transport: endpoint.kind,
+      tls:
+        tls && options.tls
+          ? { requestCert: options.tls.requestCert, minVersion: options.tls.minVersion }
+          : null,
+      auth: options.auth !== undefined,
+      handshakeTimeout: options.handshakeTimeout,
+      errorStacks: options.errorStacks,
+    };
+    this.#secrets = readWorkerSecrets(options, what);
     this.#pacer = new SpawnPacer(options.spawnInterval);
     this.#waiting = new WaitingRoom({
       timeout: options.connectionTimeout,
-      // A client sends nothing before hello; allow one frame for future protocols.
+      // A client sends its `open` (or its ClientHello) and then waits; allow one frame.
       maxHeadBytes: options.maxFrameBytes + FRAME_HEADER_BYTES,
+      silentTimeout: options.handshakeTimeout,
       refusal: () =>
         new ServerBusyError(
           `no worker became free within ${options.connectionTimeout} ms (maxWorkers ${options.maxWorkers})`,
         ),
+      onDropped: (socket, reason) => this.#dropped(socket, reason),
     });
     const { setupTimeout } = options;
     this.#watchdog = new Watchdog({
@@ -182,6 +226,7 @@ export class Supervisor {
           ? null
           : Math.round(performance.now() - this.#startedAt.monotonic),
       version: serverVersion(),
+      rejected: { ...this.#rejected },
     };
   }
 
@@ -211,6 +256,15 @@ export class Supervisor {
     this.#fill();
     let listener: Server;
     try {
+      await guardListen(
+        this.#endpoint,
+        {
+          tls: this.#security.tls !== null,
+          auth: this.#security.auth,
+          insecure: this.#options.insecure,
+        },
+        this.#what,
+      );
       listener = await openListener(this.#endpoint, this.#options.socketMode, this.#what);
     } catch (error) {
       await this.#abandonListen();
@@ -282,6 +336,13 @@ export class Supervisor {
   /** Replaces every worker with one running fresh code: spares at once, busy ones when idle. */
   restart(): void {
     if (this.#closing) return;
+    try {
+      this.#secrets = readWorkerSecrets(this.#options, this.#what);
+    } catch (error) {
+      process.stderr.write(
+        `taskpool server: restart keeps the TLS and auth secrets it had: ${(error as Error).message}\n`,
+      );
+    }
     this.#generation++;
     const old = [...this.#workers].filter((worker) => worker.generation < this.#generation);
     for (const worker of old) {
@@ -364,13 +425,67 @@ export class Supervisor {
       return;
     }
     socket.on('error', () => socket.destroy());
+    if (!this.#admitPeer(socket)) return;
     const spare = this.#takeSpare();
     if (spare) {
       this.#handOff(spare, socket);
       return;
     }
+    const max = this.#options.maxWaitingConnections;
+    if (this.#waiting.size >= max) {
+      this.#reject('waiting-full');
+      this.#peerLeft(this.#peerOf.get(socket));
+      WaitingRoom.refuse(
+        socket,
+        new ServerBusyError(
+          `${max} connections already wait for a worker (maxWaitingConnections ${max})`,
+        ),
+      );
+      return;
+    }
     this.#waiting.add(socket);
     this.#fill();
+  }
+
+  /**
+   * Counts the connection under its remote address, or refuses it when that address holds
+   * `maxConnectionsPerPeer` already.
+   */
+  #admitPeer(socket: Socket): boolean {
+    const limit = this.#options.maxConnectionsPerPeer;
+    const address = socket.remoteAddress;
+    if (limit === null || address === undefined) return true;
+    const held = this.#peers.get(address) ?? 0;
+    if (held >= limit) {
+      this.#reject('peer-limit');
+      WaitingRoom.refuse(
+        socket,
+        new ServerBusyError(
+          `${address} already holds ${held} connections (maxConnectionsPerPeer ${limit})`,
+        ),
+      );
+      return false;
+    }
+    this.#peers.set(address, held + 1);
+    this.#peerOf.set(socket, address);
+    return true;
+  }
+
+  #peerLeft(address: string | undefined): void {
+    if (address === undefined) return;
+    const held = (this.#peers.get(address) ?? 1) - 1;
+    if (held > 0) this.#peers.set(address, held);
+    else this.#peers.delete(address);
+  }
+
+  #reject(reason: string): void {
+    this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
+  }
+
+  /** A connection left the waiting room without a worker. */
+  #dropped(socket: Socket, reason: DropReason): void {
+    if (reason !== 'left') this.#reject(reason);
+    this.#peerLeft(this.#peerOf.get(socket));
   }
 
   #takeSpare(): WorkerHandle | undefined {
@@ -387,6 +502,7 @@ export class Supervisor {
   }
 
   #handOff(worker: WorkerHandle, socket: Socket, head?: Buffer): void {
+    worker.peerAddress = this.#peerOf.get(socket);
     if (!worker.handOff(socket, head)) socket.destroy();
     // The replacement spare is forked on the next turn: fork() blocks this process for
     // milliseconds, and the handle must be on its way first.
@@ -422,6 +538,7 @@ export class Supervisor {
         hungWorkerTimeout: options.hungWorkerTimeout,
         setupTimeout: options.setupTimeout,
       },
+      security: this.#security,
       workerModule: workerModule === undefined ? null : String(workerModule),
     };
     // resolveServerOptions refused a missing workerModule where there is no entry script.
@@ -437,6 +554,8 @@ export class Supervisor {
       onReady: (ready) => this.#onReady(ready),
       // A worker asks for its client (a `stats` request): it gets them even while closing.
       onStatsRequest: (asking, id) => asking.answerStats(id, this.stats()),
+      secrets: () => this.#secrets,
+      onReleased: (released, reason) => this.#onReleased(released, reason),
       onExit: (exited, code, signal, previous) => this.#onExit(exited, code, signal, previous),
     });
     this.#workers.add(worker);
@@ -466,6 +585,27 @@ export class Supervisor {
       worker.stop('close');
       return;
     }
+    this.#employ(worker);
+  }
+
+  /**
+   * A worker's connection ended in its opening exchange (a stranger, a failed handshake,
+   * a client that left): nothing ran for it, so it serves the next connection.
+   */
+  #onReleased(worker: WorkerHandle, reason: OpeningRejection): void {
+    if (reason !== 'closed') this.#reject(reason);
+    this.#peerLeft(worker.peerAddress);
+    worker.peerAddress = undefined;
+    if (worker.stopReason !== undefined) return;
+    if (this.#closing) {
+      worker.stop('close');
+      return;
+    }
+    this.#employ(worker);
+  }
+
+  /** A worker is a spare: it takes the oldest waiting connection, or waits as a spare. */
+  #employ(worker: WorkerHandle): void {
     if (worker.generation < this.#generation) {
       worker.stop('restart');
       return;
@@ -494,6 +634,8 @@ export class Supervisor {
     const failedToStart =
       previous === 'starting' && (stopReason === undefined || stopReason === 'start-timeout');
     this.#workers.delete(worker);
+    this.#peerLeft(worker.peerAddress);
+    worker.peerAddress = undefined;
     if (failedToStart) this.#failedStart(worker, code, signal);
     for (const waiter of [...this.#exitWaiters]) waiter();
     this.#fill();

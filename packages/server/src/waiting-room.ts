@@ -4,7 +4,8 @@
  * `WORKER_START_FAILED` when workers fail to start. The room reads from its
  * sockets, so that a client that goes away leaves the room at once (a paused socket would
  * never say so); whatever such a client sent is kept and handed to the worker with the
- * socket.
+ * socket. A client speaks first (its `open`, or its TLS ClientHello), so one that has sent
+ * nothing within `silentTimeout` is not a client: it is dropped, and holds no place.
  *
  * @module
  */
@@ -17,15 +18,24 @@ interface Waiting {
   head: Buffer[];
   headBytes: number;
   timer: NodeJS.Timeout;
+  /** Until the first bytes come (`silentTimeout`). */
+  silence: NodeJS.Timeout | undefined;
 }
+
+/** Why a connection left the room without a worker. */
+export type DropReason = 'busy' | 'silent' | 'start-failed' | 'left';
 
 interface WaitingRoomOptions {
   /** How long a connection may wait. */
   timeout: number;
   /** The most bytes a client may send before it has a worker; past it, it is dropped. */
   maxHeadBytes: number;
+  /** How long a connection may wait without sending anything. */
+  silentTimeout: number;
   /** The error a connection that waited too long is refused with. */
   refusal: () => TaskpoolError;
+  /** A connection left the room without a worker (not called for `take` or `closeAll`). */
+  onDropped: (socket: Socket, reason: DropReason) => void;
 }
 
 /** Stops a socket's handle reading (pause() alone lets it read ahead into its buffer). */
@@ -37,6 +47,21 @@ function stopReading(socket: Socket): void {
     handle.reading = false;
     handle.readStop();
   }
+}
+
+/** How long a refused client has to read its refusal and hang up before it is cut off. */
+const REFUSAL_GRACE_MS = 1_000;
+
+/**
+ * Sends `error` and ends the connection. What the client sent (its `open`) is read and
+ * dropped meanwhile: a socket closed with unread bytes sends a reset, which can reach the
+ * client before the refusal it would have read.
+ */
+function endWith(socket: Socket, error: TaskpoolError): void {
+  socket.on('data', () => {});
+  socket.resume();
+  socket.end(encodeFrame({ type: 'error', id: 0, error: toWire(error) }));
+  setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
 }
 
 export class WaitingRoom {
@@ -58,20 +83,28 @@ export class WaitingRoom {
       head: [],
       headBytes: 0,
       timer: setTimeout(
-        () => this.#refuse(waiting, this.#options.refusal()),
+        () => this.#refuse(waiting, this.#options.refusal(), 'busy'),
         this.#options.timeout,
       ),
+      silence: setTimeout(() => this.#drop(waiting, 'silent'), this.#options.silentTimeout),
     };
     this.#waiting.push(waiting);
     socket.on('data', (chunk: Buffer) => {
+      clearTimeout(waiting.silence);
+      waiting.silence = undefined;
       waiting.head.push(chunk);
       waiting.headBytes += chunk.length;
       if (waiting.headBytes > this.#options.maxHeadBytes) socket.destroy();
     });
     // The client left (or half-closed: it cannot be served either).
     socket.once('end', () => socket.destroy());
-    socket.once('close', () => this.#leave(waiting));
+    socket.once('close', () => this.#drop(waiting, 'left'));
     socket.resume();
+  }
+
+  /** Refuses a connection that never entered the room (it is full, or its peer is). */
+  static refuse(socket: Socket, error: TaskpoolError): void {
+    endWith(socket, error);
   }
 
   /** The oldest waiting connection, with what it sent, no longer read from. */
@@ -79,11 +112,12 @@ export class WaitingRoom {
     let waiting = this.#waiting.shift();
     // Destroyed (the client left, or sent too much) but its 'close' has not come yet.
     while (waiting?.socket.destroyed) {
-      clearTimeout(waiting.timer);
+      this.#stopTimers(waiting);
+      this.#options.onDropped(waiting.socket, 'left');
       waiting = this.#waiting.shift();
     }
     if (!waiting) return undefined;
-    clearTimeout(waiting.timer);
+    this.#stopTimers(waiting);
     const { socket } = waiting;
     stopReading(socket);
     socket.removeAllListeners('data');
@@ -100,25 +134,38 @@ export class WaitingRoom {
    * would only end in a bare timeout).
    */
   refuseAll(error: TaskpoolError): void {
-    for (const waiting of [...this.#waiting]) this.#refuse(waiting, error);
+    for (const waiting of [...this.#waiting]) this.#refuse(waiting, error, 'start-failed');
   }
 
   /** Drops every waiting connection (the server is closing). */
   closeAll(): void {
     for (const waiting of this.#waiting.splice(0)) {
-      clearTimeout(waiting.timer);
+      this.#stopTimers(waiting);
       waiting.socket.destroy();
     }
   }
 
-  #leave(waiting: Waiting): void {
+  #stopTimers(waiting: Waiting): void {
     clearTimeout(waiting.timer);
-    const index = this.#waiting.indexOf(waiting);
-    if (index >= 0) this.#waiting.splice(index, 1);
+    clearTimeout(waiting.silence);
   }
 
-  #refuse(waiting: Waiting, error: TaskpoolError): void {
-    this.#leave(waiting);
-    waiting.socket.end(encodeFrame({ type: 'error', id: 0, error: toWire(error) }));
+  /** Takes `waiting` out of the room (once: a later close finds it gone). */
+  #leave(waiting: Waiting, reason: DropReason): void {
+    this.#stopTimers(waiting);
+    const index = this.#waiting.indexOf(waiting);
+    if (index < 0) return;
+    this.#waiting.splice(index, 1);
+    this.#options.onDropped(waiting.socket, reason);
+  }
+
+  #drop(waiting: Waiting, reason: DropReason): void {
+    this.#leave(waiting, reason);
+    waiting.socket.destroy();
+  }
+
+  #refuse(waiting: Waiting, error: TaskpoolError, reason: DropReason): void {
+    this.#leave(waiting, reason);
+    endWith(waiting.socket, error);
   }
 }

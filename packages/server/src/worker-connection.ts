@@ -11,7 +11,7 @@
 import type { Socket } from 'node:net';
 import {
   CancelledError,
-  PROTOCOL_VERSION,
+  type Peer,
   PrecedingCallFailedError,
   ProtocolError,
   type ServerStatsSnapshot,
@@ -22,7 +22,6 @@ import {
   type ErrorMessage,
   FrameDecoder,
   FrameWriter,
-  type HelloMessage,
   type Message,
   parseMessage,
   type ResultMessage,
@@ -37,14 +36,18 @@ import { StreamProducer, type StreamSink } from './stream-producer.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
 interface WorkerConnectionOptions {
+  /** The socket, after the opening exchange (and its hello) is over. */
   socket: Socket;
-  /** Bytes the client sent before the hand-off (read by the supervisor). */
+  /** Bytes the client sent after the opening exchange, not yet read. */
   head?: Buffer | undefined;
+  /** Who the client is, as the opening exchange established. */
+  peer: Peer;
+  /** Error replies keep their stacks (see the server's `errorStacks`). */
+  sendStacks: boolean;
   dispatcher: Dispatcher;
   runner: CallRunner;
   checkoutDone: WorkerDefinition['checkoutDone'];
   workerId: number;
-  serverName: string | null;
   limits: WorkerLimits;
   /** The supervisor's stats, for a `stats` request; rejects when it cannot say (in time). */
   serverStats: () => Promise<ServerStatsSnapshot>;
@@ -117,16 +120,6 @@ export class WorkerConnection {
     this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.#socket.on('error', () => this.#onClose());
     this.#socket.on('close', () => this.#onClose());
-    const hello: HelloMessage = {
-      type: 'hello',
-      protocol: PROTOCOL_VERSION,
-      pid: process.pid,
-      server: options.serverName,
-      worker: options.workerId,
-      interface: options.dispatcher.description,
-    };
-    if (options.dispatcher.streams.length > 0) hello.streams = options.dispatcher.streams;
-    this.#writer.send(hello);
     if (options.head && options.head.length > 0) this.#onData(options.head);
   }
 
@@ -201,6 +194,10 @@ export class WorkerConnection {
         }
         return;
       }
+      case 'open':
+      case 'auth':
+        throw new ProtocolError(`${message.type} after the opening exchange`);
+      case 'challenge':
       case 'hello':
       case 'item':
       case 'result':
@@ -433,6 +430,7 @@ export class WorkerConnection {
       scope: call.scope,
       log: this.#options.runner.takeSetupLog(),
       call: this.#cascade,
+      peer: this.#options.peer,
     });
     this.#running =
       call.credit === undefined
@@ -448,7 +446,12 @@ export class WorkerConnection {
     const ctx =
       running.kind === 'call' || running.kind === 'stream'
         ? running.ctx
-        : new CallContext({ method, workerId: this.#options.workerId, call: this.#cascade });
+        : new CallContext({
+            method,
+            workerId: this.#options.workerId,
+            call: this.#cascade,
+            peer: this.#options.peer,
+          });
     const value = await runInContext(ctx, () => dispatcher.invoke(method, args, ctx));
     return dispatcher.checkResult(method, value);
   };
@@ -513,6 +516,7 @@ export class WorkerConnection {
 
   #send(reply: ResultMessage | ErrorMessage): void {
     if (this.#phase === 'closed') return;
+    if (reply.type === 'error' && !this.#options.sendStacks) delete reply.error.stack;
     try {
       this.#writer.send(reply);
     } catch (error) {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { AnyImplementation, HandlerContext } from '@taskpool/protocol';
+import type { AnyImplementation, HandlerContext, Peer } from '@taskpool/protocol';
 
 /** A record of handlers: each receives its arguments, then the call context. */
 export type HandlerRecord = Record<string, (...args: never[]) => unknown>;
@@ -38,6 +38,15 @@ export interface WorkerDefinition {
    * @example checkoutDone: () => { if (db.inTransaction) db.exec('ROLLBACK'); }
    */
   checkoutDone?: () => unknown;
+  /**
+   * Decides whether `peer` may call `method` (null for the one-function interface), before
+   * the arguments are checked; runs in the worker for every call. A refused call fails with
+   * `FORBIDDEN`, and the checkout stays usable. It may return a promise. A throw refuses too
+   * (and is written to stderr).
+   * @default every peer may call every method
+   * @example authorize: (peer, method) => peer.subject === 'CN=billing' || method !== 'refund'
+   */
+  authorize?: (peer: Peer, method: string | null) => boolean | Promise<boolean>;
 }
 
 /** Types a worker module's default export. */
@@ -73,7 +82,7 @@ export function definitionFromModule(
   const iface = candidate?.interface;
   if (typeof iface !== 'function' && (typeof iface !== 'object' || iface === null)) {
     throw new TypeError(
-      `worker module ${where}: expected a default export { interface, setup?, checkoutDone? } (see defineWorker), received ${describeExport(loaded)}`,
+      `worker module ${where}: expected a default export { interface, setup?, checkoutDone?, authorize? } (see defineWorker), received ${describeExport(loaded)}`,
     );
   }
   return candidate as WorkerDefinition;

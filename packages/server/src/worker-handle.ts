@@ -15,7 +15,9 @@ import {
   WORKER_ENV,
   type WorkerConfig,
   type WorkerMessage,
+  type WorkerSecrets,
 } from './ipc.js';
+import type { OpeningRejection } from './opening-exchange.js';
 
 export type WorkerState = 'starting' | 'spare' | 'serving' | 'exited';
 
@@ -46,6 +48,10 @@ interface WorkerSpawnOptions {
   onReady: (worker: WorkerHandle) => void;
   /** It asks for the server's stats (its client sent a `stats` request); answer with `id`. */
   onStatsRequest: (worker: WorkerHandle, id: number) => void;
+  /** Its code has loaded and it needs its secrets (TLS, `auth`): they are sent then. */
+  secrets: () => WorkerSecrets | undefined;
+  /** The connection it was handed ended in its opening exchange: it is a spare again. */
+  onReleased: (worker: WorkerHandle, reason: OpeningRejection) => void;
   onExit: (
     worker: WorkerHandle,
     code: number | null,
@@ -66,6 +72,8 @@ export class WorkerHandle {
   #spawnedAt = performance.now();
   /** `performance.now()` when the worker last answered (or became ready). */
   #lastSeen = this.#spawnedAt;
+  /** The remote address of the TCP connection it serves, for `maxConnectionsPerPeer`. */
+  peerAddress: string | undefined;
 
   constructor(options: WorkerSpawnOptions) {
     this.id = options.config.workerId;
@@ -82,9 +90,17 @@ export class WorkerHandle {
         options.onStatsRequest(this, message.id);
         return;
       }
+      if (message.t === 'released') {
+        if (this.#state !== 'serving') return;
+        this.#state = 'spare';
+        options.onReleased(this, message.reason);
+        return;
+      }
       if (this.#state !== 'starting') return;
       if (message.t === 'loaded' && !this.#loaded) {
         this.#loaded = true;
+        const secrets = options.secrets();
+        if (secrets) this.#send({ t: 'secrets', secrets });
         options.onLoaded(this);
       } else if (message.t === 'ready') {
         this.#loaded = true;

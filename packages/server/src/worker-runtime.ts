@@ -1,17 +1,21 @@
 /**
- * The life of a worker process: load the code, run setup, tell the supervisor it is
- * ready, take the one connection it is handed, answer pings (the hung-worker watchdog),
- * ask the supervisor for the server's stats when the client wants them, and exit when the
- * connection is over.
+ * The life of a worker process: load the code, run setup (and, with TLS or `auth`, receive
+ * its secrets), tell the supervisor it is ready, take the connection it is handed through
+ * its opening exchange (one that fails there leaves the worker a spare again, as nothing
+ * ran for it), answer pings (the hung-worker watchdog), ask the supervisor for the
+ * server's stats when the client wants them, and exit when the connection is over.
  *
  * @module
  */
 import type { Socket } from 'node:net';
-import { toWire } from '@taskpool/protocol/internal';
+import { createSecureContext } from 'node:tls';
+import { type Peer, PROTOCOL_VERSION } from '@taskpool/protocol';
+import { type HelloMessage, toWire } from '@taskpool/protocol/internal';
 import { CallRunner } from './call-runner.js';
 import { createDispatcher, type Dispatcher } from './dispatcher.js';
 import { startHangGuard } from './hang-guard.js';
-import type { SupervisorMessage, WorkerConfig, WorkerMessage } from './ipc.js';
+import type { SupervisorMessage, WorkerConfig, WorkerMessage, WorkerSecrets } from './ipc.js';
+import { OpeningExchange, type OpeningSecurity } from './opening-exchange.js';
 import { SetupRunner } from './setup-runner.js';
 import { SupervisorStats } from './supervisor-stats.js';
 import { warmUpConnectionPath } from './warm-up.js';
@@ -37,6 +41,37 @@ export function failStart(error: unknown): Promise<never> {
   return new Promise<never>(() => {});
 }
 
+/** What the opening exchange enforces, once the worker has its secrets (if it needs any). */
+function openingSecurity(
+  config: WorkerConfig,
+  secrets: WorkerSecrets | undefined,
+): OpeningSecurity {
+  const { security } = config;
+  const pem = (base64: string) => Buffer.from(base64, 'base64');
+  const tls =
+    security.tls && secrets?.tls
+      ? {
+          context: createSecureContext({
+            key: pem(secrets.tls.key),
+            cert: pem(secrets.tls.cert),
+            ...(secrets.tls.ca === undefined ? {} : { ca: pem(secrets.tls.ca) }),
+            minVersion: security.tls.minVersion,
+          }),
+          requestCert: security.tls.requestCert,
+        }
+      : undefined;
+  const keys =
+    security.auth && secrets?.keys
+      ? new Map(Object.entries(secrets.keys).map(([id, key]) => [id, pem(key)]))
+      : undefined;
+  return { transport: security.transport, tls, keys, timeout: security.handshakeTimeout };
+}
+
+/** True when `peer` may see error stacks and the interface description. */
+function isTrusted(peer: Peer): boolean {
+  return peer.authenticated || peer.transport === 'unix';
+}
+
 /** Serves as a worker until the connection ends; never resolves (the process exits). */
 export function runWorker(definition: WorkerDefinition, config: WorkerConfig): Promise<never> {
   const name = config.serverName ?? 'anonymous';
@@ -54,12 +89,77 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
   send({ t: 'loaded' });
   const { limits } = config;
   const setup = new SetupRunner(definition.setup, config.workerId, limits.setupTimeout);
-  const runner = new CallRunner(dispatcher, setup);
+  const runner = new CallRunner(dispatcher, setup, definition.authorize);
   const supervisorStats = new SupervisorStats(send);
+  const { security } = config;
+  const needsSecrets = security.tls !== null || security.auth;
+  let opening: OpeningExchange | undefined;
   let connection: WorkerConnection | undefined;
   let pendingRetire: string | undefined;
+  let secured: OpeningSecurity | undefined = needsSecrets
+    ? undefined
+    : openingSecurity(config, undefined);
+  let secretsArrived: () => void = () => {};
+  const secretsReady = needsSecrets
+    ? new Promise<void>((resolve) => {
+        secretsArrived = resolve;
+      })
+    : undefined;
 
   const finish = (code: number) => process.exit(code);
+
+  const hello = (peer: Peer, mac: string | undefined): HelloMessage => {
+    const message: HelloMessage = {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      pid: process.pid,
+      server: config.serverName,
+      worker: config.workerId,
+      interface: dispatcher.description,
+    };
+    if (dispatcher.streams.length > 0) message.streams = dispatcher.streams;
+    if (mac !== undefined) message.auth = { mac };
+    if (message.interface !== null && !isTrusted(peer)) {
+      message.interface = null;
+      message.interfaceWithheld = true;
+    }
+    return message;
+  };
+
+  const serve = (socket: Socket, head: Buffer | undefined, security: OpeningSecurity) => {
+    opening = new OpeningExchange({
+      socket,
+      head,
+      security,
+      maxFrameBytes: limits.maxFrameBytes,
+      hello,
+      onOpen: ({ socket: opened, rest, peer }) => {
+        opening = undefined;
+        const stacks = config.security.errorStacks;
+        connection = new WorkerConnection({
+          socket: opened,
+          head: rest,
+          peer,
+          sendStacks: stacks === 'always' || (stacks === 'trusted' && isTrusted(peer)),
+          dispatcher,
+          runner,
+          checkoutDone: definition.checkoutDone,
+          workerId: config.workerId,
+          limits,
+          serverStats: () => supervisorStats.request(),
+          onFinished: finish,
+        });
+        if (pendingRetire !== undefined) connection.retire(pendingRetire);
+      },
+      onRejected: (reason) => {
+        opening = undefined;
+        // Nothing ran for that peer: a spare again, unless asked to go meanwhile.
+        if (pendingRetire !== undefined || !process.connected) finish(0);
+        else send({ t: 'released', reason });
+      },
+    });
+    opening.start();
+  };
 
   process.on('message', (message: SupervisorMessage, handle?: unknown) => {
     switch (message.t) {
@@ -73,8 +173,12 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
         if (connection) connection.retire(message.reason);
         else pendingRetire = message.reason;
         return;
+      case 'secrets':
+        secured ??= openingSecurity(config, message.secrets);
+        secretsArrived();
+        return;
       case 'connection': {
-        if (connection) {
+        if (connection || opening || !secured) {
           (handle as Socket | undefined)?.destroy();
           return;
         }
@@ -84,19 +188,8 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
           finish(0);
           return;
         }
-        connection = new WorkerConnection({
-          socket: handle as Socket,
-          head: message.head === undefined ? undefined : Buffer.from(message.head, 'base64'),
-          dispatcher,
-          runner,
-          checkoutDone: definition.checkoutDone,
-          workerId: config.workerId,
-          serverName: config.serverName,
-          limits,
-          serverStats: () => supervisorStats.request(),
-          onFinished: finish,
-        });
-        if (pendingRetire !== undefined) connection.retire(pendingRetire);
+        const head = message.head === undefined ? undefined : Buffer.from(message.head, 'base64');
+        serve(handle as Socket, head, secured);
         return;
       }
     }
@@ -120,7 +213,7 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
   // Ready once setup has run; the connection path warms up after, while the spare waits.
   // Before, it made a connection already waiting (the first one, when the server has just
   // started) wait for it too: 15-30 ms in a fresh process, more than it saves the call.
-  void setup.warm().then(() => {
+  void Promise.all([setup.warm(), secretsReady]).then(() => {
     guard?.arm();
     send({ t: 'ready' });
     return warmUpConnectionPath();

@@ -4,10 +4,9 @@
  * the forked server can tell (it threw a raw TypeError, or came back as CLOSED).
  */
 import { rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isTaskpoolError } from '@taskpool/protocol';
 import { describe, expect, it } from 'vitest';
+import { socketPath } from '../../../test/helpers/sockets.js';
 import { builtServer, fixture } from './helpers/processes.js';
 
 type ForkOptions = Parameters<typeof builtServer.forkTaskServer>[0];
@@ -68,7 +67,7 @@ describe('forkTaskServer options', () => {
     [
       'a listen that is not an endpoint',
       { module, listen: 'http://x' },
-      'forkTaskServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port with a port from 0 to 65535, { path } or { host, port }), received "http://x" (a string)',
+      'forkTaskServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port or tls://host:port with a port from 0 to 65535, { path } or { host, port }), received "http://x" (a string)',
     ],
   ])('refuses %s with INVALID_OPTION, before forking', async (_name, options, message) => {
     const error = await refusal(options);
@@ -86,7 +85,7 @@ describe('forkTaskServer options', () => {
   });
 
   it('carries a failure only the forked server can tell back with its code', async () => {
-    const path = join(tmpdir(), `taskpool-fork-options-${process.pid}-${Date.now()}`);
+    const path = socketPath(`fork-options-${Date.now()}`);
     writeFileSync(path, 'not a socket');
     try {
       const error = await builtServer

@@ -1,8 +1,7 @@
 import { fork, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { socketPath as privateSocketPath } from '../../../test/helpers/sockets.js';
 import {
   builtServer,
   childrenOf,
@@ -25,7 +24,7 @@ async function leaveStaleSocket(path: string): Promise<void> {
 }
 
 function socketPath(name: string): string {
-  return join(tmpdir(), `taskpool-test-${process.pid}-${name}-${Date.now()}.sock`);
+  return privateSocketPath(`${name}-${Date.now()}.sock`);
 }
 
 describe('setup and checkoutDone', () => {

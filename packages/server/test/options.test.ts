@@ -53,12 +53,32 @@ describe('server options', () => {
       execArgv: undefined,
       env: undefined,
       handleSignals: true,
+      tls: undefined,
+      auth: undefined,
+      insecure: false,
+      handshakeTimeout: 5_000,
+      errorStacks: 'trusted',
+      maxWaitingConnections: 1_024,
+      maxConnectionsPerPeer: null,
+      authorize: undefined,
     });
   });
 
   it('say which option, what was expected and what came', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ spares: -1 }, 'option spares: expected an integer >= 0, received -1'],
+      [
+        { auth: { keys: {} } },
+        "option auth.keys: expected an object of key id → secret (a string, bytes, { env: 'NAME' } or { file: '/path' }), with at least one key, received an object",
+      ],
+      [
+        { tls: { key: 'k' } },
+        "option tls.cert: expected a string, bytes, { env: 'NAME' } or { file: '/path' }, received nothing",
+      ],
+      [
+        { errorStacks: 'sometimes' },
+        'option errorStacks: expected "trusted", "always" or "never", received "sometimes" (a string)',
+      ],
       [{ maxWorkers: 1.5 }, 'option maxWorkers: expected an integer >= 1, received 1.5'],
       [
         { hungWorkerTimeout: 2 ** 31 },
@@ -91,7 +111,7 @@ describe('server options', () => {
       expect(messageOf(() => resolve({ ...base, ...bad }))).toBe(`createServer: ${message}`);
     }
     expect(messageOf(() => resolve({ interface: {} }))).toBe(
-      'createServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port with a port from 0 to 65535, { path } or { host, port }), received nothing',
+      'createServer: option listen: expected an endpoint (unix:/path, an absolute path, tcp://host:port or tls://host:port with a port from 0 to 65535, { path } or { host, port }), received nothing',
     );
     expect(messageOf(() => resolve({ listen: 'unix:/tmp/x.sock' }))).toBe(
       'createServer: option interface: expected handlers, an implementation or a function (or a workerModule), received nothing',

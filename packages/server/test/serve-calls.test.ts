@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from '@taskpool/protocol';
 import { describe, expect, it } from 'vitest';
 import { startServer } from './helpers/processes.js';
 import { RawClient } from './helpers/raw-client.js';
@@ -7,7 +8,12 @@ describe('a worker serving calls', () => {
     await using server = await startServer('echo-worker.ts', { name: 'echo' });
     await using a = await RawClient.connect(server.endpoint);
     await using b = await RawClient.connect(server.endpoint);
-    expect(a.hello).toMatchObject({ type: 'hello', protocol: 3, server: 'echo', interface: null });
+    expect(a.hello).toMatchObject({
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      server: 'echo',
+      interface: null,
+    });
     expect(a.hello.pid).not.toBe(server.pid);
     expect(b.hello.pid).not.toBe(a.hello.pid);
     expect(await a.value('echo', [1, [2], { three: 3, λ: '𝇚' }])).toEqual([

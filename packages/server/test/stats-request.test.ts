@@ -4,10 +4,9 @@
  * supervisor is slow or gone, never leaving the client waiting.
  */
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Message } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
+import { socketPath } from '../../../test/helpers/sockets.js';
 import { builtServer, eventually, fixture, isAlive, startServer } from './helpers/processes.js';
 import { RawClient } from './helpers/raw-client.js';
 
@@ -21,7 +20,7 @@ let sockets = 0;
 
 /** A server running in this process (so that its stats() can be read), serving echo-worker. */
 function inProcessServer() {
-  const path = join(tmpdir(), `taskpool-stats-${process.pid}-${++sockets}.sock`);
+  const path = socketPath(`stats-${++sockets}.sock`);
   return builtServer.createServer({
     listen: `unix:${path}`,
     workerModule: fixture('echo-worker.ts'),

@@ -3,10 +3,11 @@
  * read replies by id. It checks nothing on its own; the tests do.
  */
 import { connect, type Socket } from 'node:net';
-import { parseEndpoint } from '@taskpool/protocol';
+import { PROTOCOL_VERSION, parseEndpoint } from '@taskpool/protocol';
 import {
   type CallMessage,
   type ErrorMessage,
+  encodeFrame,
   FrameDecoder,
   FrameWriter,
   type HelloMessage,
@@ -62,7 +63,11 @@ export class RawClient implements AsyncDisposable {
     return this.#isClosed;
   }
 
-  static async connect(endpoint: string, { hello = true } = {}): Promise<RawClient> {
+  /**
+   * Connects; with `open` (the default) it opens the exchange as a client of this protocol
+   * version does, so that the worker does not close it as silent.
+   */
+  static async connect(endpoint: string, { hello = true, open = true } = {}): Promise<RawClient> {
     const target = parseEndpoint(endpoint);
     const socket =
       target.kind === 'unix' ? connect(target.path) : connect(target.port, target.host);
@@ -71,6 +76,7 @@ export class RawClient implements AsyncDisposable {
       socket.once('error', reject);
     });
     const client = new RawClient(socket);
+    if (open) socket.write(encodeFrame({ type: 'open', protocol: PROTOCOL_VERSION }));
     if (hello) {
       const first = await client.next();
       if (first.type !== 'hello')

@@ -2,15 +2,14 @@
 // connectionTimeout, or gone) left their workers behind as extra spares forever, and the
 // room went on counting connections whose clients had already left.
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { socketPath } from '../../../../test/helpers/sockets.js';
 import { builtServer, eventually, fixture, startServer } from '../helpers/processes.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 function serverWithSlowSetup(setupMs: number, options: { connectionTimeout?: number } = {}) {
   return builtServer.createServer({
-    listen: `unix:${join(tmpdir(), `taskpool-room-${process.pid}-${Date.now()}.sock`)}`,
+    listen: `unix:${socketPath(`room-${Date.now()}.sock`)}`,
     workerModule: fixture('slow-setup-worker.ts'),
     spares: 1,
     maxWorkers: 16,

@@ -1,0 +1,146 @@
+/**
+ * TLS, terminated in the worker after the supervisor hands over the raw socket: a call over
+ * TLS, mutual TLS identity reaching handlers and `authorize`, TLS bound to `auth`, and
+ * clients that fail the handshake costing the server no worker.
+ */
+import { createClient } from '@taskpool/client';
+import { formatEndpoint, type Peer } from '@taskpool/protocol';
+import type { ServerOptions } from '@taskpool/server';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeCertificates, type TestCertificates } from '../../../../test/helpers/certificates.js';
+import { secured } from '../fixtures/secure-worker.js';
+import { secureServer } from './helpers.js';
+
+let certs: TestCertificates;
+beforeAll(() => {
+  certs = makeCertificates();
+});
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function tlsServer(options: Partial<ServerOptions> = {}) {
+  const server = secureServer({
+    listen: 'tls://127.0.0.1:0',
+    tls: { key: certs.serverKey, cert: certs.serverCert },
+    maxWorkers: 1,
+    ...options,
+  });
+  cleanups.push(() => server.close());
+  const endpoint = formatEndpoint(await server.listen());
+  return { server, endpoint };
+}
+
+function client(endpoint: string, options: Partial<Parameters<typeof createClient>[0]> = {}) {
+  const made = createClient({
+    connect: endpoint,
+    interface: secured,
+    minWorkers: 0,
+    timeout: 5_000,
+    ...options,
+  });
+  cleanups.push(() => made.close());
+  return made;
+}
+
+describe('TLS in the worker', () => {
+  it('serves calls over TLS, handshaken by the worker itself', async () => {
+    const { endpoint } = await tlsServer();
+    expect(endpoint).toMatch(/^tls:\/\/127\.0\.0\.1:\d+$/);
+    const secure = client(endpoint, { tls: { ca: certs.ca } });
+    await using co = await secure.checkout();
+    expect((await co.whoami()) as Peer).toMatchObject({
+      transport: 'tls',
+      authenticated: false,
+      subject: null,
+    });
+    expect(await co.processId()).toBe(co.pid);
+  });
+
+  it('refuses a plaintext client, and the worker serves the next one', async () => {
+    const { server, endpoint } = await tlsServer();
+    const plaintext = client(endpoint.replace('tls://', 'tcp://'));
+    const error = await plaintext.checkout().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: 'INCOMPATIBLE_PROTOCOL',
+      message: expect.stringContaining('this server speaks TLS'),
+    });
+    const secure = client(endpoint, { tls: { ca: certs.ca } });
+    await secure.call('processId', []);
+    expect(server.stats().spawned).toBe(1);
+    expect(server.stats().rejected?.['tls-failed']).toBe(1);
+  });
+
+  it('fails a client that does not trust the certificate with AUTH_FAILED', async () => {
+    const { server, endpoint } = await tlsServer();
+    const distrustful = client(endpoint, { tls: { ca: certs.otherCa } });
+    await expect(distrustful.checkout()).rejects.toMatchObject({
+      code: 'AUTH_FAILED',
+      message: expect.stringContaining('TLS handshake'),
+    });
+    const secure = client(endpoint, { tls: { ca: certs.ca } });
+    await secure.call('processId', []);
+    expect(server.stats().spawned).toBe(1);
+  });
+
+  it('binds auth to the TLS session', async () => {
+    const { endpoint } = await tlsServer({ auth: { keys: { k1: 'tls-bound' } } });
+    const both = client(endpoint, {
+      tls: { ca: certs.ca },
+      auth: { keyId: 'k1', key: 'tls-bound' },
+    });
+    expect((await both.call('whoami', [])) as Peer).toMatchObject({
+      transport: 'tls',
+      keyId: 'k1',
+      authenticated: true,
+    });
+  });
+});
+
+describe('mutual TLS', () => {
+  const mutual = () =>
+    tlsServer({
+      tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true },
+    });
+
+  it("gives handlers the client certificate's subject, and authorize lets billing refund", async () => {
+    const { endpoint } = await mutual();
+    const billing = client(endpoint, {
+      tls: { ca: certs.ca, cert: certs.billingCert, key: certs.billingKey },
+    });
+    await using co = await billing.checkout();
+    const peer = (await co.whoami()) as Peer;
+    expect(peer).toMatchObject({ transport: 'tls', authenticated: true });
+    expect(peer.subject).toContain('CN=billing');
+    expect(peer.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(await co.refund()).toBe('refunded');
+  });
+
+  it('refuses a method authorize forbids with FORBIDDEN, and the checkout goes on', async () => {
+    const { endpoint } = await mutual();
+    const intern = client(endpoint, {
+      tls: { ca: certs.ca, cert: certs.internCert, key: certs.internKey },
+    });
+    await using co = await intern.checkout();
+    const pid = co.pid;
+    await expect(co.refund()).rejects.toMatchObject({ code: 'FORBIDDEN', fatal: false });
+    expect(((await co.whoami()) as Peer).subject).toContain('CN=intern');
+    expect(await co.processId()).toBe(pid);
+  });
+
+  it('refuses a client without a certificate, and the worker serves the next one', async () => {
+    const { server, endpoint } = await mutual();
+    const anonymous = client(endpoint, { tls: { ca: certs.ca } });
+    await expect(anonymous.checkout()).rejects.toMatchObject({
+      code: expect.stringMatching(/^(AUTH_FAILED|WORKER_LOST)$/),
+    });
+    const billing = client(endpoint, {
+      tls: { ca: certs.ca, cert: certs.billingCert, key: certs.billingKey },
+    });
+    await billing.call('processId', []);
+    expect(server.stats().spawned).toBe(1);
+    expect(server.stats().rejected?.['tls-failed']).toBe(1);
+  });
+});
