@@ -91,6 +91,11 @@ export class Supervisor {
   /** The entry point that made it, as option errors name it: `createServer`, `forkTaskServer`. */
   readonly #what: string;
   readonly #endpoint: Endpoint;
+  /**
+   * The `listen` option as a string, as a worker re-executing the entry script formats it,
+   * to know which createServer call is its own (without the `tls` this adds for `tls: {}`).
+   */
+  readonly #listenAs: string;
   readonly #workers = new Set<WorkerHandle>();
   readonly #waiting: WaitingRoom;
   readonly #watchdog: Watchdog;
@@ -148,6 +153,7 @@ export class Supervisor {
     }
     const tls = endpoint.kind === 'tcp' && options.tls !== undefined;
     this.#endpoint = tls ? { ...endpoint, tls: true } : endpoint;
+    this.#listenAs = formatEndpoint(endpoint);
     this.#security = {
       transport: endpoint.kind,
       tls:
@@ -529,7 +535,7 @@ export class Supervisor {
     const config: WorkerConfig = {
       workerId: this.#nextWorkerId++,
       serverName: options.name ?? null,
-      endpoint: formatEndpoint(this.#endpoint),
+      endpoint: this.#listenAs,
       limits: {
         maxFrameBytes: options.maxFrameBytes,
         maxRequestsPerWorker: options.maxRequestsPerWorker,

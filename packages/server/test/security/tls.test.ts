@@ -3,12 +3,17 @@
  * TLS, mutual TLS identity reaching handlers and `authorize`, TLS bound to `auth`, and
  * clients that fail the handshake costing the server no worker.
  */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from '@taskpool/client';
 import { formatEndpoint, type Peer } from '@taskpool/protocol';
 import type { ServerOptions } from '@taskpool/server';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificates, type TestCertificates } from '../../../../test/helpers/certificates.js';
 import { secured } from '../fixtures/secure-worker.js';
+import { fixture } from '../helpers/processes.js';
 import { secureServer } from './helpers.js';
 
 let certs: TestCertificates;
@@ -83,6 +88,39 @@ describe('TLS in the worker', () => {
     const secure = client(endpoint, { tls: { ca: certs.ca } });
     await secure.call('processId', []);
     expect(server.stats().spawned).toBe(1);
+  });
+
+  it('serves a single-file server over TLS: its workers find their own createServer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskpool-tls-single-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'server.key'), certs.serverKey);
+    writeFileSync(join(dir, 'server.crt'), certs.serverCert);
+    const supervisor = fork(fixture('single-file-server.ts'), [], {
+      env: {
+        ...process.env,
+        TEST_SOCKET: 'tcp://127.0.0.1:0',
+        TEST_TLS_KEY: join(dir, 'server.key'),
+        TEST_TLS_CERT: join(dir, 'server.crt'),
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    cleanups.push(async () => {
+      supervisor.kill('SIGTERM');
+      if (supervisor.exitCode === null)
+        await new Promise((resolve) => supervisor.once('exit', resolve));
+    });
+    const ready = await new Promise<{ endpoint: string }>((resolve) =>
+      supervisor.once('message', resolve),
+    );
+    expect(ready.endpoint).toMatch(/^tls:\/\//);
+    const secure = createClient({
+      connect: ready.endpoint,
+      tls: { ca: certs.ca },
+      minWorkers: 0,
+      timeout: 5_000,
+    });
+    cleanups.push(() => secure.close());
+    expect(await secure.call('whoami', [])).toMatchObject({ worker: true });
   });
 
   it('binds auth to the TLS session', async () => {
