@@ -21,7 +21,8 @@ export const usage = `usage: npm run bench -- [workload ...] [options]
   --workloads a,b     the same, as an option
   --only a,b          systems by name or family (raw, raw-pipelined, piscina, tinypool,
                       workerpool, taskpool, taskpool-hwm256, taskpool-per-call,
-                      taskpool-call, taskpool-map)
+                      taskpool-call, taskpool-map, taskpool-tcp, taskpool-tls,
+                      taskpool-tcp-auth)
   --reps N            repetitions (default 3; 2 with --quick)
   --quick             fewer calls per run, for development
   --json FILE         write every figure as JSON

@@ -6,6 +6,7 @@
  * from the sources, as users run it.
  */
 import { fork } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +54,8 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
 
 /** A server of trivial workers on a fresh Unix socket, in this process. */
 async function benchServer(built: Built, spares: number) {
-  const path = join(tmpdir(), `taskpool-bench-${spares}-${process.pid}.sock`);
+  // In a private directory: a server refuses one that other users can write to.
+  const path = join(mkdtempSync(join(tmpdir(), 'tpbench-handoff-')), 'taskpool.sock');
   const server = built.createServer({
     listen: `unix:${path}`,
     workerModule: new URL('./workers/handoff-worker.mjs', import.meta.url),

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 
 /**
  * Resolves once `child` writes a line `ready` on its stdout (a pipe), which the bench's
- * servers do once they accept connections; rejects if it exits first or the deadline
- * passes. The rest of its stdout is drained and dropped.
+ * servers do once they accept connections, with what it wrote until then; rejects if it
+ * exits first or the deadline passes. The rest of its stdout is drained and dropped.
  */
-export function waitForReady(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+export function waitForReady(child: ChildProcess, timeoutMs = 10_000): Promise<string> {
   const stdout = child.stdout;
   if (!stdout) return Promise.reject(new Error("waitForReady needs the child's stdout piped"));
   return new Promise((resolve, reject) => {
@@ -22,7 +22,7 @@ export function waitForReady(child: ChildProcess, timeoutMs = 10_000): Promise<v
       child.off('exit', onExit);
       stdout.resume();
       if (error) reject(error);
-      else resolve();
+      else resolve(seen);
     };
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();

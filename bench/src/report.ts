@@ -330,6 +330,12 @@ export function checkTargets(reports: WorkloadReport[]): TargetCheck[] {
       1.5,
     ],
     ['bcrypt 2-worker/1-worker scaling ≥ 1.9 (client.call)', scaling, '>=', 1.9],
+    [
+      'echo-pipelined, one checkout over TLS ≥ 0.7× plain TCP',
+      ratio('echo-pipelined', 'taskpool-tls', 'taskpool-tcp'),
+      '>=',
+      0.7,
+    ],
     ['cold-start ≤ 1.5× raw', ratio('cold-start', 'taskpool', 'raw'), '<=', 1.5],
     ['idle worker RSS ≤ 1.2× bare node', ratio('idle-memory', 'taskpool', bareNodeRow), '<=', 1.2],
   ];

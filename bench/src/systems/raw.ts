@@ -95,7 +95,7 @@ class RawConnection {
 
 interface RawServer {
   path: string;
-  ready: Promise<void>;
+  ready: Promise<unknown>;
 }
 
 /**

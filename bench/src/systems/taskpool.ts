@@ -15,7 +15,8 @@
  * source by build.ts, and only when that package exists; its API is described here by the
  * shape DESIGN section 4 promises rather than imported, so the bench builds without it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundles, workersDir } from '../paths.js';
 import { childPids, socketPath, stopChild, waitForReady } from '../proc.js';
@@ -54,10 +55,52 @@ interface TaskpoolClientModule {
     connect: string;
     minWorkers: number;
     maxWorkers: number;
+    tls?: { ca: { file: string } };
+    auth?: { keyId: string; key: string };
   }): TaskpoolClient;
 }
 
 type Shape = 'one-checkout' | 'per-call' | 'client-call' | 'map';
+
+/**
+ * How the client reaches the server: its Unix socket (every row but the transport rows),
+ * or loopback TCP plain, over TLS (a certificate made with openssl for the run), or with
+ * shared-secret authentication.
+ */
+type Transport = 'unix' | 'tcp' | 'tls' | 'tcp-auth';
+
+/** The key of the tcp-auth rows: made up for the run, as the certificate is. */
+const BENCH_AUTH_KEY = 'bench-only-shared-secret';
+
+/** A self-signed certificate for 127.0.0.1 in `dir` (the run's private directory). */
+function makeCertificate(dir: string): { key: string; cert: string } {
+  const key = join(dir, 'bench-tls.key');
+  const cert = join(dir, 'bench-tls.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  return { key, cert };
+}
 
 let clientModule: Promise<TaskpoolClientModule> | undefined;
 
@@ -68,35 +111,59 @@ function loadClient(): Promise<TaskpoolClientModule> {
   return clientModule;
 }
 
-async function startServer(options: StartOptions): Promise<{ server: ChildProcess; path: string }> {
-  const path = socketPath(options.socketDir, 'taskpool');
+/** The server, and how the client connects to it. */
+interface StartedServer {
+  server: ChildProcess;
+  endpoint: string;
+  clientOptions: Pick<Parameters<TaskpoolClientModule['createClient']>[0], 'tls' | 'auth'>;
+}
+
+async function startServer(options: StartOptions, transport: Transport): Promise<StartedServer> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TASKPOOL_BENCH_LISTEN:
+      transport === 'unix'
+        ? `unix:${socketPath(options.socketDir, 'taskpool')}`
+        : 'tcp://127.0.0.1:0',
+    TASKPOOL_BENCH_SPARES: String(options.workers),
+  };
+  let clientOptions: StartedServer['clientOptions'] = {};
+  if (transport === 'tls') {
+    const { key, cert } = makeCertificate(options.socketDir);
+    env.TASKPOOL_BENCH_TLS_KEY = key;
+    env.TASKPOOL_BENCH_TLS_CERT = cert;
+    clientOptions = { tls: { ca: { file: cert } } };
+  } else if (transport === 'tcp-auth') {
+    env.TASKPOOL_BENCH_AUTH_KEY = BENCH_AUTH_KEY;
+    clientOptions = { auth: { keyId: 'bench', key: BENCH_AUTH_KEY } };
+  }
   const server = spawn(
     process.execPath,
     [...process.execArgv, `${workersDir}taskpool-server.mjs`],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        TASKPOOL_BENCH_SOCKET: path,
-        TASKPOOL_BENCH_SPARES: String(options.workers),
-      },
+      env,
     },
   );
-  await waitForReady(server);
-  return { server, path };
+  const said = await waitForReady(server);
+  const endpoint = /^listening (\S+)$/m.exec(said)?.[1];
+  if (endpoint === undefined)
+    throw new Error(`the taskpool server did not say where it listens: ${said}`);
+  return { server, endpoint, clientOptions };
 }
 
 async function startTaskpool(
   options: StartOptions,
   shape: Shape,
-  highWaterMark?: number,
+  { highWaterMark, transport = 'unix' }: { highWaterMark?: number; transport?: Transport } = {},
 ): Promise<RunningSystem> {
   const { createClient } = await loadClient();
-  const { server, path } = await startServer(options);
+  const { server, endpoint, clientOptions } = await startServer(options, transport);
   const client = createClient({
-    connect: `unix:${path}`,
+    connect: endpoint,
     minWorkers: options.workers,
     maxWorkers: options.workers,
+    ...clientOptions,
   });
   const pids = new Set<number>();
   const seen = (checkout: TaskpoolCheckout) => {
@@ -228,7 +295,8 @@ export const taskpoolSystems: System[] = [
     name: `taskpool-hwm${largeHighWaterMark}`,
     shape: `one checkout held for the run; streams read with co.stream('items', [n], { highWaterMark: ${largeHighWaterMark} })`,
     workloads: ['stream-items'],
-    start: (options) => startTaskpool(options, 'one-checkout', largeHighWaterMark),
+    start: (options) =>
+      startTaskpool(options, 'one-checkout', { highWaterMark: largeHighWaterMark }),
   },
   {
     ...everyProcess,
@@ -251,6 +319,29 @@ export const taskpoolSystems: System[] = [
       "client.map('echo', inputs, { concurrency }): a one-shot checkout per input, results in input order",
     workloads: ['map-echo'],
     start: (options) => startTaskpool(options, 'map'),
+  },
+  // The transport rows: one checkout, as the `taskpool` row, over loopback TCP; their
+  // ratios to taskpool-tcp are the cost of TLS and of authentication.
+  {
+    ...everyProcess,
+    name: 'taskpool-tcp',
+    shape: 'one checkout held for the run, over plain TCP on 127.0.0.1',
+    workloads: ['echo-seq', 'echo-pipelined'],
+    start: (options) => startTaskpool(options, 'one-checkout', { transport: 'tcp' }),
+  },
+  {
+    ...everyProcess,
+    name: 'taskpool-tls',
+    shape: 'one checkout held for the run, over TLS 1.3 on 127.0.0.1 (terminated in the worker)',
+    workloads: ['echo-seq', 'echo-pipelined'],
+    start: (options) => startTaskpool(options, 'one-checkout', { transport: 'tls' }),
+  },
+  {
+    ...everyProcess,
+    name: 'taskpool-tcp-auth',
+    shape: 'one checkout held for the run, over TCP on 127.0.0.1 with shared-secret auth',
+    workloads: ['echo-seq', 'echo-pipelined'],
+    start: (options) => startTaskpool(options, 'one-checkout', { transport: 'tcp-auth' }),
   },
 ];
 

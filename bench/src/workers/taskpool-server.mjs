@@ -1,8 +1,11 @@
 // The taskpool server of the bench: echo, bcrypt hash and a stream of items, as a user
 // would write them.
-// Started as `node taskpool-server.mjs` with TASKPOOL_BENCH_SOCKET and TASKPOOL_BENCH_SPARES
-// in the environment (workers re-execute this file in worker mode, as node:cluster does,
-// without arguments but with the same environment, and must build the same server).
+// Started as `node taskpool-server.mjs` with TASKPOOL_BENCH_LISTEN (an endpoint) and
+// TASKPOOL_BENCH_SPARES in the environment, and for the transport rows TASKPOOL_BENCH_TLS_KEY
+// and TASKPOOL_BENCH_TLS_CERT (files) or TASKPOOL_BENCH_AUTH_KEY (workers re-execute this
+// file in worker mode, as node:cluster does, without arguments but with the same
+// environment, and must build the same server). It writes `listening <endpoint>`, then
+// `ready`.
 // `.build/taskpool-server-lib.mjs` is @taskpool/server bundled from source by the bench
 // (build.ts), so neither this process nor its workers run a TypeScript loader.
 import bcrypt from 'bcryptjs';
@@ -14,10 +17,22 @@ import { createServer } from '../../.build/taskpool-server-lib.mjs';
 const sentence = 'the quick brown fox jumps over the lazy dog';
 const item = (id) => ({ id, kind: 'echo', text: sentence, tags: ['alpha', 'beta'], n: id / 8 });
 
+const env = process.env;
 const server = createServer({
   name: 'bench',
-  listen: `unix:${process.env.TASKPOOL_BENCH_SOCKET}`,
-  spares: Number(process.env.TASKPOOL_BENCH_SPARES ?? 2),
+  listen: env.TASKPOOL_BENCH_LISTEN,
+  spares: Number(env.TASKPOOL_BENCH_SPARES ?? 2),
+  ...(env.TASKPOOL_BENCH_TLS_KEY
+    ? {
+        tls: {
+          key: { file: env.TASKPOOL_BENCH_TLS_KEY },
+          cert: { file: env.TASKPOOL_BENCH_TLS_CERT },
+        },
+      }
+    : {}),
+  ...(env.TASKPOOL_BENCH_AUTH_KEY
+    ? { auth: { keys: { bench: { env: 'TASKPOOL_BENCH_AUTH_KEY' } } } }
+    : {}),
   interface: {
     echo: (value) => value,
     hash: (password, salt) => bcrypt.hashSync(password, salt),
@@ -29,5 +44,9 @@ const server = createServer({
   },
 });
 // Only the supervisor gets past listen(): in a worker it serves and never resolves.
-await server.listen();
+const endpoint = await server.listen();
+const host = endpoint.kind === 'tcp' ? endpoint.host : undefined;
+process.stdout.write(
+  `listening ${host === undefined ? `unix:${endpoint.path}` : `${endpoint.tls ? 'tls' : 'tcp'}://${host}:${endpoint.port}`}\n`,
+);
 process.stdout.write('ready\n');
