@@ -1,7 +1,7 @@
 /**
  * TLS certificates made at test time with openssl, never committed: a CA, a server
  * certificate for 127.0.0.1 and localhost, two client certificates (`CN=billing,O=acme`
- * and `CN=intern`), and a second CA that signed none of them.
+ * and `CN=intern`), and a second CA with a server certificate of its own (a renewal).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,9 @@ export interface TestCertificates {
   billingCert: string;
   internKey: string;
   internCert: string;
+  /** A server certificate for 127.0.0.1 signed by `otherCa`. */
+  otherServerKey: string;
+  otherServerCert: string;
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -42,7 +45,13 @@ function selfSigned(dir: string, name: string, subject: string): void {
   ]);
 }
 
-function signed(dir: string, name: string, subject: string, extensions?: string): void {
+function signed(
+  dir: string,
+  name: string,
+  subject: string,
+  extensions?: string,
+  ca = 'ca',
+): void {
   openssl(dir, ['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
   const args = [
     'x509',
@@ -50,9 +59,9 @@ function signed(dir: string, name: string, subject: string, extensions?: string)
     '-in',
     `${name}.csr`,
     '-CA',
-    'ca.crt',
+    `${ca}.crt`,
     '-CAkey',
-    'ca.key',
+    `${ca}.key`,
     '-CAcreateserial',
     '-out',
     `${name}.crt`,
@@ -75,6 +84,7 @@ export function makeCertificates(): TestCertificates {
     signed(dir, 'server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
     signed(dir, 'billing', '/CN=billing/O=acme');
     signed(dir, 'intern', '/CN=intern');
+    signed(dir, 'other-server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1\n', 'other-ca');
     const read = (file: string) => readFileSync(join(dir, file), 'utf8');
     return {
       ca: read('ca.crt'),
@@ -85,6 +95,8 @@ export function makeCertificates(): TestCertificates {
       billingCert: read('billing.crt'),
       internKey: read('intern.key'),
       internCert: read('intern.crt'),
+      otherServerKey: read('other-server.key'),
+      otherServerCert: read('other-server.crt'),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

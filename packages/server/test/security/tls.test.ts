@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@taskpool/client';
 import { formatEndpoint, type Peer } from '@taskpool/protocol';
-import type { ServerOptions } from '@taskpool/server';
+import type { ServerOptions, TaskServer } from '@taskpool/server';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificates, type TestCertificates } from '../../../../test/helpers/certificates.js';
 import { secured } from '../fixtures/secure-worker.js';
@@ -34,9 +34,13 @@ async function tlsServer(options: Partial<ServerOptions> = {}) {
     ...options,
   });
   cleanups.push(() => server.close());
+  servers.push(server);
   const endpoint = formatEndpoint(await server.listen());
   return { server, endpoint };
 }
+
+/** The servers started by the running test, newest last. */
+const servers: TaskServer[] = [];
 
 function client(endpoint: string, options: Partial<Parameters<typeof createClient>[0]> = {}) {
   const made = createClient({
@@ -121,6 +125,32 @@ describe('TLS in the worker', () => {
     });
     cleanups.push(() => secure.close());
     expect(await secure.call('whoami', [])).toMatchObject({ worker: true });
+  });
+
+  it('reads certificate files again on a rolling restart: new connections get the renewed one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskpool-tls-renew-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const key = join(dir, 'server.key');
+    const cert = join(dir, 'server.crt');
+    writeFileSync(key, certs.serverKey);
+    writeFileSync(cert, certs.serverCert);
+    const { endpoint } = await tlsServer({
+      tls: { key: { file: key }, cert: { file: cert } },
+      maxWorkers: 2,
+    });
+    const trustsOld = client(endpoint, { tls: { ca: certs.ca } });
+    await trustsOld.call('processId', []);
+    await trustsOld.close();
+    writeFileSync(key, certs.otherServerKey);
+    writeFileSync(cert, certs.otherServerCert);
+    const server = servers.at(-1);
+    server?.restart();
+    // The spares of the old generation go at once; the next connection gets a new worker,
+    // which was sent the renewed certificate.
+    const trustsNew = client(endpoint, { tls: { ca: certs.otherCa }, timeout: 10_000 });
+    expect(typeof (await trustsNew.call('processId', []))).toBe('number');
+    const stillOld = client(endpoint, { tls: { ca: certs.ca } });
+    await expect(stillOld.checkout()).rejects.toMatchObject({ code: 'AUTH_FAILED' });
   });
 
   it('binds auth to the TLS session', async () => {
