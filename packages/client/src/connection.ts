@@ -183,15 +183,11 @@ export class Connection {
         clearTimeout(timer);
         this.#state = 'closed';
         socket.destroy();
-        reject(
-          tls && isTlsFailure(error)
-            ? new AuthFailedError(
-                `the TLS handshake with ${formatEndpoint(this.endpoint)} failed: ${error.message}`,
-                { cause: error },
-              )
-            : error,
-        );
+        reject(tls ? this.#tlsFailure(error, secured) : error);
       };
+      /** The TLS handshake is over (a TLS connection only). */
+      let secured = false;
+      if (tls) socket.once('secureConnect', () => (secured = true));
       const timer = setTimeout(() => {
         const error = new TimeoutError(timeout, {
           detail: socket.connecting ? 'connecting' : "waiting for the worker's hello",
@@ -273,6 +269,27 @@ export class Connection {
       };
       socket.on('data', onFirst);
     });
+  }
+
+  /**
+   * What a TLS connection's error means: a handshake the server's certificate failed, or
+   * a server that answered in plaintext, is no reason to try again (`AUTH_FAILED`,
+   * `INCOMPATIBLE_PROTOCOL`); other errors are returned as they are.
+   */
+  #tlsFailure(error: Error, secured: boolean): Error {
+    const where = formatEndpoint(this.endpoint);
+    if (!secured && (error as NodeJS.ErrnoException).code === 'EPROTO') {
+      return new ProtocolError(
+        `${where} did not answer with TLS: it may be a plaintext server (connect with tcp://): ${error.message}`,
+        { code: 'INCOMPATIBLE_PROTOCOL', cause: error },
+      );
+    }
+    if (isTlsFailure(error)) {
+      return new AuthFailedError(`the TLS handshake with ${where} failed: ${error.message}`, {
+        cause: error,
+      });
+    }
+    return error;
   }
 
   /**

@@ -182,7 +182,8 @@ export const serverStatsSchema = z.object({
   version: z.string().nullable(),
   /**
    * Connections refused or dropped before they were served, by reason (`waiting-full`,
-   * `peer-limit`, `busy`, `silent`, `handshake-timeout`, `tls-failed`, `auth-failed`).
+   * `peer-limit`, `busy`, `silent`, `start-failed`, `handshake-timeout`, `tls-failed`,
+   * `auth-failed`, `protocol-error`).
    */
   rejected: z.record(z.string(), count).optional(),
 }) satisfies z.ZodType<ServerStatsSnapshot>;

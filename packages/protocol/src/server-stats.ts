@@ -42,7 +42,9 @@ export interface ServerStatsSnapshot {
    * Connections refused or dropped before they were served, by reason, since start:
    * `waiting-full` (`maxWaitingConnections`), `peer-limit` (`maxConnectionsPerPeer`),
    * `busy` (no worker within `connectionTimeout`), `silent` (sent nothing within
-   * `handshakeTimeout` while it waited), `handshake-timeout`, `tls-failed`, `auth-failed`.
+   * `handshakeTimeout` while it waited), `start-failed` (refused while workers fail to
+   * start), `handshake-timeout`, `tls-failed`, `auth-failed`, `protocol-error` (broke the
+   * protocol in its opening exchange).
    * Absent from servers older than this field.
    */
   rejected?: Record<string, number>;

@@ -60,7 +60,12 @@ function workerModeServer(options: ServerOptions): TaskServer | undefined {
     listen: () => {
       if (!mine || options.interface === undefined) return new Promise<never>(() => {});
       return runWorker(
-        { interface: options.interface, setup: options.setup, checkoutDone: options.checkoutDone },
+        {
+          interface: options.interface,
+          setup: options.setup,
+          checkoutDone: options.checkoutDone,
+          authorize: options.authorize,
+        },
         config,
       );
     },

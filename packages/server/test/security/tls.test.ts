@@ -125,6 +125,19 @@ describe('TLS in the worker', () => {
     });
     cleanups.push(() => secure.close());
     expect(await secure.call('whoami', [])).toMatchObject({ worker: true });
+    // Its authorize, given to createServer, runs in its workers.
+    await expect(secure.call('forbidden', [])).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('fails a TLS client of a plaintext server at once, saying so', async () => {
+    const server = secureServer({ listen: 'tcp://127.0.0.1:0' });
+    cleanups.push(() => server.close());
+    const endpoint = formatEndpoint(await server.listen());
+    const secure = client(endpoint.replace('tcp://', 'tls://'), { tls: { ca: certs.ca } });
+    await expect(secure.checkout()).rejects.toMatchObject({
+      code: 'INCOMPATIBLE_PROTOCOL',
+      message: expect.stringContaining('did not answer with TLS'),
+    });
   });
 
   it('reads certificate files again on a rolling restart: new connections get the renewed one', async () => {
