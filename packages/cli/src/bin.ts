@@ -12,36 +12,43 @@
  */
 import { createRequire } from 'node:module';
 import type { EndpointReport } from '@taskpool/client';
+import { defaultSocketPath } from '@taskpool/protocol';
+import { inCommandLineTerms } from './security.js';
 import { UsageError } from './usage.js';
 
+/** The usage, with this user's default socket (it depends on XDG_RUNTIME_DIR). */
 const HELP = `taskpool: run blocking and CPU-heavy work in worker processes.
 
 usage:
   taskpool serve <worker-module> [--listen ENDPOINT] [--name NAME] [--spares N]
-                 [--max-workers N] [--hung-worker-timeout MS]
-      Runs a server for a worker module until SIGTERM or SIGINT. It listens on
-      unix:/tmp/taskpool.sock unless --listen says otherwise.
-  taskpool call <endpoint> <method> [arg ...] [--timeout MS] [--wait MS]
+                 [--max-workers N] [--hung-worker-timeout MS] [serve protection]
+      Runs a server for a worker module until SIGTERM or SIGINT. It listens on this
+      user's default socket, unix:${defaultSocketPath()}
+      ($XDG_RUNTIME_DIR/taskpool/taskpool.sock, else taskpool-<uid>/taskpool.sock in the
+      temporary directory; made mode 0700), unless --listen says otherwise.
+  taskpool call <endpoint> <method> [arg ...] [--timeout MS] [--wait MS] [connection]
       Calls one method on one worker and prints its result as JSON.
-  taskpool describe <endpoint> [--wait MS]
+  taskpool describe <endpoint> [--wait MS] [connection]
       Prints the worker's hello: server name, protocol, pid, interface schema.
   taskpool types <endpoint> [--name NAME] [--format dts|ts|json] [--out FILE] [--wait MS]
-  taskpool types <endpoint> --check FILE [--wait MS]
+                 [connection]
+  taskpool types <endpoint> --check FILE [--wait MS] [connection]
   taskpool types --module FILE [--export NAME] [--name NAME] [--format dts|ts|json]
                  [--out FILE | --check FILE]
       Writes the interface's TypeScript types (dts, the default), a module that also
       validates at run time (ts), or its JSON description (json), from a server or from
       a local module's export (its default export unless --export). --check FILE writes
       nothing: exit 0 when FILE records the interface's hash, 1 when it does not.
-  taskpool status <endpoint> [--json] [--timeout MS] [--wait MS]
-      Prints the server's workers by state, waiting connections, counters, uptime,
-      version and interface hash.
+  taskpool status <endpoint> [--json] [--timeout MS] [--wait MS] [connection]
+      Prints the server's workers by state, waiting connections, counters, connections
+      rejected by reason, uptime, version and interface hash.
   taskpool bench <endpoint> <method> [arg ...] [--calls N] [--concurrency C]
                  [--duration S] [--checkout-per-call] [--json] [--timeout MS] [--wait MS]
+                 [connection]
       Puts load on a server; prints calls/s, latency percentiles and errors by code.
   taskpool --version | --help
 
-endpoints: unix:/path/to/socket or tcp://host:port.
+endpoints: unix:/path/to/socket, tcp://host:port or tls://host:port.
 
 arguments: each is read as JSON (42, true, '{"a":1}', '"quoted"'); a word that is not JSON
   is a string (greet world calls greet("world")); - reads one argument, as JSON, from
@@ -55,6 +62,39 @@ options:
                 refuses it (SERVER_BUSY) and the command fails, saying the server is busy
   --wait MS     keep trying this long to reach a server that cannot be reached yet, or is
                 busy (default 0: fail at once, saying why)
+
+serve protection (a server refuses to listen unprotected where others can reach it:
+  plaintext TCP beyond loopback without a key, or a Unix socket in a directory other
+  users can write to; files are read again on a rolling restart, SIGHUP):
+  --tls-key FILE, --tls-cert FILE
+                the server's private key and certificate (PEM): TLS, for tls:// and
+                tcp:// listens
+  --tls-ca FILE       the CA certificates (PEM) client certificates must chain to
+  --tls-request-cert  mutual TLS: refuse clients without a valid certificate
+  --auth-key-file FILE
+                a shared secret each client must prove it holds (without it, the
+                environment variable TASKPOOL_AUTH_KEY, when set)
+  --auth-key-id ID    the key's id (default "default")
+  --handshake-timeout MS
+                how long a connection has to open: TLS, authentication (default 5000)
+  --insecure    listen unprotected all the same (a network that is itself trusted)
+
+connection (call, describe, types, status, bench):
+  --tls-ca FILE       the CA certificates (PEM) the server's certificate must chain to
+                      (default: the system's)
+  --tls-cert FILE, --tls-key FILE
+                this client's certificate and private key (PEM), for mutual TLS
+  --tls-servername NAME
+                the name the server's certificate must carry (default: the host)
+                Any --tls-* option makes a tcp:// endpoint TLS too.
+  --auth-key-file FILE
+                the shared secret to authenticate with (without it, the environment
+                variable TASKPOOL_AUTH_KEY, when set); the server must prove it holds it
+  --auth-key-id ID    which of the server's keys it is (default "default")
+  --insecure    talk plaintext TCP beyond this machine without a key
+
+  A server tells its interface (describe, types, status) only to clients that
+  authenticated, or that came over its Unix socket.
 
 exit codes: 0 done, 1 the call or the server failed, or the server cannot be reached,
   2 bad usage`;
@@ -107,7 +147,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    console.error(`taskpool: ${explain(error)}`);
+    console.error(`taskpool: ${inCommandLineTerms(explain(error))}`);
     process.exitCode = 1;
   },
 );

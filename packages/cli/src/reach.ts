@@ -1,11 +1,13 @@
 /**
  * How the commands reach a server: at once, or failing at once saying why, unless `--wait`
- * gives it time; and the `--timeout` and `--wait` options every such command reads.
+ * gives it time; protected as the connection options say (see security.ts); and the
+ * `--timeout` and `--wait` options every such command reads.
  *
  * @module
  */
 import { type Checkout, type Client, createClient } from '@taskpool/client';
 import { MAX_TIMER_MS } from '@taskpool/protocol';
+import type { ConnectSecurity } from './security.js';
 import { integerOption } from './usage.js';
 
 /** How long a command waits for a worker, and for what it asks, unless `--timeout` says. */
@@ -22,17 +24,24 @@ export function waitOption(value: string | undefined): number {
 }
 
 /**
- * A client for a command: no connection until asked, and the server's hello may take as
- * long as a call, so that a busy server's own refusal (SERVER_BUSY, after its
+ * A client for a command: no connection until asked, protected as `security` says
+ * (`connectSecurity` reads it from the command's options), and the server's hello may take
+ * as long as a call, so that a busy server's own refusal (SERVER_BUSY, after its
  * connectionTimeout) comes before the client gives up.
  */
-export function commandClient(endpoint: string, timeout: number, maxWorkers = 1): Client {
+export function commandClient(
+  endpoint: string,
+  timeout: number,
+  security: ConnectSecurity,
+  maxWorkers = 1,
+): Client {
   return createClient({
     connect: endpoint,
     minWorkers: 0,
     maxWorkers,
     timeout,
     connectTimeout: timeout,
+    ...security,
   });
 }
 
@@ -54,10 +63,17 @@ export interface Reached extends AsyncDisposable {
  * server that may come later: when none can be reached it rejects at the first failed
  * attempt, saying why, unless `wait` (ms) gives it time. A server whose workers are all busy
  * holds the connection until one is free or its connectionTimeout refuses it (SERVER_BUSY);
- * `timeout` bounds that wait, and the calls made on the checkout.
+ * `timeout` bounds that wait, and the calls made on the checkout. A server this client
+ * cannot authenticate with (AUTH_FAILED), or may not talk to in plaintext
+ * (INSECURE_CONNECT), fails it at once too, however long `wait` is.
  */
-export async function reach(endpoint: string, wait: number, timeout: number): Promise<Reached> {
-  const client = commandClient(endpoint, timeout);
+export async function reach(
+  endpoint: string,
+  wait: number,
+  timeout: number,
+  security: ConnectSecurity,
+): Promise<Reached> {
+  const client = commandClient(endpoint, timeout, security);
   try {
     const checkout = await client.checkout(reachOptions(wait, timeout));
     return {

@@ -4,7 +4,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROTOCOL_VERSION, ServerBusyError } from '@taskpool/protocol';
+import { defaultSocketPath, PROTOCOL_VERSION, ServerBusyError } from '@taskpool/protocol';
 import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
 import { refusedPort } from '../../../test/helpers/ports.js';
@@ -46,7 +46,23 @@ describe('taskpool command line', () => {
     for (const command of ['serve', 'call', 'describe', 'types', 'status', 'bench']) {
       expect(help.stdout).toMatch(new RegExp(`taskpool ${command} `));
     }
-    expect(help.stdout).toContain('unix:/tmp/taskpool.sock');
+    // serve's default: this user's socket, never a fixed name in a shared directory.
+    expect(help.stdout).toContain(`unix:${defaultSocketPath()}`);
+    expect(help.stdout).not.toContain('unix:/tmp/taskpool.sock');
+    for (const option of [
+      '--insecure',
+      '--tls-key FILE',
+      '--tls-cert FILE',
+      '--tls-ca FILE',
+      '--tls-request-cert',
+      '--tls-servername NAME',
+      '--auth-key-file FILE',
+      '--auth-key-id ID',
+      'TASKPOOL_AUTH_KEY',
+      '--handshake-timeout MS',
+    ]) {
+      expect(help.stdout).toContain(option);
+    }
     expect(help.stdout).toMatch(/exit codes: 0 .*1 .*2 /s);
     // --help after a command, or with other words, is still help.
     for (const args of [

@@ -69,7 +69,10 @@ describe('taskpool status', () => {
       lastStartError: null,
       startedAt: now.startedAt,
       version: serverVersion,
+      // Over its Unix socket the interface is told; nothing was turned away.
+      interfaceWithheld: false,
     });
+    expect(report.rejected).toEqual({});
     expect(now.spawned).toBe(2);
     // The replacement spare was starting, or ready, when the command asked.
     expect(report.starting + report.spares).toBe(1);
@@ -118,6 +121,7 @@ describe('taskpool status', () => {
       'killed as hung',
       'start failures',
       'last start error',
+      'rejected',
     ]);
     expect(rows.get('endpoint')).toBe(endpoint);
     expect(rows.get('server')).toBe('greeter');
@@ -132,6 +136,8 @@ describe('taskpool status', () => {
     expect(rows.get('killed as hung')).toBe('0');
     expect(rows.get('start failures')).toBe('0 (0 in a row)');
     expect(rows.get('last start error')).toBe('-');
+    // One row per reason once some were turned away; none yet.
+    expect(rows.get('rejected')).toBe('0');
   });
 
   it('fails with exit 1, saying why, when the server cannot be reached; 2 on bad usage', async () => {

@@ -15,6 +15,7 @@ import { showProgress } from '../bench/progress.js';
 import { benchReport, formatBenchReport } from '../bench/report.js';
 import { type BenchPlan, startBench } from '../bench/run.js';
 import { commandClient, reachOptions, timeoutOption, waitOption } from '../reach.js';
+import { CONNECT_FLAGS, CONNECT_OPTIONS, connectSecurity } from '../security.js';
 import { integerOption, parseCommand, UsageError } from '../usage.js';
 
 /** Calls made when neither `--calls` nor `--duration` is given. */
@@ -23,8 +24,8 @@ const DEFAULT_CALLS = 10_000;
 export async function runBench(args: string[]): Promise<number> {
   const { positionals, values } = parseCommand(
     args,
-    ['calls', 'concurrency', 'duration', 'timeout', 'wait'],
-    ['checkout-per-call', 'json'],
+    ['calls', 'concurrency', 'duration', 'timeout', 'wait', ...CONNECT_OPTIONS],
+    ['checkout-per-call', 'json', ...CONNECT_FLAGS],
   );
   const [endpoint, method, ...rest] = positionals;
   if (endpoint === undefined || method === undefined) {
@@ -42,11 +43,12 @@ export async function runBench(args: string[]): Promise<number> {
   const timeout = timeoutOption(values.timeout);
   const wait = waitOption(values.wait);
   const checkoutPerCall = values['checkout-per-call'] === true;
+  const security = connectSecurity(values);
   const methodArgs = await readArguments('bench', rest);
   // A lane that would make no call would hold a worker for nothing.
   const lanes = Math.min(concurrency, calls);
 
-  const client = commandClient(endpoint, timeout, lanes);
+  const client = commandClient(endpoint, timeout, security, lanes);
   try {
     const plan: BenchPlan = {
       client,

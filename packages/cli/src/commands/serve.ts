@@ -1,28 +1,34 @@
 /**
  * `taskpool serve <worker-module>`: runs a server until SIGTERM or SIGINT (which exit 0,
- * even while it starts). Worker code that cannot load is said once, with its stack, and the
- * command exits 1.
+ * even while it starts), on this user's default socket (`defaultSocketPath()`) unless
+ * `--listen` says otherwise, protected as its options say (see security.ts). Worker code
+ * that cannot load is said once, with its stack, and the command exits 1.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Endpoint, formatEndpoint, isTaskpoolError, MAX_TIMER_MS } from '@taskpool/protocol';
+import {
+  defaultSocketPath,
+  type Endpoint,
+  formatEndpoint,
+  isTaskpoolError,
+  MAX_TIMER_MS,
+} from '@taskpool/protocol';
 import { createServer } from '@taskpool/server';
+import { SERVE_SECURITY_FLAGS, SERVE_SECURITY_OPTIONS, serveSecurity } from '../security.js';
 import { integerOption, parseCommand, UsageError } from '../usage.js';
 
 export async function runServe(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(args, [
-    'listen',
-    'name',
-    'spares',
-    'max-workers',
-    'hung-worker-timeout',
-  ]);
+  const { values, positionals } = parseCommand(
+    args,
+    ['listen', 'name', 'spares', 'max-workers', 'hung-worker-timeout', ...SERVE_SECURITY_OPTIONS],
+    SERVE_SECURITY_FLAGS,
+  );
   const module = positionals[0];
   if (module === undefined || positionals.length > 1) {
     throw new UsageError('serve takes one worker module');
   }
   const server = createServer({
-    listen: values.listen ?? 'unix:/tmp/taskpool.sock',
+    listen: values.listen ?? `unix:${defaultSocketPath()}`,
     workerModule: pathToFileURL(resolve(module)),
     handleSignals: true,
     ...(values.name !== undefined ? { name: values.name } : {}),
@@ -35,6 +41,7 @@ export async function runServe(args: string[]): Promise<number> {
         max: MAX_TIMER_MS,
       }),
     ),
+    ...serveSecurity(values),
   });
   let endpoint: Endpoint;
   try {

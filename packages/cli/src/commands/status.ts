@@ -1,13 +1,14 @@
 /**
  * `taskpool status <endpoint> [--json] [--timeout MS] [--wait MS]`: the server's stats
- * (workers by state, waiting connections, counters, uptime, version) and the worker's
- * interface, as a table or as one JSON object. The numbers are the supervisor's own: the
- * worker this command checks out asks it (a `stats` request), so that worker counts as
- * serving.
+ * (workers by state, waiting connections, counters, connections rejected by reason,
+ * uptime, version) and the worker's interface, as a table or as one JSON object. The
+ * numbers are the supervisor's own: the worker this command checks out asks it (a `stats`
+ * request), so that worker counts as serving.
  */
 import type { Checkout } from '@taskpool/client';
 import type { ServerStatsSnapshot } from '@taskpool/protocol';
 import { reach, timeoutOption, waitOption } from '../reach.js';
+import { CONNECT_FLAGS, CONNECT_OPTIONS, connectSecurity } from '../security.js';
 import { parseCommand, UsageError } from '../usage.js';
 
 /** The worker's hello, as a checkout has it. */
@@ -24,15 +25,25 @@ interface StatusReport extends ServerStatsSnapshot {
   interfaceName: string | null;
   /** The interface's hash (`sha256:…`), or null when the hello has none. */
   interfaceHash: string | null;
+  /**
+   * True when the server keeps its interface from this command (not authenticated, not on
+   * its Unix socket): `interfaceName` and `interfaceHash` are then null.
+   */
+  interfaceWithheld: boolean;
 }
 
 export async function runStatus(args: string[]): Promise<number> {
-  const { positionals, values } = parseCommand(args, ['timeout', 'wait'], ['json']);
+  const { positionals, values } = parseCommand(
+    args,
+    ['timeout', 'wait', ...CONNECT_OPTIONS],
+    ['json', ...CONNECT_FLAGS],
+  );
   const [endpoint, ...rest] = positionals;
   if (endpoint === undefined || rest.length > 0) throw new UsageError('status takes an endpoint');
   const timeout = timeoutOption(values.timeout);
   const wait = waitOption(values.wait);
-  await using server = await reach(endpoint, wait, timeout);
+  const security = connectSecurity(values);
+  await using server = await reach(endpoint, wait, timeout, security);
   const stats = await server.checkout.serverStats({ timeout });
   const report = statusReport(endpoint, server.checkout.worker, stats);
   console.log(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
@@ -56,6 +67,7 @@ function statusReport(
     protocol: hello?.protocol ?? 0,
     interfaceName: describedAs(hello, 'name'),
     interfaceHash: describedAs(hello, 'hash'),
+    interfaceWithheld: hello?.interfaceWithheld === true,
     ...stats,
   };
 }
@@ -82,9 +94,22 @@ function since(startedAt: number): string {
   return Number.isNaN(date.getTime()) ? '' : ` (since ${date.toISOString()})`;
 }
 
+/**
+ * The rows of the connections turned away: one per reason (`rejected auth-failed`), by
+ * name; `rejected 0` when there were none, and `-` from a server that does not count them.
+ */
+function rejectedRows(rejected: Record<string, number> | undefined): [string, string][] {
+  if (rejected === undefined) return [['rejected', '-']];
+  const reasons = Object.keys(rejected).sort();
+  if (reasons.length === 0) return [['rejected', '0']];
+  return reasons.map((reason) => [`rejected ${reason}`, String(rejected[reason])]);
+}
+
 /** The report as a two-column table; what is unknown is `-`. */
 function formatStatus(report: StatusReport): string {
   const or = (value: string | number | null) => (value === null ? '-' : String(value));
+  const withheld = (value: string | null) =>
+    report.interfaceWithheld ? '- (withheld: not authenticated)' : or(value);
   const uptime =
     report.uptime === null || report.startedAt === null
       ? '-'
@@ -94,8 +119,8 @@ function formatStatus(report: StatusReport): string {
     ['server', or(report.server)],
     ['version', or(report.version)],
     ['protocol', String(report.protocol)],
-    ['interface', or(report.interfaceName)],
-    ['interface hash', or(report.interfaceHash)],
+    ['interface', withheld(report.interfaceName)],
+    ['interface hash', withheld(report.interfaceHash)],
     ['uptime', uptime],
     ['workers starting', String(report.starting)],
     ['workers spare', String(report.spares)],
@@ -106,6 +131,7 @@ function formatStatus(report: StatusReport): string {
     ['killed as hung', String(report.killedHung)],
     ['start failures', `${report.startFailures} (${report.consecutiveStartFailures} in a row)`],
     ['last start error', or(report.lastStartError)],
+    ...rejectedRows(report.rejected),
   ];
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;
   return rows.map(([name, value]) => `${name.padEnd(width)}${value}`).join('\n');

@@ -15,6 +15,13 @@ import {
   isInterface,
 } from '@taskpool/protocol';
 import { reach, timeoutOption, waitOption } from '../reach.js';
+import {
+  CONNECT_FLAGS,
+  CONNECT_OPTIONS,
+  type ConnectSecurity,
+  connectSecurity,
+  withheldInterface,
+} from '../security.js';
 import { generateTypes, recordedHash, TYPES_FORMATS, type TypesFormat } from '../types/generate.js';
 import { isInterfaceName, toTypeName } from '../types/names.js';
 import { parseCommand, UsageError } from '../usage.js';
@@ -33,15 +40,11 @@ const NEEDS_DEFINE_INTERFACE =
  * (0 done or up to date, 1 failure or out of date). Bad usage throws a UsageError (2).
  */
 export async function runTypes(args: string[]): Promise<number> {
-  const { positionals, values } = parseCommand(args, [
-    'name',
-    'out',
-    'format',
-    'check',
-    'wait',
-    'module',
-    'export',
-  ]);
+  const { positionals, values } = parseCommand(
+    args,
+    ['name', 'out', 'format', 'check', 'wait', 'module', 'export', ...CONNECT_OPTIONS],
+    CONNECT_FLAGS,
+  );
   const [endpoint, ...rest] = positionals;
   const module = values.module;
   if (rest.length > 0) throw new UsageError('types takes one endpoint');
@@ -54,8 +57,15 @@ export async function runTypes(args: string[]): Promise<number> {
   if (values.export !== undefined && module === undefined) {
     throw new UsageError('--export names an export of the --module FILE');
   }
-  if (values.wait !== undefined && module !== undefined) {
-    throw new UsageError('--wait is for an endpoint, not --module');
+  if (module !== undefined) {
+    const connecting = (['wait', ...CONNECT_OPTIONS, ...CONNECT_FLAGS] as const).filter(
+      (key) => values[key] !== undefined,
+    );
+    if (connecting.length > 0) {
+      throw new UsageError(
+        `${connecting.map((key) => `--${key}`).join(', ')} ${connecting.length > 1 ? 'are' : 'is'} for an endpoint, not --module`,
+      );
+    }
   }
   const format = values.format ?? 'dts';
   if (!(TYPES_FORMATS as readonly string[]).includes(format)) {
@@ -84,12 +94,13 @@ export async function runTypes(args: string[]): Promise<number> {
     }
   }
   const wait = waitOption(values.wait);
+  const security = connectSecurity(values);
 
   try {
     const description =
       module !== undefined
         ? await fromModule(module, values.export)
-        : await fromServer(endpoint as string, wait);
+        : await fromServer(endpoint as string, wait, security);
     const source = module !== undefined ? `the interface in ${module}` : "the server's interface";
     if (values.check !== undefined) return await check(values.check, description.hash, source);
     const name = values.name ?? interfaceNameOf(description.name);
@@ -116,9 +127,18 @@ export async function runTypes(args: string[]): Promise<number> {
   }
 }
 
-/** The interface description in a server's hello. */
-async function fromServer(endpoint: string, wait: number): Promise<InterfaceDescription> {
-  await using server = await reach(endpoint, wait, timeoutOption(undefined));
+/**
+ * The interface description in a server's hello; a server that withholds it from this
+ * client (not authenticated, not on its Unix socket) is a failure, as one without it is.
+ */
+async function fromServer(
+  endpoint: string,
+  wait: number,
+  security: ConnectSecurity,
+): Promise<InterfaceDescription> {
+  await using server = await reach(endpoint, wait, timeoutOption(undefined), security);
+  const withheld = withheldInterface(endpoint, server.checkout.worker);
+  if (withheld !== undefined) throw new TypesFailure(withheld);
   const described = server.checkout.worker?.interface ?? null;
   if (described === null) {
     throw new TypesFailure(

@@ -24,8 +24,17 @@ export function taskpool(...args: string[]): Promise<CliRun> {
 
 /** `taskpool` with a deadline of its own. */
 export function taskpoolWithin(timeout: number, ...args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...node, ...args], { timeout }, (error, stdout, stderr) => {
+  return run(args, { timeout });
+}
+
+/** `taskpool ...args` with `env` as its whole environment (this process's is not added). */
+export function taskpoolWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
+  return run(args, { timeout: 60_000, env });
+}
+
+function run(args: string[], options: { timeout: number; env?: NodeJS.ProcessEnv }) {
+  return new Promise<CliRun>((resolve) => {
+    execFile(process.execPath, [...node, ...args], options, (error, stdout, stderr) => {
       const code = error ? Number((error as { code?: unknown }).code ?? 1) : 0;
       resolve({ code, stdout, stderr });
     });
