@@ -18,6 +18,9 @@ export interface TestCertificates {
   billingCert: string;
   internKey: string;
   internCert: string;
+  /** A self-signed client certificate claiming `CN=billing,O=acme`: signed by no CA. */
+  rogueKey: string;
+  rogueCert: string;
   /** A server certificate for 127.0.0.1 signed by `otherCa`. */
   otherServerKey: string;
   otherServerCert: string;
@@ -45,13 +48,7 @@ function selfSigned(dir: string, name: string, subject: string): void {
   ]);
 }
 
-function signed(
-  dir: string,
-  name: string,
-  subject: string,
-  extensions?: string,
-  ca = 'ca',
-): void {
+function signed(dir: string, name: string, subject: string, extensions?: string, ca = 'ca'): void {
   openssl(dir, ['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
   const args = [
     'x509',
@@ -81,6 +78,7 @@ export function makeCertificates(): TestCertificates {
   try {
     selfSigned(dir, 'ca', '/CN=taskpool-test-ca');
     selfSigned(dir, 'other-ca', '/CN=taskpool-other-ca');
+    selfSigned(dir, 'rogue', '/CN=billing/O=acme');
     signed(dir, 'server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
     signed(dir, 'billing', '/CN=billing/O=acme');
     signed(dir, 'intern', '/CN=intern');
@@ -95,6 +93,8 @@ export function makeCertificates(): TestCertificates {
       billingCert: read('billing.crt'),
       internKey: read('intern.key'),
       internCert: read('intern.crt'),
+      rogueKey: read('rogue.key'),
+      rogueCert: read('rogue.crt'),
       otherServerKey: read('other-server.key'),
       otherServerCert: read('other-server.crt'),
     };

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { type Endpoint, formatEndpoint, InsecureError, isLoopback } from '@taskpool/protocol';
 import { readSecret } from '@taskpool/protocol/internal';
@@ -66,8 +67,8 @@ function refusal(endpoint: Endpoint, address: string): InsecureError {
 
 /**
  * Opens the socket to `endpoint`, TLS or not. A plaintext connection to a host name that
- * resolves beyond loopback is destroyed with `INSECURE_CONNECT` before it connects; to an
- * address beyond loopback it throws that at once.
+ * resolves to any address beyond loopback fails with `INSECURE_CONNECT` before it
+ * connects; to an address beyond loopback it throws that at once.
  */
 export function openSocket(endpoint: Endpoint, security: ClientSecurity): Socket {
   if (endpoint.kind === 'unix') return netConnect(endpoint.path);
@@ -84,12 +85,45 @@ export function openSocket(endpoint: Endpoint, security: ClientSecurity): Socket
     });
   }
   const guarded = security.auth === undefined && !security.insecure;
-  if (guarded && isIP(host) !== 0 && !isLoopback(host)) throw refusal(endpoint, host);
-  const socket = netConnect(port, host);
-  if (guarded && isIP(host) === 0 && !isLoopback(host)) {
-    socket.once('lookup', (error, address) => {
-      if (!error && !isLoopback(address)) socket.destroy(refusal(endpoint, address));
+  if (!guarded || isLoopback(host)) return netConnect(port, host);
+  if (isIP(host) !== 0) throw refusal(endpoint, host);
+  // A name: every address it resolves to must be loopback, not only the first (a connect
+  // tries them all), or nothing is connected to.
+  return netConnect({ port, host, lookup: loopbackOnly(endpoint) });
+}
+
+/** How `dns.lookup` answers with `all`: the resolver {@link loopbackOnly} checks. */
+type Resolve = (
+  hostname: string,
+  options: { all: true; family?: number | string; hints?: number },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+/**
+ * A lookup for `net.connect` that resolves every address of a name and refuses them all
+ * (`INSECURE_CONNECT`) when any is beyond loopback. `resolve` is `dns.lookup`.
+ */
+export function loopbackOnly(
+  endpoint: Endpoint,
+  resolve: Resolve = dnsLookup as Resolve,
+): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) {
+        callback(error, '', 0);
+        return;
+      }
+      const exposed = addresses.find(({ address }) => !isLoopback(address));
+      if (exposed) {
+        callback(refusal(endpoint, exposed.address) as unknown as NodeJS.ErrnoException, '', 0);
+        return;
+      }
+      if (options.all) {
+        (callback as unknown as (error: null, all: LookupAddress[]) => void)(null, addresses);
+        return;
+      }
+      const [first] = addresses as [LookupAddress];
+      callback(null, first.address, first.family);
     });
-  }
-  return socket;
+  };
 }

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { type SecureContext, TLSSocket } from 'node:tls';
+import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import {
   AuthFailedError,
   type Peer,
@@ -37,9 +37,6 @@ import {
   toWire,
 } from '@taskpool/protocol/internal';
 
-/** The ALPN protocol a taskpool TLS connection negotiates. */
-const ALPN_PROTOCOL = 'taskpool/1';
-
 /** Why a connection was turned away before it was served (counted in `stats().rejected`). */
 export type OpeningRejection =
   | 'handshake-timeout'
@@ -52,7 +49,8 @@ export type OpeningRejection =
 /** What the worker enforces, from the server's options. */
 export interface OpeningSecurity {
   transport: 'unix' | 'tcp';
-  tls: { context: SecureContext; requestCert: boolean } | undefined;
+  /** The worker's TLS server (never listening: sockets are handed to it). */
+  tls: { server: TlsServer; requestCert: boolean } | undefined;
   /** The keys of `auth`, by key id; undefined without `auth`. */
   keys: ReadonlyMap<string, Buffer> | undefined;
   timeout: number;
@@ -86,6 +84,9 @@ const OLD_CLIENT_FIRST = new Set<Message['type']>(['call', 'done', 'stats', 'can
 type Phase = 'created' | 'tls' | 'waiting' | 'settled';
 
 const NO_BYTES = Buffer.alloc(0);
+
+/** The key an unknown key id is checked against (and always fails). */
+const UNKNOWN_KEY = Buffer.alloc(32);
 
 /** The first byte of a TLS handshake record: a ClientHello starts with it. */
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -191,42 +192,61 @@ export class OpeningExchange {
     raw.on('error', () => {});
   }
 
+  /**
+   * Hands the socket to the worker's TLS server (never listening), which does the
+   * handshake and, with `requestCert`, checks the client's certificate against `ca`: a
+   * TLSSocket made by hand would accept a certificate from any CA. Every failure of the
+   * handshake closes the socket; a client whose certificate does not verify completes it
+   * (TLS 1.3 lets the client finish first) and is told why over the session.
+   */
   #startTls(tls: NonNullable<OpeningSecurity['tls']>, head: Buffer): void {
     const raw = this.#socket;
     // What came first (its ClientHello) goes back: a TLSSocket reads what its socket
     // already holds before it reads the socket.
     raw.unshift(head);
-    const secure = new TLSSocket(raw, {
-      isServer: true,
-      secureContext: tls.context,
-      requestCert: tls.requestCert,
-      rejectUnauthorized: tls.requestCert,
-      ALPNProtocols: [ALPN_PROTOCOL],
-    });
-    this.#socket = secure;
     const failed = () => this.#reject('tls-failed');
-    secure.once('error', failed);
-    secure.once('close', failed);
-    secure.once('secure', () => {
-      secure.off('error', failed);
-      secure.off('close', failed);
-      if (this.#phase !== 'tls') return;
+    // One exchange at a time in a worker, and a destroyed socket is never announced: the
+    // next secure connection of the server is this one's.
+    const onSecure = (secure: TLSSocket) => {
+      this.#stopTls();
+      if (this.#phase !== 'tls') {
+        secure.destroy();
+        return;
+      }
+      this.#socket = secure;
       this.#phase = 'waiting';
       this.#listen(secure);
-      // With requestCert, OpenSSL itself failed the handshake of a client without a
-      // certificate that verifies (rejectUnauthorized): one that got here holds one. (A
-      // TLSSocket made by hand never sets `authorized`.)
+      if (tls.requestCert && !secure.authorized) {
+        this.#reject(
+          'tls-failed',
+          new AuthFailedError(
+            `the client certificate was not accepted: ${String(secure.authorizationError ?? 'none was sent')}`,
+          ),
+        );
+        return;
+      }
       this.#binding = sessionBinding(secure);
       const certificate = tls.requestCert ? certificatePeer(secure) : undefined;
       this.#peer = {
         ...this.#peer,
         transport: 'tls',
         ...certificate,
-        authenticated: certificate?.subject != null || certificate?.fingerprint != null,
+        authenticated: certificate !== undefined,
       };
       this.#greet();
-    });
+    };
+    this.#stopTls = () => {
+      tls.server.off('secureConnection', onSecure);
+      raw.off('close', failed);
+      this.#stopTls = () => {};
+    };
+    raw.once('close', failed);
+    tls.server.on('secureConnection', onSecure);
+    tls.server.emit('connection', raw);
   }
+
+  /** Stops waiting for the TLS handshake (see `#startTls`). */
+  #stopTls: () => void = () => {};
 
   #listen(socket: Socket): void {
     socket.on('data', this.#onData);
@@ -328,7 +348,9 @@ export class OpeningExchange {
   }
 
   #checkAuth(message: AuthMessage): void {
-    const key = this.#options.security.keys?.get(message.keyId);
+    const known = this.#options.security.keys?.get(message.keyId);
+    // An unknown key id costs the same MAC as a known one: timing does not say which exist.
+    const key = known ?? UNKNOWN_KEY;
     const transcript = {
       keyId: message.keyId,
       serverNonce: this.#nonce as string,
@@ -336,7 +358,7 @@ export class OpeningExchange {
       binding: this.#binding,
     };
     const valid =
-      key !== undefined &&
+      known !== undefined &&
       message.method === AUTH_METHOD &&
       macMatches(authMac(key, 'client', transcript), message.mac);
     if (!valid) {
@@ -362,6 +384,7 @@ export class OpeningExchange {
     const told = this.#phase === 'waiting' && error !== undefined;
     this.#phase = 'settled';
     clearTimeout(this.#timer);
+    this.#stopTls();
     this.#unlisten();
     const socket = this.#socket;
     socket.on('error', () => {});

@@ -19,7 +19,12 @@ import {
   type ServerStatsSnapshot,
   type WorkerStartFailedError,
 } from '@taskpool/protocol';
-import { FRAME_HEADER_BYTES, fromWire, optionError } from '@taskpool/protocol/internal';
+import {
+  FRAME_HEADER_BYTES,
+  fromWire,
+  OPENING_MAX_FRAME_BYTES,
+  optionError,
+} from '@taskpool/protocol/internal';
 import { channels } from './diagnostics.js';
 import type { WorkerConfig, WorkerSecrets, WorkerSecurity } from './ipc.js';
 import { guardListen } from './listen-guard.js';
@@ -59,6 +64,8 @@ const KILL_GRACE_MS = 1_000;
  * code that blocks while it loads would leave `listen()` waiting forever.
  */
 const LOAD_ALLOWANCE_MS = 10_000;
+/** The most a TLS client may send before it has a worker: a ClientHello, with room. */
+const MAX_CLIENT_HELLO_BYTES = 64 * 1024;
 /** Consecutive start failures after which waiting connections are refused. */
 const REFUSE_AFTER_FAILURES = 2;
 
@@ -168,8 +175,11 @@ export class Supervisor {
     this.#pacer = new SpawnPacer(options.spawnInterval);
     this.#waiting = new WaitingRoom({
       timeout: options.connectionTimeout,
-      // A client sends its `open` (or its ClientHello) and then waits; allow one frame.
-      maxHeadBytes: options.maxFrameBytes + FRAME_HEADER_BYTES,
+      // A client sends its `open` (or its TLS ClientHello) and waits: a stranger cannot
+      // make the supervisor hold more than that.
+      maxHeadBytes: tls ? MAX_CLIENT_HELLO_BYTES : OPENING_MAX_FRAME_BYTES + FRAME_HEADER_BYTES,
+      // The supervisor cannot speak TLS: a TLS client is refused with a bare close.
+      plaintext: !tls,
       silentTimeout: options.handshakeTimeout,
       refusal: () =>
         new ServerBusyError(
@@ -441,7 +451,7 @@ export class Supervisor {
     if (this.#waiting.size >= max) {
       this.#reject('waiting-full');
       this.#peerLeft(this.#peerOf.get(socket));
-      WaitingRoom.refuse(
+      this.#waiting.refuse(
         socket,
         new ServerBusyError(
           `${max} connections already wait for a worker (maxWaitingConnections ${max})`,
@@ -464,7 +474,7 @@ export class Supervisor {
     const held = this.#peers.get(address) ?? 0;
     if (held >= limit) {
       this.#reject('peer-limit');
-      WaitingRoom.refuse(
+      this.#waiting.refuse(
         socket,
         new ServerBusyError(
           `${address} already holds ${held} connections (maxConnectionsPerPeer ${limit})`,
@@ -602,7 +612,12 @@ export class Supervisor {
     if (reason !== 'closed') this.#reject(reason);
     this.#peerLeft(worker.peerAddress);
     worker.peerAddress = undefined;
-    if (worker.stopReason !== undefined) return;
+    // Asked to retire (a restart, a close) just as it was released: it serves no one, and
+    // would otherwise run on uncounted.
+    if (worker.stopReason !== undefined) {
+      worker.stop(worker.stopReason);
+      return;
+    }
     if (this.#closing) {
       worker.stop('close');
       return;

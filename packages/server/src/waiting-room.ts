@@ -32,6 +32,11 @@ interface WaitingRoomOptions {
   maxHeadBytes: number;
   /** How long a connection may wait without sending anything. */
   silentTimeout: number;
+  /**
+   * Refusals are sent as error frames; false on a TLS listener, whose clients could not
+   * read them (the supervisor speaks no TLS): they are closed without a word.
+   */
+  plaintext: boolean;
   /** The error a connection that waited too long is refused with. */
   refusal: () => TaskpoolError;
   /** A connection left the room without a worker (not called for `take` or `closeAll`). */
@@ -103,8 +108,9 @@ export class WaitingRoom {
   }
 
   /** Refuses a connection that never entered the room (it is full, or its peer is). */
-  static refuse(socket: Socket, error: TaskpoolError): void {
-    endWith(socket, error);
+  refuse(socket: Socket, error: TaskpoolError): void {
+    if (this.#options.plaintext) endWith(socket, error);
+    else socket.destroy();
   }
 
   /** The oldest waiting connection, with what it sent, no longer read from. */
@@ -166,6 +172,6 @@ export class WaitingRoom {
 
   #refuse(waiting: Waiting, error: TaskpoolError, reason: DropReason): void {
     this.#leave(waiting, reason);
-    endWith(waiting.socket, error);
+    this.refuse(waiting.socket, error);
   }
 }

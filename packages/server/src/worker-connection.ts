@@ -224,7 +224,7 @@ export class WorkerConnection {
       this.#writer.send({
         type: 'error',
         id,
-        error: toWire(new CancelledError('the client cancelled the call before it ran')),
+        error: this.#toWire(new CancelledError('the client cancelled the call before it ran')),
         failures: this.#queue.failures,
       });
     }
@@ -375,7 +375,7 @@ export class WorkerConnection {
           this.#writer.send({
             type: 'error',
             id: item.id,
-            error: toWire(new PrecedingCallFailedError()),
+            error: this.#toWire(new PrecedingCallFailedError()),
             failures: this.#queue.failures,
           });
         } else if (this.#socket.writableNeedDrain) {
@@ -514,8 +514,16 @@ export class WorkerConnection {
     onDrain: (resume) => this.#socket.once('drain', resume),
   };
 
+  /** An error in wire form, without its stack for a peer that may not see stacks. */
+  #toWire(error: unknown): ErrorMessage['error'] {
+    const wire = toWire(error);
+    if (!this.#options.sendStacks) delete wire.stack;
+    return wire;
+  }
+
   #send(reply: ResultMessage | ErrorMessage): void {
     if (this.#phase === 'closed') return;
+    // Every error reply of a call passes here (the handler's, setup's, a validation's).
     if (reply.type === 'error' && !this.#options.sendStacks) delete reply.error.stack;
     try {
       this.#writer.send(reply);

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { createSecureContext } from 'node:tls';
+import { createServer as createTlsServer } from 'node:tls';
 import { type Peer, PROTOCOL_VERSION } from '@taskpool/protocol';
 import { type HelloMessage, toWire } from '@taskpool/protocol/internal';
 import { CallRunner } from './call-runner.js';
@@ -41,6 +41,9 @@ export function failStart(error: unknown): Promise<never> {
   return new Promise<never>(() => {});
 }
 
+/** The ALPN protocol a taskpool TLS connection negotiates. */
+const ALPN_PROTOCOL = 'taskpool/1';
+
 /** What the opening exchange enforces, once the worker has its secrets (if it needs any). */
 function openingSecurity(
   config: WorkerConfig,
@@ -51,11 +54,18 @@ function openingSecurity(
   const tls =
     security.tls && secrets?.tls
       ? {
-          context: createSecureContext({
+          server: createTlsServer({
             key: pem(secrets.tls.key),
             cert: pem(secrets.tls.cert),
             ...(secrets.tls.ca === undefined ? {} : { ca: pem(secrets.tls.ca) }),
             minVersion: security.tls.minVersion,
+            requestCert: security.tls.requestCert,
+            // Checked by the opening exchange, which tells the client why it is refused.
+            rejectUnauthorized: false,
+            ALPNProtocols: [ALPN_PROTOCOL],
+            handshakeTimeout: security.handshakeTimeout,
+          }).on('tlsClientError', () => {
+            // The socket closes, and the opening exchange says so.
           }),
           requestCert: security.tls.requestCert,
         }
@@ -171,7 +181,9 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
         return;
       case 'retire':
         if (connection) connection.retire(message.reason);
-        else pendingRetire = message.reason;
+        else if (opening) pendingRetire = message.reason;
+        // Back to a spare (its opening exchange failed) just as the retire was sent.
+        else finish(0);
         return;
       case 'secrets':
         secured ??= openingSecurity(config, message.secrets);

@@ -211,6 +211,30 @@ describe('mutual TLS', () => {
     expect(await co.processId()).toBe(pid);
   });
 
+  it('refuses a certificate no CA of the server signed, however it names itself', async () => {
+    const { server, endpoint } = await mutual();
+    const rogue = client(endpoint, {
+      tls: { ca: certs.ca, cert: certs.rogueCert, key: certs.rogueKey },
+    });
+    await expect(rogue.checkout()).rejects.toMatchObject({
+      code: 'AUTH_FAILED',
+      message: expect.stringContaining('client certificate was not accepted'),
+    });
+    expect(server.stats().rejected?.['tls-failed']).toBe(1);
+    expect(server.stats().spawned).toBe(1);
+  });
+
+  it('refuses a TLS client it has no room for with a close it may retry, not a plaintext frame', async () => {
+    const { endpoint } = await tlsServer({ maxWaitingConnections: 0 });
+    const holder = client(endpoint, { tls: { ca: certs.ca } });
+    await using held = await holder.checkout();
+    expect(typeof (await held.processId())).toBe('number');
+    const refused = client(endpoint, { tls: { ca: certs.ca }, timeout: 1_000 });
+    // Refused by the supervisor, which speaks no TLS: the client is not told it was
+    // speaking to a plaintext server, and tries again until its timeout.
+    await expect(refused.checkout()).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
   it('refuses a client without a certificate, and the worker serves the next one', async () => {
     const { server, endpoint } = await mutual();
     const anonymous = client(endpoint, { tls: { ca: certs.ca } });
