@@ -94,7 +94,7 @@ const cases: {
     name: 'a module without a default export',
     module: () => fixture('no-default-worker.ts'),
     message:
-      /cannot load: TypeError: worker module \S+: expected a default export \{ interface, setup\?, checkoutDone\? \} \(see defineWorker\), received a module with no default export \(its exports: echo, version\)$/,
+      /cannot load: TypeError: worker module \S+: expected a default export \{ interface, setup\?, checkoutDone\?, authorize\? \} \(see defineWorker\), received a module with no default export \(its exports: echo, version\)$/,
     cause: { name: 'TypeError', message: /received a module with no default export/ },
   },
   {
