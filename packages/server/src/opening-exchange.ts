@@ -1,13 +1,14 @@
 /**
  * The opening exchange of one connection, in the worker that was handed it, before any
  * user code runs for it: the TLS handshake (TLS is terminated here, not in the supervisor,
- * which hands the socket over unread), then the client's `open`, or, with `auth`, a
+ * which hands the socket over with only what it read while the client waited), then the
+ * client's `open`, or, with `auth`, a
  * challenge and the client's answer, checked in constant time. It ends in `onOpen`, with
  * what it learned about the peer and the bytes that came after, or in `onRejected`: a
  * stranger that stays silent, fails the handshake or the challenge, or breaks the protocol
  * never gets further, and the worker (nothing ran for that peer) goes back to being a
- * spare. Until it ends, frames are capped at `OPENING_MAX_FRAME_BYTES` and the whole
- * exchange at `handshakeTimeout`.
+ * spare. The whole exchange is bounded by `handshakeTimeout`; with `auth`, its frames by
+ * `OPENING_MAX_FRAME_BYTES` (without, a larger first frame is an older client's call).
  *
  * @module
  */

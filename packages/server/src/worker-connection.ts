@@ -1,6 +1,7 @@
 /**
- * One worker serving its one connection: the socket, framing and `hello`, routing what
- * the client sends, and the loop that runs the queued calls one at a time, in the order
+ * One worker serving its one connection once its opening exchange is over (see
+ * opening-exchange.ts, which sends the hello): the socket and framing, routing what the
+ * client sends, and the loop that runs the queued calls one at a time, in the order
  * they arrived; `cancel` aborts a call's signal (or drops it unrun); `done` runs
  * `checkoutDone`; `stats` is answered with the supervisor's stats, whatever runs. When the
  * client goes away the worker exits: at once when idle, or as soon as the running handler

@@ -4,7 +4,7 @@
  * not talk to a server that cannot prove it holds it.
  */
 import { createServer as createNetServer, connect as netConnect, type Socket } from 'node:net';
-import { createClient } from '@taskpool/client';
+import type { ClientOptions } from '@taskpool/client';
 import { formatEndpoint, type Peer, PROTOCOL_VERSION } from '@taskpool/protocol';
 import {
   AUTH_METHOD,
@@ -16,8 +16,7 @@ import {
   parseMessage,
 } from '@taskpool/protocol/internal';
 import { afterEach, describe, expect, it } from 'vitest';
-import { secured } from '../fixtures/secure-worker.js';
-import { secureServer } from './helpers.js';
+import { securedClient, secureServer } from './helpers.js';
 
 const KEY = 'correct horse battery staple';
 const ROTATED = 'the next key';
@@ -33,16 +32,8 @@ async function listening(options: Parameters<typeof secureServer>[0]) {
   return { server, endpoint };
 }
 
-function client(endpoint: string, options: Partial<Parameters<typeof createClient>[0]> = {}) {
-  const made = createClient({
-    connect: endpoint,
-    interface: secured,
-    minWorkers: 0,
-    timeout: 5_000,
-    ...options,
-  });
-  cleanups.push(() => made.close());
-  return made;
+function client(endpoint: string, options: Omit<Partial<ClientOptions>, 'interface'> = {}) {
+  return securedClient(cleanups, endpoint, options);
 }
 
 /** A socket that reads frames one at a time, for speaking the protocol by hand. */

@@ -1,8 +1,7 @@
 /** Shared parts of the security tests: an in-process server serving secure-worker. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type ClientOptions, createClient } from '@taskpool/client';
 import type { ServerOptions, TaskServer } from '@taskpool/server';
+import { secured } from '../fixtures/secure-worker.js';
 import { builtServer, fixture } from '../helpers/processes.js';
 
 /** A server in this process (its stats() can be read), serving secure-worker. */
@@ -17,7 +16,25 @@ export function secureServer(options: Partial<ServerOptions> = {}): TaskServer {
   });
 }
 
-/** A new Unix socket path in a new private directory. */
-export function privateSocket(): string {
-  return join(mkdtempSync(join(tmpdir(), 'taskpool-security-')), 'taskpool.sock');
+/** Closes what a test made, newest first, after it. */
+export type Cleanups = (() => Promise<unknown>)[];
+
+/**
+ * A client of secure-worker's interface that connects only when asked and gives up after
+ * 5 s; closed with the test's `cleanups`.
+ */
+export function securedClient(
+  cleanups: Cleanups,
+  endpoint: string,
+  options: Omit<Partial<ClientOptions>, 'interface'> = {},
+) {
+  const made = createClient({
+    connect: endpoint,
+    interface: secured,
+    minWorkers: 0,
+    timeout: 5_000,
+    ...options,
+  });
+  cleanups.push(() => made.close());
+  return made;
 }

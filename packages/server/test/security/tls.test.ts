@@ -7,14 +7,13 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '@taskpool/client';
+import { type ClientOptions, createClient } from '@taskpool/client';
 import { formatEndpoint, type Peer } from '@taskpool/protocol';
 import type { ServerOptions, TaskServer } from '@taskpool/server';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificates, type TestCertificates } from '../../../../test/helpers/certificates.js';
-import { secured } from '../fixtures/secure-worker.js';
 import { fixture } from '../helpers/processes.js';
-import { secureServer } from './helpers.js';
+import { securedClient, secureServer } from './helpers.js';
 
 let certs: TestCertificates;
 beforeAll(() => {
@@ -42,16 +41,8 @@ async function tlsServer(options: Partial<ServerOptions> = {}) {
 /** The servers started by the running test, newest last. */
 const servers: TaskServer[] = [];
 
-function client(endpoint: string, options: Partial<Parameters<typeof createClient>[0]> = {}) {
-  const made = createClient({
-    connect: endpoint,
-    interface: secured,
-    minWorkers: 0,
-    timeout: 5_000,
-    ...options,
-  });
-  cleanups.push(() => made.close());
-  return made;
+function client(endpoint: string, options: Omit<Partial<ClientOptions>, 'interface'> = {}) {
+  return securedClient(cleanups, endpoint, options);
 }
 
 describe('TLS in the worker', () => {
