@@ -22,7 +22,7 @@ export const usage = `usage: npm run bench -- [workload ...] [options]
   --only a,b          systems by name or family (raw, raw-pipelined, piscina, tinypool,
                       workerpool, taskpool, taskpool-hwm256, taskpool-per-call,
                       taskpool-call, taskpool-map, taskpool-tcp, taskpool-tls,
-                      taskpool-tcp-auth)
+                      taskpool-tcp-auth, taskpool-nometrics, taskpool-call-nometrics)
   --reps N            repetitions (default 3; 2 with --quick)
   --quick             fewer calls per run, for development
   --json FILE         write every figure as JSON

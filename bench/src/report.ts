@@ -336,6 +336,18 @@ export function checkTargets(reports: WorkloadReport[]): TargetCheck[] {
       '>=',
       0.7,
     ],
+    [
+      'echo-pipelined, one checkout with metrics ≥ 0.97× without',
+      ratio('echo-pipelined', 'taskpool', 'taskpool-nometrics'),
+      '>=',
+      0.97,
+    ],
+    [
+      'echo-pipelined, client.call with metrics ≥ 0.97× without',
+      ratio('echo-pipelined', 'taskpool-call', 'taskpool-call-nometrics'),
+      '>=',
+      0.97,
+    ],
     ['cold-start ≤ 1.5× raw', ratio('cold-start', 'taskpool', 'raw'), '<=', 1.5],
     ['idle worker RSS ≤ 1.2× bare node', ratio('idle-memory', 'taskpool', bareNodeRow), '<=', 1.2],
   ];

@@ -57,6 +57,7 @@ interface TaskpoolClientModule {
     maxWorkers: number;
     tls?: { ca: { file: string } };
     auth?: { keyId: string; key: string };
+    metrics?: boolean;
   }): TaskpoolClient;
 }
 
@@ -155,7 +156,11 @@ async function startServer(options: StartOptions, transport: Transport): Promise
 async function startTaskpool(
   options: StartOptions,
   shape: Shape,
-  { highWaterMark, transport = 'unix' }: { highWaterMark?: number; transport?: Transport } = {},
+  {
+    highWaterMark,
+    transport = 'unix',
+    metrics = true,
+  }: { highWaterMark?: number; transport?: Transport; metrics?: boolean } = {},
 ): Promise<RunningSystem> {
   const { createClient } = await loadClient();
   const { server, endpoint, clientOptions } = await startServer(options, transport);
@@ -164,6 +169,7 @@ async function startTaskpool(
     minWorkers: options.workers,
     maxWorkers: options.workers,
     ...clientOptions,
+    metrics,
   });
   const pids = new Set<number>();
   const seen = (checkout: TaskpoolCheckout) => {
@@ -319,6 +325,22 @@ export const taskpoolSystems: System[] = [
       "client.map('echo', inputs, { concurrency }): a one-shot checkout per input, results in input order",
     workloads: ['map-echo'],
     start: (options) => startTaskpool(options, 'map'),
+  },
+  // The metrics rows: the same shapes with the client's metrics off; their ratios are the
+  // cost of recording (the budget: under 3%).
+  {
+    ...everyProcess,
+    name: 'taskpool-nometrics',
+    shape: 'one checkout held for the run, client created with metrics: false',
+    workloads: ['echo-seq', 'echo-pipelined'],
+    start: (options) => startTaskpool(options, 'one-checkout', { metrics: false }),
+  },
+  {
+    ...everyProcess,
+    name: 'taskpool-call-nometrics',
+    shape: "client.call('echo', [value]), client created with metrics: false",
+    workloads: ['echo-seq', 'echo-pipelined'],
+    start: (options) => startTaskpool(options, 'client-call', { metrics: false }),
   },
   // The transport rows: one checkout, as the `taskpool` row, over loopback TCP; their
   // ratios to taskpool-tcp are the cost of TLS and of authentication.

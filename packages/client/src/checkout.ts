@@ -37,6 +37,7 @@ import {
 } from '@taskpool/protocol/internal';
 import { argumentsToSend, taintsWorker } from './call-checks.js';
 import type { ServerStatsOptions } from './checkout-proxy.js';
+import type { ClientMetrics } from './client-metrics.js';
 import {
   type Connection,
   type ConnectionOwner,
@@ -72,6 +73,8 @@ interface CheckoutSettings {
   streamIdleTimeout: number | null;
   dontReforkAfterError: boolean;
   leaseTimeout: number | null;
+  /** Where calls and the checkout's hold time are measured; undefined with `metrics: false`. */
+  metrics: ClientMetrics | undefined;
   /** Called once the checkout has given its worker back. */
   onReleased?: () => void;
 }
@@ -189,6 +192,9 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
   /** The last stream made; while it is `active` no other call may go. */
   #stream: StreamCall | undefined;
 
+  /** `performance.now()` when the worker was assigned (read only with metrics). */
+  readonly #assignedAt = performance.now();
+
   constructor(connection: Connection, pool: Pool<Connection>, settings: CheckoutSettings) {
     this.#connection = connection;
     this.#pool = pool;
@@ -242,7 +248,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       made.logTimer = log.timer(method ?? '->()');
       made.sentAt = epochSeconds();
     }
-    if (channels.callStart.hasSubscribers || channels.callFinish.hasSubscribers) {
+    if (this.#settings.metrics || channels.callFinish.hasSubscribers) {
       made.started = performance.now();
     }
     if (channels.callStart.hasSubscribers) channels.callStart.publish({ method, pid: this.pid });
@@ -325,7 +331,9 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       stream.sentAt = epochSeconds();
     }
     if (channels.callStart.hasSubscribers) channels.callStart.publish({ method, pid: this.pid });
-    if (channels.callFinish.hasSubscribers) stream.started = performance.now();
+    if (this.#settings.metrics || channels.callFinish.hasSubscribers) {
+      stream.started = performance.now();
+    }
     let id: number;
     try {
       id = this.#connection.call(
@@ -419,8 +427,9 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
     }
   }
 
-  /** Publishes how a call or a stream ended (`error` undefined: it succeeded). */
+  /** Counts and publishes how a call or a stream ended (`error` undefined: it succeeded). */
   #publishOutcome(method: string | null, started: number, error: unknown): void {
+    this.#settings.metrics?.callEnded(started, performance.now(), error);
     if (error === undefined) {
       if (channels.callFinish.hasSubscribers) {
         channels.callFinish.publish({ method, pid: this.pid, ms: performance.now() - started });
@@ -709,6 +718,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       connection.isOpen && !replace && (fatal === undefined || fatal.code === 'LEASE_EXPIRED');
     this.#phase = 'released';
     this.#pool.release(connection, healthy ? 'pool' : 'destroy');
+    this.#settings.metrics?.checkoutReleased(this.#assignedAt, performance.now());
     this.#settings.onReleased?.();
     if (channels.checkoutReleased.hasSubscribers) {
       channels.checkoutReleased.publish({ pid: this.pid, healthy });

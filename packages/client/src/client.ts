@@ -16,6 +16,7 @@ import {
 import { argumentsToSend } from './call-checks.js';
 import { CheckoutCore } from './checkout.js';
 import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
+import { ClientMetrics, type ClientMetricsSnapshot } from './client-metrics.js';
 import { Connection } from './connection.js';
 import { clientSecurity } from './connection-security.js';
 import { timerDelay } from './deadline-queue.js';
@@ -108,8 +109,12 @@ export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends
     fn: (checkout: Checkout<TMethods>) => T | Promise<T>,
     options?: CheckoutOptions,
   ): Promise<T>;
-  /** Counts of workers and waiting checkouts. */
-  stats(): PoolStats & { checkouts: number };
+  /**
+   * Counts of workers and waiting checkouts, and (unless `metrics: false`) `metrics`: call
+   * outcomes by code and the distributions of call durations, checkout waits and holds
+   * and connect times, since the client was created.
+   */
+  stats(): PoolStats & { checkouts: number; metrics?: ClientMetricsSnapshot };
   /**
    * Refuses new checkouts, rejects waiting ones, lets held checkouts finish until
    * `timeout`, then closes every connection.
@@ -146,13 +151,20 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
   const resolved = resolveClientOptions(options);
   const endpoints = endpointsOf(options.connect);
   const security = clientSecurity(resolved);
-  const pool = new Pool<Connection>(resolved, endpoints, (endpoint, events) =>
-    Connection.open(
+  const metrics = resolved.metrics ? new ClientMetrics() : undefined;
+  const pool = new Pool<Connection>(resolved, endpoints, (endpoint, events) => {
+    const opening = Connection.open(
       endpoint,
       { maxFrameBytes: resolved.maxFrameBytes, timeout: resolved.connectTimeout, security },
       events,
-    ),
-  );
+    );
+    if (!metrics) return opening;
+    const since = performance.now();
+    return opening.then((connection) => {
+      metrics.connected(since, performance.now());
+      return connection;
+    });
+  });
   const iface = options.interface as Interface | undefined;
   const held = new Set<CheckoutCore>();
   /** One-shot calls holding a worker (or a place on one). */
@@ -170,6 +182,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     if (closing) throw new ClosedError('client');
     const timeout =
       checkoutOptions.timeout !== undefined ? checkoutOptions.timeout : resolved.timeout;
+    const waitingSince = metrics ? performance.now() : 0;
     const connection = await pool.acquire(
       timeout,
       checkoutOptions.signal,
@@ -190,12 +203,14 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
       streamIdleTimeout: resolved.streamIdleTimeout,
       dontReforkAfterError: resolved.dontReforkAfterError,
       leaseTimeout: resolved.leaseTimeout,
+      metrics,
       onReleased: () => {
         held.delete(core);
         wakeIfDrained();
       },
     });
     held.add(core);
+    metrics?.checkoutAssigned(waitingSince, performance.now());
     if (channels.checkoutAssigned.hasSubscribers) {
       channels.checkoutAssigned.publish({ pid: connection.pid, waiting: pool.stats().waiting });
     }
@@ -226,6 +241,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     interface: iface,
     cancelGrace: resolved.cancelGrace,
     dontReforkAfterError: resolved.dontReforkAfterError,
+    metrics,
     closing: () => closing !== undefined,
     onAssigned: (call) => oneShots.add(call),
     onLeft: (call) => {
@@ -329,7 +345,10 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     stream: stream as unknown as Client['stream'],
     map: map as Client['map'],
     withCheckout,
-    stats: () => ({ ...pool.stats(), checkouts: held.size + oneShots.size }),
+    stats: () => {
+      const counts = { ...pool.stats(), checkouts: held.size + oneShots.size };
+      return metrics ? { ...counts, metrics: metrics.snapshot() } : counts;
+    },
     close,
     destroy: () => {
       closing ??= Promise.resolve();

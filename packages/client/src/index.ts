@@ -48,6 +48,7 @@ export {
   type OneShotOptions,
   type OneShotStreamOptions,
 } from './client.js';
+export type { ClientMetricsSnapshot, DurationSummary } from './client-metrics.js';
 export { CHANNELS } from './diagnostics.js';
 export { type ErrorScopeOptions, errorScope } from './error-scope.js';
 export type { MethodsOf, RemoteMethods, UntypedMethods } from './method-types.js';

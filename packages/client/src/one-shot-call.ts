@@ -33,6 +33,7 @@ import {
 } from '@taskpool/protocol';
 import { type ErrorMessage, fromWire, type ResultMessage } from '@taskpool/protocol/internal';
 import { taintsWorker } from './call-checks.js';
+import type { ClientMetrics } from './client-metrics.js';
 import type { Connection, PendingCall } from './connection.js';
 import { deadlineAfter, timerDelay, workerDeadline } from './deadline-queue.js';
 import { channels } from './diagnostics.js';
@@ -44,6 +45,8 @@ export interface OneShotSettings {
   interface: Interface | undefined;
   cancelGrace: number;
   dontReforkAfterError: boolean;
+  /** Where calls, waits and holds are measured; undefined with `metrics: false`. */
+  metrics: ClientMetrics | undefined;
   /** The client is closing: a call that has not gone out yet is refused with `CLOSED`. */
   closing: () => boolean;
   /** The call took a worker (it counts as a checkout held until `onLeft`). */
@@ -89,8 +92,13 @@ export class OneShotCall implements PendingCall {
   #sentFailures = 0;
   #graceTimer: NodeJS.Timeout | undefined;
   #onAbort: (() => void) | undefined;
-  /** `performance.now()` when sent, for diagnostics (only with subscribers). */
+  /** `performance.now()` when sent (only with metrics, or diagnostics subscribers). */
   #started = 0;
+  /**
+   * `performance.now()` when it began waiting for a worker, with metrics, once it had to
+   * wait; 0 while it has not (a call that gets an idle worker at once reads no clock for it).
+   */
+  #waitingSince = 0;
 
   private constructor(
     settings: OneShotSettings,
@@ -122,7 +130,10 @@ export class OneShotCall implements PendingCall {
     const promise = new Promise<unknown>((resolve, reject) => {
       call = new OneShotCall(settings, method, args, options, scope, resolve, reject);
     });
-    (call as OneShotCall).#take(false);
+    const made = call as OneShotCall;
+    made.#take(false);
+    // Not assigned at once: it waits, from now (see `#waitingSince`).
+    if (made.#phase === 'waiting' && settings.metrics) made.#waitingSince = performance.now();
     return promise;
   }
 
@@ -168,7 +179,14 @@ export class OneShotCall implements PendingCall {
     if (channels.callStart.hasSubscribers) {
       channels.callStart.publish({ method: this.method, pid: connection.pid });
     }
-    if (channels.callFinish.hasSubscribers) this.#started = performance.now();
+    const { metrics } = this.#settings;
+    if (metrics) {
+      const now = performance.now();
+      this.#started = now;
+      metrics.checkoutAssigned(this.#waitingSince === 0 ? now : this.#waitingSince, now);
+    } else if (channels.callFinish.hasSubscribers) {
+      this.#started = performance.now();
+    }
     this.deadline = deadlineAfter(timeout);
     this.#sentFailures = connection.failures;
     try {
@@ -368,6 +386,7 @@ export class OneShotCall implements PendingCall {
   #settle(error: unknown, value?: unknown): void {
     this.#phase = 'finished';
     if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#settings.metrics?.callEnded(this.#started, performance.now(), error);
     if (error !== undefined) {
       if (channels.callError.hasSubscribers) {
         channels.callError.publish({ method: this.method, pid: this.pid, error });

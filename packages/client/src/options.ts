@@ -100,6 +100,13 @@ export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema
    */
   auth?: ClientAuthOptions;
   /**
+   * Measure calls, checkouts and connections (`client.stats().metrics`): a few clock
+   * readings and histogram records per call. `false` records nothing.
+   * @default true
+   * @example metrics: false
+   */
+  metrics?: boolean;
+  /**
    * Talk plaintext TCP to addresses beyond loopback without `auth`. Without it, such a
    * connection fails with `INSECURE_CONNECT` before anything is sent.
    * @default false
@@ -316,6 +323,7 @@ const CLIENT_OPTIONS = {
   ),
   auth: optional(object({ keyId: required(string), key: required(secret) })),
   insecure: option(boolean, false),
+  metrics: option(boolean, true),
 };
 
 /** createClient's options, checked, with their defaults. */
