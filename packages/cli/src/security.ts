@@ -133,6 +133,11 @@ export function serveSecurity(
       `${ca !== undefined ? '--tls-ca' : '--tls-request-cert'} is for a TLS server: give --tls-key and --tls-cert too`,
     );
   }
+  if (values['tls-request-cert'] === true && ca === undefined) {
+    throw new UsageError(
+      '--tls-request-cert needs --tls-ca: the CA that client certificates must chain to',
+    );
+  }
   const auth = authKey(values);
   const handshakeTimeout = integerOption('handshake-timeout', values['handshake-timeout'], {
     min: 1,

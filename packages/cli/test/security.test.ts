@@ -335,6 +335,10 @@ describe('bad usage of the protection options (exit 2)', () => {
     [['serve', greeter, '--tls-key', 'server.key'], '--tls-key and --tls-cert go together'],
     [['serve', greeter, '--tls-request-cert'], '--tls-request-cert is for a TLS server'],
     [
+      ['serve', greeter, '--tls-key', 's.key', '--tls-cert', 's.crt', '--tls-request-cert'],
+      '--tls-request-cert needs --tls-ca',
+    ],
+    [
       ['serve', greeter, '--handshake-timeout', '0'],
       '--handshake-timeout: expected a whole number',
     ],

@@ -133,7 +133,7 @@ function endpointsOf(connect: EndpointInput | EndpointInput[]): Endpoint[] {
  * Creates a client and starts connecting (`minWorkers` connections).
  *
  * @example
- * await using client = createClient({ connect: 'unix:/tmp/taskpool.sock', interface: hasher });
+ * await using client = createClient({ connect: server.endpoint, interface: hasher });
  * await using co = await client.checkout({ timeout: 5_000 });
  * const crypted = await co.hash('secret');
  */

@@ -82,7 +82,7 @@ export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema
    * The server to connect to (`unix:/path`, `tcp://host:port`, `{ path }`, `{ host, port }`),
    * or several: connections are spread across them and a server that refuses is skipped
    * until it answers again.
-   * @example connect: 'unix:/tmp/taskpool.sock'
+   * @example connect: 'unix:/run/user/1000/taskpool/hasher.sock'
    * @example connect: ['tcp://10.0.0.1:7000', 'tcp://10.0.0.2:7000']
    */
   connect: EndpointInput | EndpointInput[];

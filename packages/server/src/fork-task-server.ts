@@ -26,7 +26,14 @@ import type { CloseOptions } from './supervisor.js';
 export interface ForkServerOptions
   extends Omit<
     ServerOptions,
-    'interface' | 'setup' | 'checkoutDone' | 'workerModule' | 'listen' | 'handleSignals'
+    | 'interface'
+    | 'setup'
+    | 'checkoutDone'
+    | 'authorize'
+    | 'logger'
+    | 'workerModule'
+    | 'listen'
+    | 'handleSignals'
   > {
   /**
    * The worker module (`export default defineWorker({ interface, setup, checkoutDone })`),

@@ -40,6 +40,13 @@ export {
 export { currentContext } from './call-context.js';
 export {
   CHANNELS,
+  type ConnectionRefusedEvent,
+  type ConnectionWaitingEvent,
+  type RestartEvent,
+  type WorkerEvent,
+  type WorkerExitedEvent,
+  type WorkerExitReason,
+  type WorkerReadyEvent,
   type WorkerStartFailedEvent,
   type WorkerStartRecoveredEvent,
 } from './diagnostics.js';
@@ -49,6 +56,7 @@ export {
   forkTaskServer,
 } from './fork-task-server.js';
 export { isWorker } from './ipc.js';
+export type { ServerLogger } from './logger.js';
 export type { ServerAuthOptions, ServerOptions, ServerTlsOptions } from './options.js';
 export { createServer, type TaskServer } from './server.js';
 export type { CloseOptions, ServerStats } from './supervisor.js';

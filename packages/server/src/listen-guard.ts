@@ -9,7 +9,7 @@
  * @module
  */
 import { lookup } from 'node:dns/promises';
-import { mkdirSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   defaultSocketDirectory,
@@ -64,10 +64,20 @@ async function nonLoopbackAddresses(host: string): Promise<string[]> {
  * can write to, or that another user owns, is refused.
  */
 function guardSocketDirectory(directory: string, insecure: boolean, what: string): void {
-  if (directory === defaultSocketDirectory())
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const isDefault = directory === defaultSocketDirectory();
+  if (isDefault) mkdirSync(directory, { recursive: true, mode: 0o700 });
   if (insecure) return;
-  const stats = statSync(directory, { throwIfNoEntry: false });
+  // The default directory sits in a directory everyone may write to: a link planted there
+  // by another user (who may point it elsewhere later) is not this user's directory.
+  const stats = isDefault
+    ? lstatSync(directory, { throwIfNoEntry: false })
+    : statSync(directory, { throwIfNoEntry: false });
+  if (isDefault && stats && !stats.isDirectory()) {
+    throw new InsecureError(
+      'INSECURE_LISTEN',
+      `${what}: cannot listen in ${directory}: it is not a directory (a symbolic link, say) but should be this user's own, so another user could have put it there: remove it, or listen elsewhere`,
+    );
+  }
   // Missing: listen() fails with ENOENT, which says so better.
   if (!stats) return;
   const uid = process.getuid?.();

@@ -26,6 +26,7 @@ import {
   secrets,
   string,
 } from '@taskpool/protocol/internal';
+import { isLogger, type ServerLogger } from './logger.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
 /** TLS for a server: terminated in each worker, after the supervisor hands it the socket. */
@@ -42,9 +43,10 @@ export interface ServerTlsOptions {
    */
   cert: SecretSource;
   /**
-   * The CA certificates (PEM) client certificates must chain to, given as `key` is. With
+   * The CA certificates (PEM) client certificates must chain to, given as `key` is: with
    * `requestCert`, only clients holding such a certificate get past the handshake.
-   * @default the system's CAs
+   * Required with `requestCert` (the system's CAs would let in anyone a public CA signed).
+   * @default none
    * @example ca: { file: '/etc/taskpool/clients-ca.crt' }
    */
   ca?: SecretSource;
@@ -139,6 +141,15 @@ export interface ServerOptions extends Partial<WorkerDefinition> {
    * @example maxConnectionsPerPeer: 16
    */
   maxConnectionsPerPeer?: number | null;
+  /**
+   * Where the supervisor writes what it has to say (a worker killed as hung, workers that
+   * cannot start, a restart that keeps its old secrets, a listener error, and at `info`
+   * rolling restarts and workers that crashed): a pino logger, or any object with `info`,
+   * `warn` and `error` taking `(fields, message)`. Workers still write to stderr.
+   * @default warnings and errors as `taskpool server: …` lines on stderr
+   * @example logger: pino({ name: 'hasher' })
+   */
+  logger?: ServerLogger;
   /**
    * A module whose default export is the worker's code (`defineWorker({ interface, … })`).
    * Without it, workers re-execute this process's entry script in worker mode, as
@@ -325,6 +336,7 @@ const SERVER_OPTIONS = {
   maxWaitingConnections: option(integer(0), 1_024),
   maxConnectionsPerPeer: option(nullable(integer(1)), null),
   authorize: optional(func as Check<WorkerDefinition['authorize']>),
+  logger: optional(check<ServerLogger>('an object with info, warn and error functions', isLogger)),
 };
 
 /** Options after validation, with defaults filled in. */
@@ -395,6 +407,7 @@ const FORK_OPTIONS = {
   setup: notTaken('the worker code comes from option module'),
   checkoutDone: notTaken('the worker code comes from option module'),
   authorize: notTaken('the worker code comes from option module'),
+  logger: notTaken('functions cannot reach the forked server; it writes to its stderr'),
   workerModule: notTaken('the worker code comes from option module'),
   handleSignals: notTaken('a forked server always handles its signals'),
 };

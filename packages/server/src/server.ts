@@ -84,7 +84,7 @@ function workerModeServer(options: ServerOptions): TaskServer | undefined {
  * @example
  * const server = createServer({
  *   name: 'passwd-hasher',
- *   listen: 'unix:/tmp/taskpool.sock',
+ *   listen: `unix:${defaultSocketPath('hasher.sock')}`,
  *   interface: hasher.implement({ hash: (p) => bcrypt.hashSync(p, 10), verify: … }),
  * });
  * await server.listen();

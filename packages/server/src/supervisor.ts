@@ -25,10 +25,11 @@ import {
   OPENING_MAX_FRAME_BYTES,
   optionError,
 } from '@taskpool/protocol/internal';
-import { channels } from './diagnostics.js';
+import { channels, type WorkerExitReason } from './diagnostics.js';
 import type { WorkerConfig, WorkerSecrets, WorkerSecurity } from './ipc.js';
 import { guardListen } from './listen-guard.js';
 import { openListener } from './listener.js';
+import { type ServerLogger, stderrLogger } from './logger.js';
 import type { OpeningRejection } from './opening-exchange.js';
 import { type ResolvedServerOptions, resolveCloseOptions } from './options.js';
 import { installSignals } from './signals.js';
@@ -88,6 +89,21 @@ function firstLoad(): FirstLoad {
   return { promise, resolve, reject };
 }
 
+/** Why a worker exited, from why it was asked to stop, if it was, and how it ended. */
+function exitReason(
+  stopReason: WorkerHandle['stopReason'],
+  failedToStart: boolean,
+  previous: WorkerState,
+  code: number | null,
+): WorkerExitReason {
+  if (failedToStart || stopReason === 'start-timeout') return 'start-failed';
+  if (stopReason === 'hung') return 'killed-hung';
+  if (stopReason !== undefined) return stopReason;
+  // A serving worker exits 0 when its client has gone (or it retired); any other exit
+  // nobody asked for is a crash.
+  return previous === 'serving' && code === 0 ? 'finished' : 'crashed';
+}
+
 function workerMainScript(): string {
   const here = fileURLToPath(import.meta.url);
   return fileURLToPath(new URL(`./worker-main${extname(here)}`, import.meta.url));
@@ -137,10 +153,14 @@ export class Supervisor {
   readonly #peers = new Map<string, number>();
   /** The remote address each counted waiting connection was counted under. */
   readonly #peerOf = new WeakMap<Socket, string>();
+  readonly #logger: ServerLogger;
+  /** The generation of the rolling restart under way, until its old workers have exited. */
+  #restarting: number | undefined;
 
   constructor(options: ResolvedServerOptions, what = 'createServer') {
     this.#options = options;
     this.#what = what;
+    this.#logger = options.logger ?? stderrLogger;
     const endpoint = parseEndpoint(options.listen as never);
     if (endpoint.kind === 'unix' && options.tls !== undefined) {
       throw optionError(
@@ -155,6 +175,16 @@ export class Supervisor {
         what,
         'tls',
         `a key and certificate ({ key, cert }) to listen on ${formatEndpoint(endpoint)}`,
+        undefined,
+      );
+    }
+    if (options.tls?.requestCert && options.tls.ca === undefined) {
+      // Without ca, client certificates would be checked against the system's CAs: any
+      // certificate a public CA signed would pass as an authenticated peer.
+      throw optionError(
+        what,
+        'tls.ca',
+        'the CA certificates client certificates must chain to, with requestCert',
         undefined,
       );
     }
@@ -196,8 +226,9 @@ export class Supervisor {
       onHung: (worker, silent) => {
         if (worker.stopReason === 'hung') return;
         this.#killedHung++;
-        process.stderr.write(
-          `taskpool server: killing hung worker ${worker.id} (pid ${worker.pid}): no answer for ${Math.round(silent)} ms\n`,
+        this.#logger.warn(
+          { workerId: worker.id, pid: worker.pid, silentMs: Math.round(silent) },
+          `killing hung worker ${worker.id} (pid ${worker.pid}): no answer for ${Math.round(silent)} ms`,
         );
         worker.stop('hung', 'SIGKILL');
       },
@@ -293,7 +324,7 @@ export class Supervisor {
     this.#listener = listener;
     listener.on('connection', (socket) => this.#accept(socket));
     listener.on('error', (error) => {
-      process.stderr.write(`taskpool server: listener error: ${error.message}\n`);
+      this.#logger.error({ err: error }, `listener error: ${error.message}`);
     });
     this.#watchdog.start();
     if (loading) {
@@ -355,11 +386,22 @@ export class Supervisor {
     try {
       this.#secrets = readWorkerSecrets(this.#options, this.#what);
     } catch (error) {
-      process.stderr.write(
-        `taskpool server: restart keeps the TLS and auth secrets it had: ${(error as Error).message}\n`,
+      this.#logger.warn(
+        { err: error },
+        `restart keeps the TLS and auth secrets it had: ${(error as Error).message}`,
       );
     }
     this.#generation++;
+    this.#restarting = this.#generation;
+    this.#logger.info({ generation: this.#generation }, 'rolling restart begun');
+    if (channels.restartBegun.hasSubscribers) {
+      channels.restartBegun.publish({
+        endpoint: formatEndpoint(this.endpoint),
+        generation: this.#generation,
+      });
+    }
+    // Nothing of an older generation (a server with no worker yet): over at once.
+    queueMicrotask(() => this.#restartOver());
     const old = [...this.#workers].filter((worker) => worker.generation < this.#generation);
     for (const worker of old) {
       if (worker.state === 'spare' || worker.state === 'starting') worker.stop('restart');
@@ -449,7 +491,7 @@ export class Supervisor {
     }
     const max = this.#options.maxWaitingConnections;
     if (this.#waiting.size >= max) {
-      this.#reject('waiting-full');
+      this.#reject('waiting-full', socket.remoteAddress);
       this.#peerLeft(this.#peerOf.get(socket));
       this.#waiting.refuse(
         socket,
@@ -460,6 +502,12 @@ export class Supervisor {
       return;
     }
     this.#waiting.add(socket);
+    if (channels.connectionWaiting.hasSubscribers) {
+      channels.connectionWaiting.publish({
+        endpoint: formatEndpoint(this.endpoint),
+        waiting: this.#waiting.size,
+      });
+    }
     this.#fill();
   }
 
@@ -473,7 +521,7 @@ export class Supervisor {
     if (limit === null || address === undefined) return true;
     const held = this.#peers.get(address) ?? 0;
     if (held >= limit) {
-      this.#reject('peer-limit');
+      this.#reject('peer-limit', address);
       this.#waiting.refuse(
         socket,
         new ServerBusyError(
@@ -494,13 +542,21 @@ export class Supervisor {
     else this.#peers.delete(address);
   }
 
-  #reject(reason: string): void {
+  /** Counts a connection turned away, and publishes it. */
+  #reject(reason: string, address?: string): void {
     this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
+    if (channels.connectionRefused.hasSubscribers) {
+      channels.connectionRefused.publish({
+        endpoint: formatEndpoint(this.endpoint),
+        reason,
+        address,
+      });
+    }
   }
 
   /** A connection left the waiting room without a worker. */
   #dropped(socket: Socket, reason: DropReason): void {
-    if (reason !== 'left') this.#reject(reason);
+    if (reason !== 'left') this.#reject(reason, socket.remoteAddress);
     this.#peerLeft(this.#peerOf.get(socket));
   }
 
@@ -575,6 +631,13 @@ export class Supervisor {
       onExit: (exited, code, signal, previous) => this.#onExit(exited, code, signal, previous),
     });
     this.#workers.add(worker);
+    if (channels.workerSpawned.hasSubscribers) {
+      channels.workerSpawned.publish({
+        endpoint: formatEndpoint(this.endpoint),
+        workerId: worker.id,
+        pid: worker.pid,
+      });
+    }
   }
 
   #onLoaded(): void {
@@ -585,6 +648,14 @@ export class Supervisor {
   #onReady(worker: WorkerHandle): void {
     this.#onLoaded();
     this.#pacer.started();
+    if (channels.workerReady.hasSubscribers) {
+      channels.workerReady.publish({
+        endpoint: formatEndpoint(this.endpoint),
+        workerId: worker.id,
+        pid: worker.pid,
+        ms: worker.age(performance.now()),
+      });
+    }
     if (this.#consecutiveStartFailures > 0) {
       if (channels.workerStartRecovered.hasSubscribers) {
         channels.workerStartRecovered.publish({
@@ -609,7 +680,7 @@ export class Supervisor {
    * a client that left): nothing ran for it, so it serves the next connection.
    */
   #onReleased(worker: WorkerHandle, reason: OpeningRejection): void {
-    if (reason !== 'closed') this.#reject(reason);
+    if (reason !== 'closed') this.#reject(reason, worker.peerAddress);
     this.#peerLeft(worker.peerAddress);
     worker.peerAddress = undefined;
     // Asked to retire (a restart, a close) just as it was released: it serves no one, and
@@ -657,9 +728,39 @@ export class Supervisor {
     this.#workers.delete(worker);
     this.#peerLeft(worker.peerAddress);
     worker.peerAddress = undefined;
+    const reason = exitReason(stopReason, failedToStart, previous, code);
+    if (reason === 'crashed') {
+      this.#logger.info(
+        { workerId: worker.id, pid: worker.pid, code, signal, state: previous },
+        `worker ${worker.id} (pid ${worker.pid}) exited unasked with ${signal ?? `code ${code}`}`,
+      );
+    }
+    if (channels.workerExited.hasSubscribers) {
+      channels.workerExited.publish({
+        endpoint: formatEndpoint(this.endpoint),
+        workerId: worker.id,
+        pid: worker.pid,
+        reason,
+        code,
+        signal,
+      });
+    }
     if (failedToStart) this.#failedStart(worker, code, signal);
+    this.#restartOver();
     for (const waiter of [...this.#exitWaiters]) waiter();
     this.#fill();
+  }
+
+  /** The rolling restart under way is over once no worker of an older generation is left. */
+  #restartOver(): void {
+    const generation = this.#restarting;
+    if (generation === undefined) return;
+    for (const worker of this.#workers) if (worker.generation < generation) return;
+    this.#restarting = undefined;
+    this.#logger.info({ generation }, 'rolling restart ended');
+    if (channels.restartEnded.hasSubscribers) {
+      channels.restartEnded.publish({ endpoint: formatEndpoint(this.endpoint), generation });
+    }
   }
 
   /** Where workers get their code: the worker module, or the re-executed entry script. */
@@ -719,8 +820,9 @@ export class Supervisor {
     }
     if (error.message !== this.#reportedStartError) {
       this.#reportedStartError = error.message;
-      process.stderr.write(
-        `taskpool server: WORKER_START_FAILED: ${error.message}; retrying with backoff (repeats of this failure are not written)\n`,
+      this.#logger.error(
+        { err: error, workerId: worker.id, consecutiveFailures: this.#consecutiveStartFailures },
+        `WORKER_START_FAILED: ${error.message}; retrying with backoff (repeats of this failure are not written)`,
       );
     }
     // One failure may be chance (a worker killed while it started): the connections

@@ -65,7 +65,9 @@ const REFUSAL_GRACE_MS = 1_000;
 function endWith(socket: Socket, error: TaskpoolError): void {
   socket.on('data', () => {});
   socket.resume();
-  socket.end(encodeFrame({ type: 'error', id: 0, error: toWire(error) }));
+  // No stack: the peer is a stranger, and the stack would say where the server's code is.
+  const { code, name, message } = toWire(error);
+  socket.end(encodeFrame({ type: 'error', id: 0, error: { code, name, message } }));
   setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
 }
 

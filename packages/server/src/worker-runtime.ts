@@ -22,10 +22,20 @@ import { warmUpConnectionPath } from './warm-up.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
+/**
+ * Called when a message could not be sent: the channel broke (the supervisor is gone)
+ * between the check and the write. Set by `runWorker`.
+ */
+let onSendFailed: () => void = () => {};
+
 /** Sends to the supervisor; false when there is no channel to send on. */
 function send(message: WorkerMessage): boolean {
   if (!process.connected || !process.send) return false;
-  process.send(message);
+  // With a callback a failed write (EPIPE: the supervisor died just now) is reported
+  // there, instead of as an 'error' event that would crash the worker.
+  process.send(message, undefined, undefined, (error) => {
+    if (error) onSendFailed();
+  });
   return true;
 }
 
@@ -101,6 +111,7 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
   const setup = new SetupRunner(definition.setup, config.workerId, limits.setupTimeout);
   const runner = new CallRunner(dispatcher, setup, definition.authorize);
   const supervisorStats = new SupervisorStats(send);
+  onSendFailed = () => supervisorStats.disconnected();
   const { security } = config;
   const needsSecrets = security.tls !== null || security.auth;
   let opening: OpeningExchange | undefined;

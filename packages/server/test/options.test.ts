@@ -61,6 +61,7 @@ describe('server options', () => {
       maxWaitingConnections: 1_024,
       maxConnectionsPerPeer: null,
       authorize: undefined,
+      logger: undefined,
     });
   });
 

@@ -3,7 +3,7 @@
  * socket in a directory other users can write to, and a default socket directory that is
  * this user's alone. (Only refusals are tried beyond loopback: nothing here listens there.)
  */
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createClient } from '@taskpool/client';
@@ -79,6 +79,43 @@ describe('protected by default', () => {
     // Over its Unix socket a peer is trusted: it gets stacks and the interface.
     await using co = await client.checkout();
     expect(co.worker?.interface).not.toBeNull();
+  });
+});
+
+describe('the default socket directory in the temporary directory', () => {
+  it('is refused when another path type (a symbolic link) stands in its place', async () => {
+    const runtime = process.env.XDG_RUNTIME_DIR;
+    const temporary = process.env.TMPDIR;
+    const shared = scratch();
+    delete process.env.XDG_RUNTIME_DIR;
+    process.env.TMPDIR = shared;
+    cleanups.push(() => {
+      if (runtime === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = runtime;
+      if (temporary === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = temporary;
+    });
+    // What another user could plant in a shared temporary directory: a link, which they
+    // could later point at a directory of theirs.
+    const target = scratch();
+    symlinkSync(target, defaultSocketDirectory());
+    const server = secureServer({ listen: `unix:${defaultSocketPath()}` });
+    cleanups.push(() => server.close());
+    await expect(server.listen()).rejects.toMatchObject({
+      code: 'INSECURE_LISTEN',
+      message: expect.stringContaining('it is not a directory'),
+    });
+  });
+});
+
+describe('mutual TLS options', () => {
+  it('refuse requestCert without ca, which would trust every public CA', () => {
+    expect(() =>
+      secureServer({
+        listen: 'tls://127.0.0.1:0',
+        tls: { key: 'k', cert: 'c', requestCert: true },
+      }),
+    ).toThrow(/option tls\.ca: expected the CA certificates client certificates must chain to/);
   });
 });
 

@@ -56,6 +56,21 @@ describe('error replies to an untrusted peer', () => {
   });
 });
 
+describe('a stranger the supervisor turns away', () => {
+  it('is told why without a stack', async () => {
+    const { server, endpoint } = await echoServer({ maxWorkers: 1, maxWaitingConnections: 0 });
+    // The one worker is a spare before anyone connects: no connection waits but the refused.
+    await eventually(() => server.stats().spares === 1, 10_000, 'a spare');
+    const holder = await RawClient.connect(endpoint);
+    cleanups.push(() => holder.close());
+    const refused = await RawClient.connect(endpoint, { hello: false });
+    cleanups.push(() => refused.close());
+    const message = await refused.next();
+    expect(message).toMatchObject({ type: 'error', id: 0, error: { code: 'SERVER_BUSY' } });
+    expect((message as ErrorMessage).error.stack).toBeUndefined();
+  });
+});
+
 describe('a stranger waiting for a worker', () => {
   it('is dropped once it sends more than a client would before its worker answers', async () => {
     const { endpoint } = await echoServer({ maxWorkers: 1, connectionTimeout: 60_000 });
