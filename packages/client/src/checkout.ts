@@ -46,7 +46,7 @@ import {
   STREAMS_PROTOCOL_VERSION,
 } from './connection.js';
 import { deadlineAfter, timerDelay, workerDeadline } from './deadline-queue.js';
-import { channels } from './diagnostics.js';
+import { callScope, callsTraced, channels, traceCall } from './diagnostics.js';
 import { scopeValues, watchInScope } from './error-scope.js';
 import {
   type CallOptions,
@@ -213,7 +213,10 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
   }
 
   call(method: string | null, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
-    return watchInScope(this.#call(method, args, options), this.#settings.clientName, method);
+    const made = callsTraced()
+      ? traceCall(method, this.pid, () => this.#call(method, args, options))
+      : this.#call(method, args, options);
+    return watchInScope(made, this.#settings.clientName, method);
   }
 
   #call(method: string | null, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
@@ -258,7 +261,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
         method,
         sent as unknown[],
         workerDeadline(timeout),
-        scopeValues(),
+        callScope(),
       );
     } catch (error) {
       // Not sent: the connection is closed, or the call could not be encoded (too large).

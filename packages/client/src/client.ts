@@ -20,8 +20,8 @@ import { ClientMetrics, type ClientMetricsSnapshot } from './client-metrics.js';
 import { Connection } from './connection.js';
 import { clientSecurity } from './connection-security.js';
 import { timerDelay } from './deadline-queue.js';
-import { channels } from './diagnostics.js';
-import { scopeValues, watchInScope } from './error-scope.js';
+import { callScope, callsTraced, channels, traceCall, traceCheckout } from './diagnostics.js';
+import { watchInScope } from './error-scope.js';
 import type {
   CallArgs,
   CallRest,
@@ -221,7 +221,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     checkoutOptions: CheckoutOptions = {},
   ): Promise<Checkout<UntypedMethods>> => {
     checkCheckoutOptions(checkoutOptions);
-    return checkoutChecked(checkoutOptions);
+    return traceCheckout(() => checkoutChecked(checkoutOptions));
   };
 
   const withCheckout = async <T>(
@@ -265,17 +265,19 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
       return watchInScope(Promise.reject(error), resolved.name, method);
     }
     const { signal, timeout, waitForServer } = callOptions;
-    const call = OneShotCall.run(
-      oneShotSettings,
-      method,
-      sent as unknown[],
-      {
-        signal,
-        timeout: timeout !== undefined ? timeout : resolved.timeout,
-        waitForServer: waitForServer ?? null,
-      },
-      scopeValues(),
-    );
+    const run = () =>
+      OneShotCall.run(
+        oneShotSettings,
+        method,
+        sent as unknown[],
+        {
+          signal,
+          timeout: timeout !== undefined ? timeout : resolved.timeout,
+          waitForServer: waitForServer ?? null,
+        },
+        callScope(),
+      );
+    const call = callsTraced() ? traceCall(method, undefined, run) : run();
     return watchInScope(call, resolved.name, method);
   };
 

@@ -1,11 +1,14 @@
 /**
- * Observability: `diagnostics_channel` channels for checkouts and calls, and debug output
- * with `NODE_DEBUG=taskpool`. Nothing is built for a channel nobody subscribes to.
+ * Observability: `diagnostics_channel` channels for checkouts and calls, tracing channels
+ * (`tracing:taskpool.client.call:*`, `tracing:taskpool.client.checkout:*`) for APMs, and
+ * debug output with `NODE_DEBUG=taskpool`. Nothing is built for a channel nobody
+ * subscribes to.
  *
  * @module
  */
-import { channel } from 'node:diagnostics_channel';
+import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
+import { scopeValues } from './error-scope.js';
 
 /** Channel names, for `diagnostics_channel.subscribe(name, listener)`. */
 export const CHANNELS = {
@@ -30,3 +33,76 @@ export const channels = {
 
 /** Writes to stderr when NODE_DEBUG includes `taskpool`. */
 export const debug = debuglog('taskpool');
+
+/**
+ * The context of a traced call, as its `tracing:taskpool.client.call` subscribers see it. A
+ * `start` subscriber may set `traceparent` (W3C): it travels with the call, in its scope
+ * values, and the worker's handler runs under it (`tracing:taskpool.server.call`).
+ */
+export interface CallTraceContext {
+  method: string | null;
+  /** The worker's process id, for a call on a checkout; undefined for a one-shot call. */
+  pid: number | undefined;
+  traceparent?: string;
+  /** What the call resolved with, once it has (set by the tracing channel). */
+  result?: unknown;
+  /** What it rejected with, if it did (set by the tracing channel). */
+  error?: unknown;
+}
+
+/** The context of a traced checkout (`tracing:taskpool.client.checkout`). */
+export interface CheckoutTraceContext {
+  /** The checkout's worker, once it has one. */
+  result?: unknown;
+  error?: unknown;
+}
+
+/** Channel name prefixes of the tracing channels (`tracing:<name>:start`, …). */
+export const TRACING_CHANNELS = {
+  call: 'taskpool.client.call',
+  checkout: 'taskpool.client.checkout',
+} as const;
+
+const callTracing = tracingChannel<unknown, CallTraceContext>(TRACING_CHANNELS.call);
+const checkoutTracing = tracingChannel<unknown, CheckoutTraceContext>(TRACING_CHANNELS.checkout);
+
+/** The call being made now, while its traced function runs (its scope is read then). */
+let tracedCall: CallTraceContext | undefined;
+
+/** True when anyone subscribes to the calls' tracing channel (see `traceCall`). */
+export function callsTraced(): boolean {
+  return callTracing.hasSubscribers;
+}
+
+/** Makes the call `make` returns, traced (callers check `callsTraced` first). */
+export function traceCall(
+  method: string | null,
+  pid: number | undefined,
+  make: () => Promise<unknown>,
+): Promise<unknown> {
+  const context: CallTraceContext = { method, pid };
+  return callTracing.tracePromise(() => {
+    tracedCall = context;
+    try {
+      return make();
+    } finally {
+      tracedCall = undefined;
+    }
+  }, context);
+}
+
+/** Takes the checkout `take` returns, traced when anyone subscribes. */
+export function traceCheckout<T>(take: () => Promise<T>): Promise<T> {
+  if (!checkoutTracing.hasSubscribers) return take();
+  return checkoutTracing.tracePromise(take, {});
+}
+
+/**
+ * The scope values a call sends: its error scope's, and the `traceparent` a tracing
+ * subscriber gave it.
+ */
+export function callScope(): Record<string, unknown> | undefined {
+  const values = scopeValues();
+  const traceparent = tracedCall?.traceparent;
+  return typeof traceparent === 'string' ? { ...values, traceparent } : values;
+}

@@ -49,7 +49,12 @@ export {
   type OneShotStreamOptions,
 } from './client.js';
 export type { ClientMetricsSnapshot, DurationSummary } from './client-metrics.js';
-export { CHANNELS } from './diagnostics.js';
+export {
+  type CallTraceContext,
+  CHANNELS,
+  type CheckoutTraceContext,
+  TRACING_CHANNELS,
+} from './diagnostics.js';
 export { type ErrorScopeOptions, errorScope } from './error-scope.js';
 export type { MethodsOf, RemoteMethods, UntypedMethods } from './method-types.js';
 export type {

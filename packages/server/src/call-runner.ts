@@ -22,6 +22,7 @@ import {
   toWire,
 } from '@taskpool/protocol/internal';
 import { type CallContext, runInContext } from './call-context.js';
+import { handlersTraced, traceHandler } from './call-tracing.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { SetupRunner } from './setup-runner.js';
 import type { WorkerDefinition } from './worker-definition.js';
@@ -175,7 +176,11 @@ export class CallRunner {
     const dispatcher = this.#dispatcher;
     let value: unknown;
     try {
-      value = runInContext(ctx, () => dispatcher.invoke(call.method, call.args, ctx));
+      const invoke = () => dispatcher.invoke(call.method, call.args, ctx);
+      value = runInContext(
+        ctx,
+        handlersTraced() ? () => traceHandler(call, ctx.workerId, ctx.peer, invoke) : invoke,
+      );
     } catch (error) {
       finish(this.#failure(call, ctx, error), ctx);
       return;

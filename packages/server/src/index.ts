@@ -38,6 +38,7 @@ export {
   WorkerStartFailedError,
 } from '@taskpool/protocol';
 export { currentContext } from './call-context.js';
+export { SERVER_CALL_TRACING, type ServerCallTraceContext } from './call-tracing.js';
 export {
   CHANNELS,
   type ConnectionRefusedEvent,
