@@ -221,7 +221,9 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
   // connection (so clients keep their workers across a server restart).
   process.on('disconnect', () => {
     supervisorStats.disconnected();
-    if (!connection) finish(0);
+    // A connection in its opening exchange is served too, once the exchange is over (if
+    // it fails, the worker exits then: there is no supervisor to be a spare for).
+    if (!connection && !opening) finish(0);
   });
 
   // The guard's thread boots while setup and the warm-up run, so that neither the first

@@ -5,10 +5,10 @@
  * that does not run on uncounted.
  */
 import { connect as netConnect } from 'node:net';
-import { formatEndpoint } from '@taskpool/protocol';
+import { formatEndpoint, PROTOCOL_VERSION } from '@taskpool/protocol';
 import type { ErrorMessage } from '@taskpool/protocol/internal';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtServer, eventually, fixture, isAlive } from '../helpers/processes.js';
+import { builtServer, eventually, fixture, isAlive, startServer } from '../helpers/processes.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -84,6 +84,20 @@ describe('a stranger waiting for a worker', () => {
     stranger.write(Buffer.alloc(100 * 1024, 1));
     // Long before connectionTimeout: the room holds a few KiB of a stranger, not 16 MiB.
     await closed;
+  });
+});
+
+describe('a supervisor that dies during an opening exchange', () => {
+  it('leaves the connection served once the client opens it', async () => {
+    const server = await startServer('echo-worker.ts');
+    cleanups.push(() => server.close());
+    // Hello came, but the client has not sent its open yet: the exchange is under way.
+    const client = await RawClient.connect(server.endpoint, { open: false });
+    cleanups.push(() => client.close());
+    process.kill(server.pid, 'SIGKILL');
+    await eventually(() => !isAlive(server.pid), 10_000, 'the supervisor exits');
+    client.send({ type: 'open', protocol: PROTOCOL_VERSION });
+    expect(await client.value('echo', ['alone'])).toEqual(['alone']);
   });
 });
 
