@@ -370,12 +370,17 @@ it('keeps the worker when it reaches a queued call after its deadline before thi
         // Blocks the event loop on purpose.
       }
     }, 5);
-    expect(await late).toMatchObject({ code: 'TIMEOUT' });
+    const lateOutcome = await late;
     expect(await head).toBe('head');
     expect(await behind).toBe('behind');
+    // Not pipelined (a busy machine): the late call waited in this process, where its
+    // timeout bounds the wait, and once sent it had a timeout of its own, so it may have run.
+    // Only a pipelined attempt says anything here: the scenario is tried again.
+    if (!pipelined) return false;
+    expect(lateOutcome).toMatchObject({ code: 'TIMEOUT' });
     expect(tagsOf(readLog(log))).toEqual(['head', 'behind']);
     expect(client.stats().lost).toBe(lostBefore);
-    return pipelined;
+    return true;
   });
 });
 
