@@ -38,6 +38,8 @@ export class CallContext implements HandlerContext {
   readonly scope: Readonly<Record<string, unknown>>;
   readonly call: HandlerContext['call'];
   readonly peer: Peer;
+  /** `performance.now()` when the call started (0 for a cascade outside any call). */
+  readonly startedAt: number;
   readonly #deadline: number | undefined;
   #controller: AbortController | undefined;
   #abortReason: unknown;
@@ -53,12 +55,14 @@ export class CallContext implements HandlerContext {
     log?: DeferredLog | undefined;
     call: HandlerContext['call'];
     peer?: Peer | undefined;
+    startedAt?: number;
   }) {
     this.method = init.method;
     this.workerId = init.workerId;
     this.scope = init.scope ?? NO_SCOPE;
     this.call = init.call;
     this.peer = init.peer ?? LOCAL_PEER;
+    this.startedAt = init.startedAt ?? 0;
     this.#deadline = init.deadline;
     this.#log = init.log;
   }

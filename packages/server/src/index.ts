@@ -51,6 +51,7 @@ export {
   type WorkerStartFailedEvent,
   type WorkerStartRecoveredEvent,
 } from './diagnostics.js';
+export type { DurationSummary } from './duration-histogram.js';
 export {
   type ForkedServer,
   type ForkServerOptions,
@@ -60,7 +61,7 @@ export { isWorker } from './ipc.js';
 export type { ServerLogger } from './logger.js';
 export type { ServerAuthOptions, ServerOptions, ServerTlsOptions } from './options.js';
 export { createServer, type TaskServer } from './server.js';
-export type { CloseOptions, ServerStats } from './supervisor.js';
+export type { CloseOptions, ServerMetrics, ServerStats } from './supervisor.js';
 export {
   defineWorker,
   type HandlerRecord,

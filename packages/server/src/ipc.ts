@@ -7,6 +7,7 @@
 import type { ServerStatsSnapshot } from '@taskpool/protocol';
 import type { WireError } from '@taskpool/protocol/internal';
 import type { OpeningRejection } from './opening-exchange.js';
+import type { WorkerMetricsReport } from './worker-metrics.js';
 
 /**
  * Supervisor → worker. `connection` comes with the socket handle, and with the bytes the
@@ -48,7 +49,9 @@ export type WorkerMessage =
    * The connection it was handed ended in its opening exchange, before any user code ran
    * for it: the worker is a spare again.
    */
-  | { t: 'released'; reason: OpeningRejection };
+  | { t: 'released'; reason: OpeningRejection }
+  /** The calls it ran since its last report (see worker-metrics.ts). */
+  | { t: 'metrics'; report: WorkerMetricsReport };
 
 /** The environment variable that makes a process a worker and carries its configuration. */
 export const WORKER_ENV = 'TASKPOOL_WORKER_CONFIG';
@@ -82,6 +85,8 @@ export interface WorkerConfig {
   endpoint: string;
   limits: WorkerLimits;
   security: WorkerSecurity;
+  /** Measure the calls it runs (the server's `metrics`). */
+  metrics: boolean;
   /** A module URL holding the worker's code, or null when the entry script is re-executed. */
   workerModule: string | null;
 }

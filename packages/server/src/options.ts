@@ -151,6 +151,13 @@ export interface ServerOptions extends Partial<WorkerDefinition> {
    */
   logger?: ServerLogger;
   /**
+   * Measure the calls workers run (durations and outcomes, in `server.stats().metrics`):
+   * each worker reports to the supervisor every second. `false` records nothing.
+   * @default true
+   * @example metrics: false
+   */
+  metrics?: boolean;
+  /**
    * A module whose default export is the worker's code (`defineWorker({ interface, … })`).
    * Without it, workers re-execute this process's entry script in worker mode, as
    * `node:cluster` does, so a single-file server works: there `createServer` serves the
@@ -337,6 +344,7 @@ const SERVER_OPTIONS = {
   maxConnectionsPerPeer: option(nullable(integer(1)), null),
   authorize: optional(func as Check<WorkerDefinition['authorize']>),
   logger: optional(check<ServerLogger>('an object with info, warn and error functions', isLogger)),
+  metrics: option(boolean, true),
 };
 
 /** Options after validation, with defaults filled in. */

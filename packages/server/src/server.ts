@@ -30,7 +30,7 @@ export interface TaskServer extends AsyncDisposable {
   close(options?: CloseOptions): Promise<void>;
   /** Rolling restart: every worker is replaced by one running fresh code (as SIGHUP does). */
   restart(): void;
-  /** Counts of workers and waiting connections, uptime and version (see `ServerStats`). */
+  /** Counts of workers and waiting connections, uptime, version and `metrics` (see `ServerStats`). */
   stats(): ServerStats;
   /** Where the server listens. */
   readonly endpoint: Endpoint;

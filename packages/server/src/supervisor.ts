@@ -26,6 +26,7 @@ import {
   optionError,
 } from '@taskpool/protocol/internal';
 import { channels, type WorkerExitReason } from './diagnostics.js';
+import { DurationHistogram, type DurationSummary } from './duration-histogram.js';
 import type { WorkerConfig, WorkerSecrets, WorkerSecurity } from './ipc.js';
 import { guardListen } from './listen-guard.js';
 import { openListener } from './listener.js';
@@ -39,13 +40,27 @@ import { serverVersion } from './version.js';
 import { type DropReason, WaitingRoom } from './waiting-room.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
+import type { WorkerMetricsReport } from './worker-metrics.js';
 import { readWorkerSecrets } from './worker-secrets.js';
 
+/** What the server's workers measured of the calls they ran (unless `metrics: false`). */
+export interface ServerMetrics {
+  /** Calls and streams that ended, by outcome: `ok`, or the error code sent. */
+  calls: Record<string, number>;
+  /**
+   * How long handlers took, from a call's start in its worker to its reply (a stream's: to
+   * its end), in milliseconds; within 4.5% (the buckets the workers send). Up to a second
+   * behind: workers report every second, and when they exit.
+   */
+  callDuration: DurationSummary;
+}
+
 /**
- * Counts of the supervisor's workers and waiting connections, its uptime and version: the
- * same numbers a client gets with a `stats` request (`co.serverStats()`).
+ * Counts of the supervisor's workers and waiting connections, its uptime and version (the
+ * same numbers a client gets with a `stats` request, `co.serverStats()`), and, in this
+ * process only, `metrics`.
  */
-export type ServerStats = ServerStatsSnapshot;
+export type ServerStats = ServerStatsSnapshot & { metrics?: ServerMetrics };
 
 /** Options of `server.close()`. */
 export interface CloseOptions {
@@ -156,11 +171,15 @@ export class Supervisor {
   readonly #logger: ServerLogger;
   /** The generation of the rolling restart under way, until its old workers have exited. */
   #restarting: number | undefined;
+  /** The workers' reports, added up; undefined with `metrics: false`. */
+  readonly #callDuration: DurationHistogram | undefined;
+  readonly #calls = new Map<string, number>();
 
   constructor(options: ResolvedServerOptions, what = 'createServer') {
     this.#options = options;
     this.#what = what;
     this.#logger = options.logger ?? stderrLogger;
+    this.#callDuration = options.metrics ? new DurationHistogram() : undefined;
     const endpoint = parseEndpoint(options.listen as never);
     if (endpoint.kind === 'unix' && options.tls !== undefined) {
       throw optionError(
@@ -247,6 +266,17 @@ export class Supervisor {
   }
 
   stats(): ServerStats {
+    const counts = this.#counts();
+    if (!this.#callDuration) return counts;
+    const metrics = {
+      calls: Object.fromEntries(this.#calls),
+      callDuration: this.#callDuration.summary(),
+    };
+    return { ...counts, metrics };
+  }
+
+  /** The counts of `stats()`, without the metrics (which take summing up). */
+  #counts(): ServerStatsSnapshot {
     let starting = 0;
     let spares = 0;
     let serving = 0;
@@ -275,6 +305,14 @@ export class Supervisor {
       version: serverVersion(),
       rejected: { ...this.#rejected },
     };
+  }
+
+  /** A worker's report of the calls it ran, added to the server's. */
+  #onMetrics(report: WorkerMetricsReport): void {
+    this.#callDuration?.merge(report.callDuration);
+    for (const [outcome, n] of Object.entries(report.calls)) {
+      this.#calls.set(outcome, (this.#calls.get(outcome) ?? 0) + n);
+    }
   }
 
   listen(): Promise<Endpoint> {
@@ -584,7 +622,7 @@ export class Supervisor {
   /** Spawns workers until there are enough spares and every waiting connection is covered. */
   #fill(): void {
     if (this.#closing || !this.#started || this.#pacer.scheduled) return;
-    const stats = this.stats();
+    const stats = this.#counts();
     const wanted = Math.max(this.#options.spares, this.#waiting.size);
     if (stats.starting + stats.spares >= wanted) return;
     if (this.#workers.size >= this.#options.maxWorkers) return;
@@ -611,6 +649,7 @@ export class Supervisor {
         setupTimeout: options.setupTimeout,
       },
       security: this.#security,
+      metrics: this.#callDuration !== undefined,
       workerModule: workerModule === undefined ? null : String(workerModule),
     };
     // resolveServerOptions refused a missing workerModule where there is no entry script.
@@ -625,7 +664,9 @@ export class Supervisor {
       onLoaded: () => this.#onLoaded(),
       onReady: (ready) => this.#onReady(ready),
       // A worker asks for its client (a `stats` request): it gets them even while closing.
-      onStatsRequest: (asking, id) => asking.answerStats(id, this.stats()),
+      // The wire form has no metrics (yet): the counts.
+      onStatsRequest: (asking, id) => asking.answerStats(id, this.#counts()),
+      onMetrics: (report) => this.#onMetrics(report),
       secrets: () => this.#secrets,
       onReleased: (released, reason) => this.#onReleased(released, reason),
       onExit: (exited, code, signal, previous) => this.#onExit(exited, code, signal, previous),
@@ -705,7 +746,7 @@ export class Supervisor {
     const waiting = this.#waiting.take();
     if (waiting) {
       this.#handOff(worker, waiting.socket, waiting.head);
-    } else if (this.stats().spares > this.#options.spares) {
+    } else if (this.#counts().spares > this.#options.spares) {
       // Started for a connection that left before it was ready: not wanted.
       worker.stop('surplus');
     }

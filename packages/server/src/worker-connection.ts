@@ -35,6 +35,7 @@ import type { Dispatcher } from './dispatcher.js';
 import type { WorkerLimits } from './ipc.js';
 import { StreamProducer, type StreamSink } from './stream-producer.js';
 import type { WorkerDefinition } from './worker-definition.js';
+import type { WorkerMetrics } from './worker-metrics.js';
 
 interface WorkerConnectionOptions {
   /** The socket, after the opening exchange (and its hello) is over. */
@@ -45,6 +46,8 @@ interface WorkerConnectionOptions {
   peer: Peer;
   /** Error replies keep their stacks (see the server's `errorStacks`). */
   sendStacks: boolean;
+  /** Where each call's duration and outcome go; undefined with `metrics: false`. */
+  metrics: WorkerMetrics | undefined;
   dispatcher: Dispatcher;
   runner: CallRunner;
   checkoutDone: WorkerDefinition['checkoutDone'];
@@ -432,6 +435,7 @@ export class WorkerConnection {
       log: this.#options.runner.takeSetupLog(),
       call: this.#cascade,
       peer: this.#options.peer,
+      startedAt: this.#options.metrics ? performance.now() : 0,
     });
     this.#running =
       call.credit === undefined
@@ -474,6 +478,7 @@ export class WorkerConnection {
     // either.
     const uncounted = running.kind === 'stream' || (running.kind === 'call' && running.cancelled);
     const reply = outcome as ResultMessage | ErrorMessage;
+    this.#options.metrics?.record(ctx.startedAt, reply.type === 'error' ? reply.error.code : 'ok');
     if (reply.type === 'error') {
       reply.failures = uncounted ? this.#queue.failures : this.#queue.recordFailure();
     }

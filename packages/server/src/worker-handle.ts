@@ -18,6 +18,7 @@ import {
   type WorkerSecrets,
 } from './ipc.js';
 import type { OpeningRejection } from './opening-exchange.js';
+import type { WorkerMetricsReport } from './worker-metrics.js';
 
 export type WorkerState = 'starting' | 'spare' | 'serving' | 'exited';
 
@@ -52,6 +53,8 @@ interface WorkerSpawnOptions {
   secrets: () => WorkerSecrets | undefined;
   /** The connection it was handed ended in its opening exchange: it is a spare again. */
   onReleased: (worker: WorkerHandle, reason: OpeningRejection) => void;
+  /** It reports the calls it ran since its last report. */
+  onMetrics: (report: WorkerMetricsReport) => void;
   onExit: (
     worker: WorkerHandle,
     code: number | null,
@@ -88,6 +91,10 @@ export class WorkerHandle {
       this.#lastSeen = performance.now();
       if (message.t === 'stats') {
         options.onStatsRequest(this, message.id);
+        return;
+      }
+      if (message.t === 'metrics') {
+        options.onMetrics(message.report);
         return;
       }
       if (message.t === 'released') {

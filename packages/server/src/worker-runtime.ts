@@ -21,6 +21,7 @@ import { SupervisorStats } from './supervisor-stats.js';
 import { warmUpConnectionPath } from './warm-up.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { WorkerDefinition } from './worker-definition.js';
+import { WorkerMetrics } from './worker-metrics.js';
 
 /**
  * Called when a message could not be sent: the channel broke (the supervisor is gone)
@@ -50,6 +51,11 @@ export function failStart(error: unknown): Promise<never> {
   else process.send({ t: 'start-failed', error: toWire(error) } satisfies WorkerMessage, exit);
   return new Promise<never>(() => {});
 }
+
+/** How often a worker reports the calls it ran to its supervisor. */
+const METRICS_REPORT_MS = 1_000;
+/** How long an exiting worker waits for its last report to be written. */
+const FINAL_REPORT_GRACE_MS = 200;
 
 /** The ALPN protocol a taskpool TLS connection negotiates. */
 const ALPN_PROTOCOL = 'taskpool/1';
@@ -127,7 +133,29 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
       })
     : undefined;
 
-  const finish = (code: number) => process.exit(code);
+  const metrics = config.metrics ? new WorkerMetrics() : undefined;
+  /** Sends what changed since the last report; `then` runs once it is written (or cannot be). */
+  const report = (then?: () => void) => {
+    const changed = metrics?.takeReport();
+    if (changed === undefined || !process.connected || !process.send) {
+      then?.();
+      return;
+    }
+    process.send(
+      { t: 'metrics', report: changed } satisfies WorkerMessage,
+      undefined,
+      undefined,
+      () => then?.(),
+    );
+  };
+  if (metrics) setInterval(() => report(), METRICS_REPORT_MS).unref();
+
+  /** Exits once the last report is written, or after a moment if it cannot be. */
+  const finish = (code: number) => {
+    const exit = () => process.exit(code);
+    setTimeout(exit, FINAL_REPORT_GRACE_MS).unref();
+    report(exit);
+  };
 
   const hello = (peer: Peer, mac: string | undefined): HelloMessage => {
     const message: HelloMessage = {
@@ -162,6 +190,7 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
           head: rest,
           peer,
           sendStacks: stacks === 'always' || (stacks === 'trusted' && isTrusted(peer)),
+          metrics,
           dispatcher,
           runner,
           checkoutDone: definition.checkoutDone,

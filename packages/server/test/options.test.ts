@@ -62,6 +62,7 @@ describe('server options', () => {
       maxConnectionsPerPeer: null,
       authorize: undefined,
       logger: undefined,
+      metrics: true,
     });
   });
 

@@ -1,0 +1,65 @@
+/**
+ * The server's metrics: each worker measures the calls it runs and reports them to its
+ * supervisor (every second, and before it exits), which adds them up in stats().metrics.
+ */
+import { formatEndpoint } from '@taskpool/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { builtServer, eventually, fixture } from './helpers/processes.js';
+import { RawClient } from './helpers/raw-client.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function echoServer(metrics?: boolean) {
+  const server = builtServer.createServer({
+    listen: 'tcp://127.0.0.1:0',
+    workerModule: fixture('echo-worker.ts'),
+    spares: 1,
+    maxWorkers: 2,
+    handleSignals: false,
+    execArgv: [],
+    ...(metrics === undefined ? {} : { metrics }),
+  });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+describe('server metrics', () => {
+  it("adds up every worker's calls, by outcome, and their durations", async () => {
+    const server = echoServer();
+    const endpoint = formatEndpoint(await server.listen());
+    const first = await RawClient.connect(endpoint);
+    const second = await RawClient.connect(endpoint);
+    expect(await first.value('echo', [1])).toEqual([1]);
+    expect(await first.value('sleep', [50])).toBe(50);
+    expect(await second.value('echo', [2])).toEqual([2]);
+    expect(await second.call('throwError', ['boom'])).toMatchObject({
+      type: 'error',
+      error: { code: 'REMOTE_ERROR' },
+    });
+    // The first worker reports before it exits; the second within a second.
+    await first.close();
+    await eventually(
+      () => server.stats().metrics?.callDuration.count === 4,
+      10_000,
+      "both workers' reports",
+    );
+    const metrics = server.stats().metrics;
+    expect(metrics?.calls).toEqual({ ok: 3, REMOTE_ERROR: 1 });
+    expect(metrics?.callDuration.max).toBeGreaterThanOrEqual(50);
+    expect(metrics?.callDuration.min).toBeGreaterThan(0);
+    expect(metrics?.callDuration.p50).toBeLessThanOrEqual(metrics?.callDuration.p99 ?? 0);
+    await second.close();
+  });
+
+  it('records nothing with metrics: false', async () => {
+    const server = echoServer(false);
+    const endpoint = formatEndpoint(await server.listen());
+    const client = await RawClient.connect(endpoint);
+    cleanups.push(() => client.close());
+    expect(await client.value('echo', [1])).toEqual([1]);
+    expect(server.stats()).not.toHaveProperty('metrics');
+  });
+});
