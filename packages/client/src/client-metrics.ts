@@ -24,7 +24,8 @@ export interface DurationSummary {
 export interface ClientMetricsSnapshot {
   /**
    * Calls and streams that ended, by outcome: `ok`, the error code (`REMOTE_ERROR`,
-   * `TIMEOUT`, `WORKER_LOST`, …), or `aborted` for a call its `signal` ended.
+   * `TIMEOUT`, `WORKER_LOST`, …), `aborted` for a call its `signal` ended (an `AbortError`
+   * or `TimeoutError` reason), or `other` (a signal's own reason of another kind).
    */
   calls: Record<string, number>;
   /** From a call's sending to its end (a stream's: to its last item, or its failure). */
