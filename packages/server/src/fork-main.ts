@@ -42,8 +42,15 @@ try {
     closing = true;
     void started.close(timeout === undefined ? {} : { timeout }).then(() => process.exit(0));
   };
-  process.on('message', (message: { t: string; timeout?: number }) => {
+  process.on('message', (message: { t: string; timeout?: number; id?: number }) => {
     if (message.t === 'close') close(message.timeout);
+    else if (message.t === 'stats' && process.connected) {
+      process.send?.({
+        t: 'stats',
+        id: message.id as number,
+        stats: started.stats(),
+      } satisfies ForkedServerMessage);
+    }
   });
   process.on('disconnect', () => close());
   const endpoint = await started.listen();

@@ -20,7 +20,7 @@ import {
 } from '@taskpool/protocol';
 import { fromWire, type WireError } from '@taskpool/protocol/internal';
 import { resolveCloseOptions, resolveForkOptions, type ServerOptions } from './options.js';
-import type { CloseOptions } from './supervisor.js';
+import type { CloseOptions, ServerStats } from './supervisor.js';
 
 /** Options of {@link forkTaskServer}: the server's options, with the worker code as a module. */
 export interface ForkServerOptions
@@ -77,6 +77,11 @@ export interface ForkedServer extends AsyncDisposable {
    * exit. Bad options reject it with `INVALID_OPTION`, and the server goes on running.
    */
   close(options?: CloseOptions): Promise<void>;
+  /**
+   * The server's `stats()`, its `metrics` included, asked over the channel to it: rejects
+   * with `CLOSED` once it has exited, and with `TIMEOUT` when it does not answer within 5 s.
+   */
+  stats(): Promise<ServerStats>;
 }
 
 /**
@@ -85,13 +90,17 @@ export interface ForkedServer extends AsyncDisposable {
  */
 export type ForkedServerMessage =
   | { t: 'listening'; endpoint: string }
-  | { t: 'failed'; error: WireError; cause?: WireError };
+  | { t: 'failed'; error: WireError; cause?: WireError }
+  /** The answer to the parent's stats request `id`. */
+  | { t: 'stats'; id: number; stats: ServerStats };
 
 /**
  * After the start timeout's SIGTERM, how long the server may take to close (stopping and
  * reaping its workers) before it is killed.
  */
 const TERM_GRACE_MS = 5_000;
+/** How long the forked server may take to answer `stats()`. */
+const STATS_TIMEOUT_MS = 5_000;
 /** How long a server that reported its failure to start may take to exit. */
 const FAILED_EXIT_GRACE_MS = 2_000;
 
@@ -179,6 +188,8 @@ export async function forkTaskServer(options: ForkServerOptions): Promise<Forked
       killAfter(TERM_GRACE_MS);
     }, startTimeout);
     child.on('message', (message: ForkedServerMessage) => {
+      // Answers to stats() (see below) are not about starting.
+      if (message.t === 'stats') return;
       if (message.t === 'listening') {
         // Sent before the timeout's SIGTERM arrived: the server is closing all the same.
         if (failure) return;
@@ -239,11 +250,49 @@ export async function forkTaskServer(options: ForkServerOptions): Promise<Forked
     })();
     return closing;
   };
+  /** stats() requests waiting for their answer, by id. */
+  const asked = new Map<
+    number,
+    { resolve: (stats: ServerStats) => void; reject: (error: Error) => void }
+  >();
+  let nextStatsId = 1;
+  child.on('message', (message: ForkedServerMessage) => {
+    if (message.t === 'stats') asked.get(message.id)?.resolve(message.stats);
+  });
+  void gone.then(() => {
+    for (const { reject } of asked.values()) reject(new ClosedError('forked server'));
+  });
+  const stats = (): Promise<ServerStats> => {
+    if (!child.connected) return Promise.reject(new ClosedError('forked server'));
+    const id = nextStatsId++;
+    return new Promise<ServerStats>((resolve, reject) => {
+      const settle = () => {
+        clearTimeout(timer);
+        asked.delete(id);
+      };
+      const timer = setTimeout(() => {
+        settle();
+        reject(new TimeoutError(STATS_TIMEOUT_MS, { detail: 'waiting for the forked server' }));
+      }, STATS_TIMEOUT_MS);
+      asked.set(id, {
+        resolve: (answer) => {
+          settle();
+          resolve(answer);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      });
+      child.send({ t: 'stats', id });
+    });
+  };
   return {
     pid: child.pid as number,
     endpoint: listening,
     stderr: child.stderr,
     close,
+    stats,
     [Symbol.asyncDispose]: () => close(),
   };
 }

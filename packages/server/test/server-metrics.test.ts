@@ -4,7 +4,7 @@
  */
 import { formatEndpoint } from '@taskpool/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtServer, eventually, fixture } from './helpers/processes.js';
+import { builtServer, eventually, fixture, startServer } from './helpers/processes.js';
 import { RawClient } from './helpers/raw-client.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -61,5 +61,25 @@ describe('server metrics', () => {
     cleanups.push(() => client.close());
     expect(await client.value('echo', [1])).toEqual([1]);
     expect(server.stats()).not.toHaveProperty('metrics');
+  });
+});
+
+describe("a forked server's stats()", () => {
+  it('asks the server over its channel, metrics included, and rejects with CLOSED once it has exited', async () => {
+    const server = await startServer('echo-worker.ts');
+    const client = await RawClient.connect(server.endpoint);
+    expect(await client.value('echo', [1])).toEqual([1]);
+    await client.close();
+    await eventually(
+      async () => (await server.stats()).metrics?.calls.ok === 1,
+      10_000,
+      "the worker's report",
+    );
+    expect(await server.stats()).toMatchObject({
+      spawned: expect.any(Number),
+      version: expect.any(String),
+    });
+    await server.close();
+    await expect(server.stats()).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });
