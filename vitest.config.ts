@@ -17,7 +17,7 @@ export default defineConfig({
     ],
   },
   test: {
-    globalSetup: ['./test/build-for-children.ts'],
+    globalSetup: ['./test/build-for-children.ts', './test/socket-directory.ts'],
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     // Most of a test's time is spent waiting on the processes it started, not on the CPU:
     // two files at a time take the suite from about 250 s to 190 s on two cores.

@@ -1,20 +1,19 @@
 /**
- * Socket paths for tests: in one private directory (mode 0700) per test process, removed
- * when the process exits. A server refuses a directory other users can write to, such as
- * the temporary directory itself.
+ * Socket paths for tests: in the run's private directory (mode 0700, made and removed by
+ * the global setup in test/socket-directory.ts), named with the test process's id. A
+ * server refuses a directory other users can write to, such as the temporary directory.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 
-let directory: string | undefined;
-
-/** A path for a Unix socket, unique within this test process. */
-export function socketPath(name: string): string {
-  if (directory === undefined) {
-    const made = mkdtempSync(join(tmpdir(), 'taskpool-test-'));
-    directory = made;
-    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The run's socket directory (test/socket-directory.ts provides it). */
+    socketDirectory: string;
   }
-  return join(directory, name);
+}
+
+/** A path for a Unix socket, unique within this run when `name` is within this process. */
+export function socketPath(name: string): string {
+  return join(inject('socketDirectory'), `${process.pid}-${name}`);
 }
