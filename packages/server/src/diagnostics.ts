@@ -51,7 +51,8 @@ export interface WorkerReadyEvent extends WorkerEvent {
 /**
  * Why a worker exited: `finished` (its client left, or it retired after
  * `maxRequestsPerWorker`), `crashed` (it exited or was killed unasked while serving or as a
- * spare), `killed-hung` (the hung-worker watchdog), `start-failed` (before it was ready),
+ * spare), `killed-hung` (the supervisor's hung-worker watchdog, or the worker's own hang
+ * guard), `start-failed` (before it was ready),
  * `restart`, `close`, `surplus` (a spare not wanted), `listen-failed`.
  */
 export type WorkerExitReason =

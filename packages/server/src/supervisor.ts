@@ -769,7 +769,17 @@ export class Supervisor {
     this.#workers.delete(worker);
     this.#peerLeft(worker.peerAddress);
     worker.peerAddress = undefined;
-    const reason = exitReason(stopReason, failedToStart, previous, code);
+    let reason = exitReason(stopReason, failedToStart, previous, code);
+    if (reason === 'crashed' && signal === 'SIGKILL' && this.#silentPastHalf(worker)) {
+      // Its own hang guard killed it (each worker watches itself from a thread) before
+      // this process's watchdog did: hung all the same.
+      reason = 'killed-hung';
+      this.#killedHung++;
+      this.#logger.warn(
+        { workerId: worker.id, pid: worker.pid },
+        `hung worker ${worker.id} (pid ${worker.pid}) was killed by its own hang guard`,
+      );
+    }
     if (reason === 'crashed') {
       this.#logger.info(
         { workerId: worker.id, pid: worker.pid, code, signal, state: previous },
@@ -790,6 +800,15 @@ export class Supervisor {
     this.#restartOver();
     for (const waiter of [...this.#exitWaiters]) waiter();
     this.#fill();
+  }
+
+  /**
+   * The worker had not answered for half of `hungWorkerTimeout` or more: the most a pinged
+   * worker that blocks for the whole timeout can have answered within (see watchdog.ts).
+   */
+  #silentPastHalf(worker: WorkerHandle): boolean {
+    const timeout = this.#options.hungWorkerTimeout;
+    return timeout !== null && worker.silentFor(performance.now()) >= timeout / 2;
   }
 
   /** The rolling restart under way is over once no worker of an older generation is left. */
