@@ -23,8 +23,9 @@ it('counts calls by outcome and measures calls, waits, holds and connections', a
   if (!metrics) throw new Error('metrics are on by default');
   expect(metrics.calls).toEqual({ ok: 3, REMOTE_ERROR: 1, aborted: 1, TIMEOUT: 1 });
   expect(metrics.callDuration.count).toBe(6);
-  // The timed-out call took at least its 100 ms; the echoes far less.
-  expect(metrics.callDuration.max).toBeGreaterThanOrEqual(100);
+  // The timed-out call took about its 100 ms (a timer may fire a little early by this
+  // clock); the echoes far less.
+  expect(metrics.callDuration.max).toBeGreaterThanOrEqual(90);
   expect(metrics.callDuration.min).toBeGreaterThan(0);
   expect(metrics.callDuration.min).toBeLessThanOrEqual(metrics.callDuration.p50);
   // One checkout and two one-shot calls waited for a worker; the checkout's hold is

@@ -48,7 +48,8 @@ describe('server metrics', () => {
     );
     const metrics = server.stats().metrics;
     expect(metrics?.calls).toEqual({ ok: 3, REMOTE_ERROR: 1 });
-    expect(metrics?.callDuration.max).toBeGreaterThanOrEqual(50);
+    // The 50 ms sleep is the longest (a timer may fire a little before 50 ms of this clock).
+    expect(metrics?.callDuration.max).toBeGreaterThanOrEqual(40);
     expect(metrics?.callDuration.min).toBeGreaterThan(0);
     expect(metrics?.callDuration.p50).toBeLessThanOrEqual(metrics?.callDuration.p99 ?? 0);
     await second.close();
