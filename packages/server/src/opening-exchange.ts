@@ -35,8 +35,8 @@ import {
   OPENING_MAX_FRAME_BYTES,
   parseMessage,
   sessionBinding,
-  toWire,
 } from '@taskpool/protocol/internal';
+import { refuseStranger } from './refuse-stranger.js';
 
 /** Why a connection was turned away before it was served (counted in `stats().rejected`). */
 export type OpeningRejection =
@@ -382,26 +382,15 @@ export class OpeningExchange {
   /** Turns the connection away, telling the client why when it still can. */
   #reject(reason: OpeningRejection, error?: TaskpoolError): void {
     if (this.#phase === 'settled') return;
-    const told = this.#phase === 'waiting' && error !== undefined;
+    // Before the TLS handshake is over there is no session to tell the client on.
+    const canTell = this.#phase === 'waiting';
     this.#phase = 'settled';
     clearTimeout(this.#timer);
     this.#stopTls();
     this.#unlisten();
-    const socket = this.#socket;
-    socket.on('error', () => {});
-    if (told) {
-      const { code, name, message } = toWire(error);
-      // Read and dropped until the client hangs up: unread bytes would make the close a
-      // reset, which can overtake the error.
-      socket.on('data', () => {});
-      socket.resume();
-      socket.end(encodeFrame({ type: 'error', id: 0, error: { code, name, message } }));
-      // A client that does not read its end must not keep this worker: it is cut after a
-      // moment, and the worker is free at once either way.
-      setTimeout(() => socket.destroy(), 1_000).unref();
-    } else {
-      socket.destroy();
-    }
+    // A client told why goes after it has read it; the worker is free at once either way.
+    if (canTell && error) refuseStranger(this.#socket, error);
+    else this.#socket.destroy();
     this.#options.onRejected(reason);
   }
 }

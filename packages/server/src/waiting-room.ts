@@ -11,7 +11,7 @@
  */
 import type { Socket } from 'node:net';
 import type { TaskpoolError } from '@taskpool/protocol';
-import { encodeFrame, toWire } from '@taskpool/protocol/internal';
+import { refuseStranger } from './refuse-stranger.js';
 
 interface Waiting {
   socket: Socket;
@@ -54,23 +54,6 @@ function stopReading(socket: Socket): void {
   }
 }
 
-/** How long a refused client has to read its refusal and hang up before it is cut off. */
-const REFUSAL_GRACE_MS = 1_000;
-
-/**
- * Sends `error` and ends the connection. What the client sent (its `open`) is read and
- * dropped meanwhile: a socket closed with unread bytes sends a reset, which can reach the
- * client before the refusal it would have read.
- */
-function endWith(socket: Socket, error: TaskpoolError): void {
-  socket.on('data', () => {});
-  socket.resume();
-  // No stack: the peer is a stranger, and the stack would say where the server's code is.
-  const { code, name, message } = toWire(error);
-  socket.end(encodeFrame({ type: 'error', id: 0, error: { code, name, message } }));
-  setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS).unref();
-}
-
 export class WaitingRoom {
   readonly #options: WaitingRoomOptions;
   readonly #waiting: Waiting[] = [];
@@ -111,7 +94,7 @@ export class WaitingRoom {
 
   /** Refuses a connection that never entered the room (it is full, or its peer is). */
   refuse(socket: Socket, error: TaskpoolError): void {
-    if (this.#options.plaintext) endWith(socket, error);
+    if (this.#options.plaintext) refuseStranger(socket, error);
     else socket.destroy();
   }
 
