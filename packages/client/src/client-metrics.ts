@@ -7,18 +7,7 @@
  * @module
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import { isTaskpoolError } from '@taskpool/protocol';
-
-/** A distribution of durations, in milliseconds; all 0 while `count` is 0. */
-export interface DurationSummary {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
+import { type DurationSummary, isTaskpoolError } from '@taskpool/protocol';
 
 /** What `client.stats().metrics` holds: every figure since the client was created. */
 export interface ClientMetricsSnapshot {

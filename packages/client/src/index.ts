@@ -48,7 +48,7 @@ export {
   type OneShotOptions,
   type OneShotStreamOptions,
 } from './client.js';
-export type { ClientMetricsSnapshot, DurationSummary } from './client-metrics.js';
+export type { ClientMetricsSnapshot } from './client-metrics.js';
 export {
   type CallTraceContext,
   CHANNELS,

@@ -21,6 +21,7 @@ export {
   type LogTimer,
 } from './deferred-log.js';
 export type { LogEntry, LogRecord, TimerEntry } from './deferred-log-record.js';
+export type { DurationSummary } from './duration-summary.js';
 export {
   type Endpoint,
   type EndpointInput,

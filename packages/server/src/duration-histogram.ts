@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { DurationSummary } from '@taskpool/protocol';
+
 /** Buckets to a doubling. */
 const PER_DOUBLING = 16;
 
@@ -18,17 +20,6 @@ export interface HistogramDelta {
   /** Sum of the values, in microseconds. */
   sum: number;
   min: number;
-  max: number;
-}
-
-/** A distribution of durations in milliseconds; all 0 while `count` is 0. */
-export interface DurationSummary {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p99: number;
   max: number;
 }
 

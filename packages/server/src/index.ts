@@ -51,7 +51,6 @@ export {
   type WorkerStartFailedEvent,
   type WorkerStartRecoveredEvent,
 } from './diagnostics.js';
-export type { DurationSummary } from './duration-histogram.js';
 export {
   type ForkedServer,
   type ForkServerOptions,

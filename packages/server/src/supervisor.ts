@@ -12,6 +12,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ClosedError,
+  type DurationSummary,
   type Endpoint,
   formatEndpoint,
   parseEndpoint,
@@ -26,7 +27,7 @@ import {
   optionError,
 } from '@taskpool/protocol/internal';
 import { channels, type WorkerExitReason } from './diagnostics.js';
-import { DurationHistogram, type DurationSummary } from './duration-histogram.js';
+import { DurationHistogram } from './duration-histogram.js';
 import type { WorkerConfig, WorkerSecrets, WorkerSecurity } from './ipc.js';
 import { guardListen } from './listen-guard.js';
 import { openListener } from './listener.js';
