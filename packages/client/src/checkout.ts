@@ -192,13 +192,14 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
   /** The last stream made; while it is `active` no other call may go. */
   #stream: StreamCall | undefined;
 
-  /** `performance.now()` when the worker was assigned (read only with metrics). */
-  readonly #assignedAt = performance.now();
+  /** `performance.now()` when the worker was assigned, with metrics (else 0: no clock read). */
+  readonly #assignedAt: number;
 
   constructor(connection: Connection, pool: Pool<Connection>, settings: CheckoutSettings) {
     this.#connection = connection;
     this.#pool = pool;
     this.#settings = settings;
+    this.#assignedAt = settings.metrics ? performance.now() : 0;
     if (settings.leaseTimeout !== null) this.#armLease(settings.leaseTimeout);
     // Told when the connection ends, even with no call in flight.
     connection.attach(this);
