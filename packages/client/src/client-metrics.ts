@@ -6,8 +6,9 @@
  *
  * @module
  */
-import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { createHistogram } from 'node:perf_hooks';
 import { type DurationSummary, isTaskpoolError } from '@taskpool/protocol';
+import { recordDuration, summarize } from '@taskpool/protocol/internal';
 
 /** What `client.stats().metrics` holds: every figure since the client was created. */
 export interface ClientMetricsSnapshot {
@@ -38,32 +39,6 @@ function outcomeOf(error: unknown): string {
   return name === 'AbortError' || name === 'TimeoutError' ? 'aborted' : 'other';
 }
 
-/**
- * Microseconds from `start` to `end` (`performance.now()` readings), at least 1: a
- * histogram's floor. A reading costs about 60 ns, several histogram records: callers pass
- * the one they have.
- */
-function micros(start: number, end: number): number {
-  return Math.max(1, Math.round((end - start) * 1_000));
-}
-
-const ms = (micros: number) => micros / 1_000;
-
-function summary(histogram: RecordableHistogram): DurationSummary {
-  if (histogram.count === 0) {
-    return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
-  }
-  return {
-    count: histogram.count,
-    min: ms(histogram.min),
-    mean: ms(histogram.mean),
-    p50: ms(histogram.percentile(50)),
-    p90: ms(histogram.percentile(90)),
-    p99: ms(histogram.percentile(99)),
-    max: ms(histogram.max),
-  };
-}
-
 export class ClientMetrics {
   /** Calls that succeeded: the common outcome, counted without a map. */
   #ok = 0;
@@ -75,7 +50,7 @@ export class ClientMetrics {
 
   /** A call or stream sent at `started` ended at `now` (`error` undefined: it succeeded). */
   callEnded(started: number, now: number, error: unknown): void {
-    this.#callDuration.record(micros(started, now));
+    recordDuration(this.#callDuration, started, now);
     if (error === undefined) {
       this.#ok++;
       return;
@@ -86,17 +61,17 @@ export class ClientMetrics {
 
   /** A checkout (or one-shot call) that began waiting at `since` got its worker at `now`. */
   checkoutAssigned(since: number, now: number): void {
-    this.#checkoutWait.record(micros(since, now));
+    recordDuration(this.#checkoutWait, since, now);
   }
 
   /** A checkout's worker, assigned at `since`, was given back at `now`. */
   checkoutReleased(since: number, now: number): void {
-    this.#checkoutHold.record(micros(since, now));
+    recordDuration(this.#checkoutHold, since, now);
   }
 
   /** A connection begun at `since` finished its opening exchange at `now`. */
   connected(since: number, now: number): void {
-    this.#connectTime.record(micros(since, now));
+    recordDuration(this.#connectTime, since, now);
   }
 
   snapshot(): ClientMetricsSnapshot {
@@ -104,10 +79,10 @@ export class ClientMetrics {
     for (const [outcome, count] of this.#failed) calls[outcome] = count;
     return {
       calls,
-      callDuration: summary(this.#callDuration),
-      checkoutWait: summary(this.#checkoutWait),
-      checkoutHold: summary(this.#checkoutHold),
-      connectTime: summary(this.#connectTime),
+      callDuration: summarize(this.#callDuration),
+      checkoutWait: summarize(this.#checkoutWait),
+      checkoutHold: summarize(this.#checkoutHold),
+      connectTime: summarize(this.#connectTime),
     };
   }
 }

@@ -15,6 +15,7 @@ export {
   sessionBinding,
 } from './auth-mac.js';
 export { type BackoffPolicy, backoffDelay } from './backoff.js';
+export { recordDuration, summarize } from './duration-summary.js';
 export { type FromWireOptions, fromWire, toWire, type WireError } from './errors.js';
 export { FrameDecoder, type FrameDecoderOptions } from './frame-decoder.js';
 export { encodeFrame, encodeFrames, FrameBatch } from './frame-encoder.js';

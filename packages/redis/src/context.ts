@@ -1,6 +1,6 @@
 /**
  * What the parts of one queue share: options, key names, the command connection, the
- * lazily opened subscriber, and where background errors go.
+ * lazily opened subscriber, where background errors go, and the metrics they count into.
  *
  * @module
  */
@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { closeConnection, openConnection } from './connection.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import type { ResolvedQueueOptions } from './options.js';
+import { QueueMetrics } from './queue-metrics.js';
 import { Subscriber } from './subscriber.js';
 import { withDeadline } from './time.js';
 
@@ -18,12 +19,15 @@ export class QueueContext {
   readonly keys: QueueKeys;
   /** For scripts and plain commands; never blocks. */
   readonly commands: Redis;
+  /** What the submitter and workers count into; undefined with `metrics: false`. */
+  readonly metrics: QueueMetrics | undefined;
   #subscriber: Subscriber | undefined;
 
   constructor(options: ResolvedQueueOptions) {
     this.options = options;
     this.keys = queueKeys(options.prefix, options.name);
     this.commands = this.open('commands', { enableAutoPipelining: true });
+    this.metrics = options.metrics ? new QueueMetrics() : undefined;
   }
 
   /** Reports an error nobody is waiting for. */

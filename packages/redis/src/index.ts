@@ -35,6 +35,7 @@ export {
   WorkerStartFailedError,
 } from '@taskpool/protocol';
 export { type CallJob, type CallTarget, type ServeOptions, serveQueue } from './bridge.js';
+export { CHANNELS as QUEUE_CHANNELS, type JobEndedMessage } from './diagnostics.js';
 export type { FailOptions, Job } from './job.js';
 export type { JobRecord, JobState } from './job-record.js';
 export { type QueueKeys, queueKeys } from './keys.js';
@@ -48,6 +49,7 @@ export {
 export type { JobHandler } from './process.js';
 export { PROGRESS_BUFFER } from './progress.js';
 export { createQueue, type Queue } from './queue.js';
+export type { QueueMetricsSnapshot } from './queue-metrics.js';
 export type { QueueStats } from './stats.js';
 export type { CollectOptions, JobHandle, SubmitOptions } from './submitter.js';
 export type { JobStream, StopOptions, Worker, WorkOptions } from './worker.js';

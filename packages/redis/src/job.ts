@@ -99,6 +99,13 @@ export class WorkerJob<TData, TResult, TProgress = unknown>
   implements Job<TData, TResult, TProgress>
 {
   readonly claimed: Claimed;
+  /**
+   * `performance.now()` when the worker took it, read only when someone measures (metrics,
+   * or a job-ended subscriber); else 0.
+   */
+  readonly takenAt: number;
+  /** `performance.now()` when `done()` or `fail()` was called, when {@link takenAt} was read. */
+  endedAt = 0;
   readonly #hooks: JobHooks<WorkerJob<TData, TResult, TProgress>>;
   readonly #controller = new AbortController();
   /** Progress reports not yet answered: the outcome is recorded after them. */
@@ -107,9 +114,14 @@ export class WorkerJob<TData, TResult, TProgress = unknown>
   #finishedAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(claimed: Claimed, hooks: JobHooks<WorkerJob<TData, TResult, TProgress>>) {
+  constructor(
+    claimed: Claimed,
+    hooks: JobHooks<WorkerJob<TData, TResult, TProgress>>,
+    takenAt = 0,
+  ) {
     this.claimed = claimed;
     this.#hooks = hooks;
+    this.takenAt = takenAt;
   }
 
   get id(): string {
@@ -219,6 +231,8 @@ export class WorkerJob<TData, TResult, TProgress = unknown>
     if (this.#outcome) return this.#outcome.then(() => false);
     clearTimeout(this.#timer);
     this.#finishedAt = Date.now();
+    // Read now: the outcome may wait for progress reports, which are not the job's run time.
+    if (this.takenAt !== 0) this.endedAt = performance.now();
     // A report still in flight is published before the outcome: were the outcome first, the
     // submitter would end its progress iteration without it. Reports have a deadline, so
     // this wait ends.

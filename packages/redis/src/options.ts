@@ -192,6 +192,17 @@ export interface QueueOptions {
    * @example (error) => logger.warn(error)
    */
   onError?: (error: unknown) => void;
+  /**
+   * Measure this queue object's jobs (`queue.metrics()`, `queue.stats().metrics`): counts of
+   * jobs submitted, taken, completed, failed, retried and recovered, and their run times;
+   * two clock readings and a histogram record per job. `false` records nothing: `metrics()`
+   * returns undefined and `stats()` leaves `metrics` out. The `taskpool:queue:job-ended`
+   * channel publishes either way (see `docs/observability.md`).
+   *
+   * @default true
+   * @example false
+   */
+  metrics?: boolean;
 }
 
 /**
@@ -282,6 +293,7 @@ const QUEUE_OPTIONS = {
   closeTimeout: option(milliseconds(0, { whole: true }), 10_000),
   commandTimeout: option(milliseconds(1, { whole: true }), 10_000),
   onError: option(func as Check<(error: unknown) => void>, () => {}),
+  metrics: option(boolean, true),
 };
 
 /** Validates `options` and fills in defaults; throws InvalidOptionError. */

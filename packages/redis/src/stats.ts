@@ -1,9 +1,11 @@
 /**
- * A queue's counts, read in one script so they are consistent with each other.
+ * A queue's counts, read in one script so they are consistent with each other, and this
+ * process's metrics.
  *
  * @module
  */
 import type { QueueContext } from './context.js';
+import type { QueueMetricsSnapshot } from './queue-metrics.js';
 import { runScript } from './scripts/script.js';
 import { statsScript } from './scripts/stats-3.js';
 
@@ -23,6 +25,8 @@ export interface QueueStats {
   workers: number | null;
   /** This process: jobs its submitter waits for, and jobs its workers hold. */
   local: { awaiting: number; running: number };
+  /** This process's metrics, as `queue.metrics()` gives them; absent with `metrics: false`. */
+  metrics?: QueueMetricsSnapshot;
 }
 
 /** Reads the Redis side of {@link QueueStats}. */
@@ -50,5 +54,7 @@ export async function readStats(
     running: reliable ? Number(reply[3] ?? 0) : null,
     workers: reliable ? Number(reply[0] ?? 0) : null,
     local,
+    // Read after the reply, so that it is as recent as the counts beside it.
+    ...(context.metrics && { metrics: context.metrics.snapshot() }),
   };
 }

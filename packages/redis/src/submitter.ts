@@ -137,7 +137,12 @@ export class Submitter {
     const waiting = this.#wait(job, timeout, signal, feed);
     const enqueue = async () => {
       await this.#listen();
-      return retryTransient(() => this.#side.enqueue(job, timeout), waiting.settled.signal);
+      const length = await retryTransient(
+        () => this.#side.enqueue(job, timeout),
+        waiting.settled.signal,
+      );
+      this.#context.metrics?.jobSubmitted();
+      return length;
     };
     const enqueued = enqueue();
     enqueued.catch((error: unknown) => waiting.reject(error));

@@ -1,7 +1,8 @@
 /**
  * A worker: takes jobs from Redis up to its concurrency, yields them as an async iterator,
- * records how each ended, and stops without stranding any: jobs it took but did not finish
- * go back to the queue.
+ * records how each ended (and counts and publishes it: `queue.metrics()`, the job-ended
+ * channel), and stops without stranding any: jobs it took but did not finish go back to
+ * the queue.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { ClosedError, TimeoutError, ValidationError, WorkerLostError } from '@ta
 import { backoffDelay, toWire } from '@taskpool/protocol/internal';
 import { retryDelay } from './backoff.js';
 import type { QueueContext } from './context.js';
+import { channels, type JobEndedMessage } from './diagnostics.js';
 import { type Job, type Settlement, WorkerJob } from './job.js';
 import type { Claimed, Mode, WorkSide } from './modes/mode.js';
 import { checkStopOptions } from './options.js';
@@ -76,6 +78,12 @@ export interface JobStream<TData = unknown, TResult = unknown, TProgress = unkno
 const CLEANUP_MS = 1_000;
 /** The pause after a failed take before the next: 100 ms, doubling, up to 2 s. */
 const TAKE_BACKOFF = { base: 100, cap: 2_000 };
+
+/**
+ * How Redis took a job's end: its result or final failure recorded, or a failed attempt
+ * handed back to be retried; null when the job was no longer this worker's.
+ */
+type Recorded = 'completed' | 'failed' | 'retried' | null;
 
 /** The worker behind `jobs()` and `process()`. */
 export class QueueWorker<TData, TResult, TProgress = unknown>
@@ -182,10 +190,18 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
     }
     // Without it (simple mode) job.progress() refuses.
     const record = this.#side.progress;
-    const job = new WorkerJob<TData, TResult, TProgress>(claimed, {
-      settle: (j, s) => this.#settle(j, s),
-      ...(record && { progress: (j, json) => this.#progress(record, j.claimed, json) }),
-    });
+    const metrics = this.#context.metrics;
+    // The clock is read only for someone who will use the reading.
+    const takenAt = metrics || channels.jobEnded.hasSubscribers ? performance.now() : 0;
+    const job = new WorkerJob<TData, TResult, TProgress>(
+      claimed,
+      {
+        settle: (j, s) => this.#settle(j, s),
+        ...(record && { progress: (j, json) => this.#progress(record, j.claimed, json) }),
+      },
+      takenAt,
+    );
+    metrics?.jobTaken();
     this.#owned.set(job.id, job);
     this.#slots.hold();
     if (claimed.unreadable !== undefined) {
@@ -206,13 +222,36 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
     settlement: Settlement,
   ): Promise<boolean> {
     const claimed = job.claimed;
+    let recorded: Recorded;
     try {
-      return await retryTransient(() => this.#record(claimed, settlement), this.#giveUp.signal);
+      recorded = await retryTransient(() => this.#record(claimed, settlement), this.#giveUp.signal);
     } catch (error) {
       this.#context.report(error);
-      return false;
+      recorded = null;
     } finally {
       this.#drop(job);
+    }
+    if (recorded !== null) this.#ended(job, recorded);
+    return recorded !== null;
+  }
+
+  /**
+   * Counts and publishes a job whose end Redis recorded. Ends Redis refused (the job was no
+   * longer this worker's) are left out, so that a job is counted once across workers.
+   */
+  #ended(job: WorkerJob<TData, TResult, TProgress>, recorded: NonNullable<Recorded>): void {
+    const outcome = recorded === 'completed' ? 'completed' : 'failed';
+    this.#context.metrics?.jobEnded(outcome, recorded === 'retried', job.takenAt, job.endedAt);
+    // takenAt is 0 for a job taken before anyone subscribed, with metrics off: no run time.
+    if (job.takenAt !== 0 && channels.jobEnded.hasSubscribers) {
+      const { name, mode } = this.#context.options;
+      const message: JobEndedMessage = {
+        queue: name,
+        mode,
+        outcome,
+        ms: job.endedAt - job.takenAt,
+      };
+      channels.jobEnded.publish(message);
     }
   }
 
@@ -234,9 +273,10 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
     }
   }
 
-  #record(claimed: Claimed, settlement: Settlement): Promise<boolean> {
+  async #record(claimed: Claimed, settlement: Settlement): Promise<Recorded> {
     if (settlement.kind === 'done') {
-      return this.#side.finish(claimed, { id: claimed.id, ok: true, value: settlement.value });
+      const outcome: Outcome = { id: claimed.id, ok: true, value: settlement.value };
+      return (await this.#side.finish(claimed, outcome)) ? 'completed' : null;
     }
     const error = toWire(settlement.error);
     const delay = retryDelay(this.#context.options.backoff, claimed.attempt);
@@ -245,9 +285,9 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
       settlement.retry &&
       claimed.attempt < claimed.maxAttempts &&
       (claimed.deadline === null || Date.now() + delay < claimed.deadline);
-    if (retry) return this.#side.retry(claimed, error, delay);
+    if (retry) return (await this.#side.retry(claimed, error, delay)) ? 'retried' : null;
     const outcome: Outcome = { id: claimed.id, ok: false, error, attempts: claimed.attempt };
-    return this.#side.finish(claimed, outcome);
+    return (await this.#side.finish(claimed, outcome)) ? 'failed' : null;
   }
 
   /** Forgets a job that is settled or abandoned, once. */

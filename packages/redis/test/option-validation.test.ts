@@ -112,8 +112,13 @@ const cases: [string, Record<string, unknown>, string][] = [
     'option closeTimeout: expected a whole number of milliseconds from 0 to 2147483647, received 2147483648',
   ],
   ['onError', { onError: 'log' }, 'option onError: expected a function, received "log" (a string)'],
+  [
+    'metrics',
+    { metrics: 'yes' },
+    'option metrics: expected true or false, received "yes" (a string)',
+  ],
   ['an unknown option', { maxAttempt: 2 }, 'unknown option maxAttempt (did you mean maxAttempts?)'],
-  ['an unknown option, nothing close', { retries: 2 }, 'unknown option retries'],
+  ['an unknown option, nothing close', { concurrency: 2 }, 'unknown option concurrency'],
   [
     'an unknown nested option',
     { backoff: { type: 'fixed', dealy: 5 } },

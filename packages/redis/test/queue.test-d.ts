@@ -1,4 +1,14 @@
-import type { CallJob, CallTarget, Job, JobHandle, Queue, Worker } from '@taskpool/redis';
+import type {
+  CallJob,
+  CallTarget,
+  Job,
+  JobEndedMessage,
+  JobHandle,
+  Queue,
+  QueueMetricsSnapshot,
+  QueueStats,
+  Worker,
+} from '@taskpool/redis';
 import { createQueue, serveQueue } from '@taskpool/redis';
 import { describe, expectTypeOf, it } from 'vitest';
 
@@ -39,6 +49,12 @@ describe('queue types', () => {
       await job.progress('half');
       return 3;
     });
+  });
+
+  it('gives metrics, or undefined when they are off', () => {
+    expectTypeOf(queue.metrics()).toEqualTypeOf<QueueMetricsSnapshot | undefined>();
+    expectTypeOf<QueueStats['metrics']>().toEqualTypeOf<QueueMetricsSnapshot | undefined>();
+    expectTypeOf<JobEndedMessage['outcome']>().toEqualTypeOf<'completed' | 'failed'>();
   });
 
   it('bridges a queue of calls onto anything with call()', () => {

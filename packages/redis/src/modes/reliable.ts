@@ -103,13 +103,15 @@ function workSide(
       );
       const reap = every(
         Math.max(50, Math.floor(options.leaseTime / 2)),
-        () =>
-          runScript(
+        async () => {
+          const [, requeued] = (await runScript(
             commands,
             reapScript,
             [keys.workers, keys.failed],
             [keys.jobPrefix, keys.processingPrefix, keys.donePrefix, options.resultTtl, LOST, 100],
-          ),
+          )) as [number, number, number];
+          if (requeued > 0) context.metrics?.jobsRecovered(requeued);
+        },
         report,
       );
       stopTimers = () => {
