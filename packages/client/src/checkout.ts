@@ -15,6 +15,7 @@ import {
   type DeferredLog,
   epochSeconds,
   FatalError,
+  formatEndpoint,
   type Interface,
   isTaskpoolError,
   LeaseExpiredError,
@@ -192,14 +193,18 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
   /** The last stream made; while it is `active` no other call may go. */
   #stream: StreamCall | undefined;
 
-  /** `performance.now()` when the worker was assigned, with metrics (else 0: no clock read). */
+  /**
+   * `performance.now()` when the worker was assigned, with metrics or a subscriber of the
+   * released channel (else 0: no clock read).
+   */
   readonly #assignedAt: number;
 
   constructor(connection: Connection, pool: Pool<Connection>, settings: CheckoutSettings) {
     this.#connection = connection;
     this.#pool = pool;
     this.#settings = settings;
-    this.#assignedAt = settings.metrics ? performance.now() : 0;
+    this.#assignedAt =
+      settings.metrics || channels.checkoutReleased.hasSubscribers ? performance.now() : 0;
     if (settings.leaseTimeout !== null) this.#armLease(settings.leaseTimeout);
     // Told when the connection ends, even with no call in flight.
     connection.attach(this);
@@ -215,7 +220,16 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
 
   call(method: string | null, args: readonly unknown[], options?: CallOptions): Promise<unknown> {
     const made = callsTraced()
-      ? traceCall(method, this.pid, () => this.#call(method, args, options))
+      ? traceCall(
+          {
+            method,
+            interface: this.#settings.interface?.name,
+            client: this.#settings.clientName,
+            endpoint: formatEndpoint(this.#connection.endpoint),
+            pid: this.pid,
+          },
+          () => this.#call(method, args, options),
+        )
       : this.#call(method, args, options);
     return watchInScope(made, this.#settings.clientName, method);
   }
@@ -435,7 +449,8 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
   #publishOutcome(method: string | null, started: number, error: unknown): void {
     this.#settings.metrics?.callEnded(started, performance.now(), error);
     if (error === undefined) {
-      if (channels.callFinish.hasSubscribers) {
+      // started is 0 for a call sent before anyone subscribed, with metrics off: no time.
+      if (channels.callFinish.hasSubscribers && started !== 0) {
         channels.callFinish.publish({ method, pid: this.pid, ms: performance.now() - started });
       }
     } else if (channels.callError.hasSubscribers) {
@@ -722,10 +737,17 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
       connection.isOpen && !replace && (fatal === undefined || fatal.code === 'LEASE_EXPIRED');
     this.#phase = 'released';
     this.#pool.release(connection, healthy ? 'pool' : 'destroy');
-    this.#settings.metrics?.checkoutReleased(this.#assignedAt, performance.now());
+    const now = this.#assignedAt === 0 ? 0 : performance.now();
+    this.#settings.metrics?.checkoutReleased(this.#assignedAt, now);
     this.#settings.onReleased?.();
     if (channels.checkoutReleased.hasSubscribers) {
-      channels.checkoutReleased.publish({ pid: this.pid, healthy });
+      channels.checkoutReleased.publish({
+        pid: this.pid,
+        healthy,
+        client: this.#settings.clientName,
+        // 0 for a checkout made before anyone subscribed: its start was not read.
+        ms: this.#assignedAt === 0 ? 0 : now - this.#assignedAt,
+      });
     }
   }
 }

@@ -8,6 +8,7 @@ import {
   ClosedError,
   type Endpoint,
   type EndpointInput,
+  formatEndpoint,
   type Interface,
   type InterfaceSchema,
   parseEndpoint,
@@ -114,7 +115,13 @@ export interface Client<TMethods extends RemoteMethods = UntypedMethods> extends
    * outcomes by code and the distributions of call durations, checkout waits and holds
    * and connect times, since the client was created.
    */
-  stats(): PoolStats & { checkouts: number; metrics?: ClientMetricsSnapshot };
+  stats(): PoolStats & {
+    /** Checkouts held, one-shot calls included. */
+    checkouts: number;
+    /** The `maxWorkers` option: the most connections the pool opens. */
+    maxWorkers: number;
+    metrics?: ClientMetricsSnapshot;
+  };
   /**
    * Refuses new checkouts, rejects waiting ones, lets held checkouts finish until
    * `timeout`, then closes every connection.
@@ -221,7 +228,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     checkoutOptions: CheckoutOptions = {},
   ): Promise<Checkout<UntypedMethods>> => {
     checkCheckoutOptions(checkoutOptions);
-    return traceCheckout(() => checkoutChecked(checkoutOptions));
+    return traceCheckout(resolved.name, () => checkoutChecked(checkoutOptions));
   };
 
   const withCheckout = async <T>(
@@ -277,7 +284,18 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
         },
         callScope(),
       );
-    const call = callsTraced() ? traceCall(method, undefined, run) : run();
+    const call = callsTraced()
+      ? traceCall(
+          {
+            method,
+            interface: iface?.name,
+            client: resolved.name,
+            endpoint: endpoints.length === 1 ? formatEndpoint(endpoints[0] as Endpoint) : undefined,
+            pid: undefined,
+          },
+          run,
+        )
+      : run();
     return watchInScope(call, resolved.name, method);
   };
 
@@ -348,7 +366,11 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     map: map as Client['map'],
     withCheckout,
     stats: () => {
-      const counts = { ...pool.stats(), checkouts: held.size + oneShots.size };
+      const counts = {
+        ...pool.stats(),
+        checkouts: held.size + oneShots.size,
+        maxWorkers: resolved.maxWorkers,
+      };
       return metrics ? { ...counts, metrics: metrics.snapshot() } : counts;
     },
     close,

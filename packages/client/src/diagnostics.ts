@@ -41,8 +41,18 @@ export const debug = debuglog('taskpool');
  */
 export interface CallTraceContext {
   method: string | null;
+  /** The interface's name (`defineInterface`'s `name`); undefined for a client without one. */
+  interface: string | undefined;
+  /** The client's `name` option, if it has one. */
+  client: string | undefined;
+  /**
+   * The server's endpoint (`unix:/path`, `tcp://host:port`, `tls://host:port`): the
+   * checkout's, or for a one-shot call the client's when it has only one (else undefined).
+   */
+  endpoint: string | undefined;
   /** The worker's process id, for a call on a checkout; undefined for a one-shot call. */
   pid: number | undefined;
+  /** Set by a `start` subscriber: the W3C trace context to send with the call. */
   traceparent?: string;
   /** What the call resolved with, once it has (set by the tracing channel). */
   result?: unknown;
@@ -52,7 +62,9 @@ export interface CallTraceContext {
 
 /** The context of a traced checkout (`tracing:taskpool.client.checkout`). */
 export interface CheckoutTraceContext {
-  /** The checkout's worker, once it has one. */
+  /** The client's `name` option, if it has one. */
+  client: string | undefined;
+  /** The checkout, once it has its worker. */
   result?: unknown;
   error?: unknown;
 }
@@ -74,13 +86,15 @@ export function callsTraced(): boolean {
   return callTracing.hasSubscribers;
 }
 
+/** What a traced call's context starts with (see {@link CallTraceContext}). */
+export type CallTraceStart = Pick<
+  CallTraceContext,
+  'method' | 'interface' | 'client' | 'endpoint' | 'pid'
+>;
+
 /** Makes the call `make` returns, traced (callers check `callsTraced` first). */
-export function traceCall(
-  method: string | null,
-  pid: number | undefined,
-  make: () => Promise<unknown>,
-): Promise<unknown> {
-  const context: CallTraceContext = { method, pid };
+export function traceCall(call: CallTraceStart, make: () => Promise<unknown>): Promise<unknown> {
+  const context: CallTraceContext = { ...call };
   return callTracing.tracePromise(() => {
     tracedCall = context;
     try {
@@ -92,9 +106,9 @@ export function traceCall(
 }
 
 /** Takes the checkout `take` returns, traced when anyone subscribes. */
-export function traceCheckout<T>(take: () => Promise<T>): Promise<T> {
+export function traceCheckout<T>(client: string | undefined, take: () => Promise<T>): Promise<T> {
   if (!checkoutTracing.hasSubscribers) return take();
-  return checkoutTracing.tracePromise(take, {});
+  return checkoutTracing.tracePromise(take, { client });
 }
 
 /**

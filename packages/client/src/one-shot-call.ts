@@ -394,7 +394,8 @@ export class OneShotCall implements PendingCall {
       this.#reject(error);
       return;
     }
-    if (channels.callFinish.hasSubscribers) {
+    // #started is 0 for a call sent before anyone subscribed, with metrics off: no time.
+    if (channels.callFinish.hasSubscribers && this.#started !== 0) {
       const ms = performance.now() - this.#started;
       channels.callFinish.publish({ method: this.method, pid: this.pid, ms });
     }

@@ -2,7 +2,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { CHANNELS } from '@taskpool/client';
 import { afterEach, expect, it } from 'vitest';
-import { clientOf, serve } from './helpers/harness.js';
+import { clientOf, eventually, serve } from './helpers/harness.js';
 
 const seen: [string, unknown][] = [];
 const listeners = Object.values(CHANNELS).map((name) => {
@@ -43,4 +43,26 @@ it('publishes checkout and call events', async () => {
   expect(seen.find(([name]) => name === CHANNELS.checkoutReleased)?.[1]).toMatchObject({
     healthy: false,
   });
+});
+
+it('publishes no finish time for a call sent before anyone subscribed (metrics off: no clock was read)', async () => {
+  await using server = await serve('scenario-worker.ts');
+  await using client = clientOf(server, { minWorkers: 2, maxWorkers: 2, metrics: false });
+  await eventually(() => client.stats().idle === 2);
+  {
+    await using co = await client.checkout();
+    // Both sent at once: the checkout's call, and a one-shot call on the other idle worker.
+    const onCheckout = co.sleep(50);
+    const oneShot = client.call('sleep', [50]);
+    for (const [name, listener] of listeners) subscribe(name, listener);
+    await Promise.all([onCheckout, oneShot]);
+  }
+  // Without a start reading, a time would be the process's uptime: none is published.
+  const times = seen
+    .filter(([name]) => name === CHANNELS.callFinish || name === CHANNELS.checkoutReleased)
+    .map(([name, message]) => [name, (message as { ms?: number }).ms]);
+  // The checkout's hold time is 0 (unknown); a one-shot call's release carries none.
+  expect(times).toHaveLength(2);
+  expect(times).toContainEqual([CHANNELS.checkoutReleased, 0]);
+  expect(times).toContainEqual([CHANNELS.checkoutReleased, undefined]);
 });
