@@ -179,7 +179,9 @@ export class CallRunner {
       const invoke = () => dispatcher.invoke(call.method, call.args, ctx);
       value = runInContext(
         ctx,
-        handlersTraced() ? () => traceHandler(call, ctx.workerId, ctx.peer, invoke) : invoke,
+        handlersTraced()
+          ? () => traceHandler(call, dispatcher.interfaceName, ctx.workerId, ctx.peer, invoke)
+          : invoke,
       );
     } catch (error) {
       finish(this.#failure(call, ctx, error), ctx);

@@ -1,7 +1,7 @@
 /**
  * The worker's tracing channel for handlers, `tracing:taskpool.server.call:*`: an APM (or
- * `@taskpool/otel`) subscribes in the worker, and, through `start.bindStore`, makes its
- * context current while the handler runs. The context carries the call's W3C
+ * `@taskpool/otel`) subscribes in the worker, and, through `start.bindStore` or the
+ * context's `run`, makes its context current while the handler runs. The context carries the call's W3C
  * `traceparent` (sent by a client whose tracing subscriber set one), so spans made in the
  * worker join the caller's trace.
  *
@@ -14,10 +14,21 @@ import type { CallMessage } from '@taskpool/protocol/internal';
 /** What `tracing:taskpool.server.call` subscribers see of a call. */
 export interface ServerCallTraceContext {
   method: string | null;
+  /** The interface's name (`defineInterface`'s `name`); undefined for a worker without one. */
+  interface: string | undefined;
   workerId: number;
   /** The caller's W3C trace context, when its client sent one. */
   traceparent: string | undefined;
   peer: Peer;
+  /**
+   * Set by a `start` subscriber: the handler is called through it, so a tracer whose
+   * context is not an `AsyncLocalStorage` it can bind (OpenTelemetry's `context.with`)
+   * makes its context current in the handler. It must call `handler` once, synchronously,
+   * and return what it returns.
+   *
+   * @example context.run = (handler) => otel.context.with(ctx, handler)
+   */
+  run?: <T>(handler: () => T) => T;
   /** The handler's value (a promise's, once settled). */
   result?: unknown;
   /** What the handler threw or rejected with. */
@@ -44,11 +55,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 /**
  * Runs `invoke` (the handler) traced (see `handlersTraced`): `start` (with its bound
- * stores current), `end` when it returns or throws, `error`, and for a promise
+ * stores current, and through the `run` a subscriber set), `end` when it returns or throws, `error`, and for a promise
  * `asyncStart` and `asyncEnd` when it settles, as `tracePromise` and `traceSync` publish.
  */
 export function traceHandler(
   call: CallMessage,
+  interfaceName: string | undefined,
   workerId: number,
   peer: Peer,
   invoke: () => unknown,
@@ -56,6 +68,7 @@ export function traceHandler(
   const traceparent = call.scope?.traceparent;
   const context: ServerCallTraceContext = {
     method: call.method,
+    interface: interfaceName,
     workerId,
     traceparent: typeof traceparent === 'string' ? traceparent : undefined,
     peer,
@@ -64,7 +77,7 @@ export function traceHandler(
   return start.runStores(context, () => {
     let value: unknown;
     try {
-      value = invoke();
+      value = context.run ? context.run(invoke) : invoke();
     } catch (thrown) {
       context.error = thrown;
       error.publish(context);

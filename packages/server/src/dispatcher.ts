@@ -30,6 +30,8 @@ export interface Dispatcher {
   description: Record<string, unknown> | null;
   /** The methods known to stream, for `hello`: declared with `yields`, or async generators. */
   streams: string[];
+  /** The interface's name, for traces; undefined without an interface. */
+  interfaceName: string | undefined;
 }
 
 /** True for an `async function*`: a handler that streams whatever the interface says. */
@@ -56,6 +58,7 @@ export function createDispatcher(target: ServerInterface): Dispatcher {
       },
       description: null,
       streams: [],
+      interfaceName: undefined,
     };
   }
   const iface: Interface | undefined = isImplementation(target) ? target.interface : undefined;
@@ -89,5 +92,6 @@ export function createDispatcher(target: ServerInterface): Dispatcher {
     streams: Object.keys(handlers).filter(
       (name) => iface?.isStream(name) || isAsyncGeneratorFunction(handlers[name]),
     ),
+    interfaceName: iface?.name,
   };
 }
