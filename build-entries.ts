@@ -10,6 +10,8 @@ export const PACKAGE_ENTRIES: Record<string, Record<string, string>> = {
   },
   client: { index: 'packages/client/src/index.ts' },
   redis: { index: 'packages/redis/src/index.ts' },
+  otel: { index: 'packages/otel/src/index.ts' },
+  prometheus: { index: 'packages/prometheus/src/index.ts' },
   cli: { bin: 'packages/cli/src/bin.ts' },
   server: {
     index: 'packages/server/src/index.ts',

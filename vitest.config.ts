@@ -14,6 +14,8 @@ export default defineConfig({
       { find: /^@taskpool\/server$/, replacement: source('server') },
       { find: /^@taskpool\/client$/, replacement: source('client') },
       { find: /^@taskpool\/redis$/, replacement: source('redis') },
+      { find: /^@taskpool\/otel$/, replacement: source('otel') },
+      { find: /^@taskpool\/prometheus$/, replacement: source('prometheus') },
     ],
   },
   test: {

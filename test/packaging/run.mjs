@@ -36,9 +36,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const keep = process.argv.includes('--keep');
 
 /** The published packages, by directory; each is packed and installed. */
-const PACKAGES = ['protocol', 'server', 'client', 'redis', 'cli'];
+const PACKAGES = ['protocol', 'prometheus', 'otel', 'server', 'client', 'redis', 'cli'];
 /** Packages that are libraries: their tarballs must carry declarations. */
-const LIBRARIES = ['protocol', 'server', 'client', 'redis'];
+const LIBRARIES = ['protocol', 'prometheus', 'otel', 'server', 'client', 'redis'];
 /** What the app installs from the registry, at the versions the repository is tested with. */
 const FROM_REGISTRY = ['zod', 'bcryptjs', 'typescript', '@types/node'];
 

@@ -21,11 +21,15 @@ const HELP = `taskpool: run blocking and CPU-heavy work in worker processes.
 
 usage:
   taskpool serve <worker-module> [--listen ENDPOINT] [--name NAME] [--spares N]
-                 [--max-workers N] [--hung-worker-timeout MS] [serve protection]
+                 [--max-workers N] [--hung-worker-timeout MS]
+                 [--metrics-port PORT [--metrics-host HOST]] [serve protection]
       Runs a server for a worker module until SIGTERM or SIGINT. It listens on this
       user's default socket, unix:${defaultSocketPath()}
       ($XDG_RUNTIME_DIR/taskpool/taskpool.sock, else taskpool-<uid>/taskpool.sock in the
       temporary directory; made mode 0700), unless --listen says otherwise.
+      --metrics-port serves its stats and metrics in the Prometheus text format at
+      http://HOST:PORT/metrics (0: a free port, printed), on --metrics-host (default
+      127.0.0.1).
   taskpool call <endpoint> <method> [arg ...] [--timeout MS] [--wait MS] [connection]
       Calls one method on one worker and prints its result as JSON.
   taskpool describe <endpoint> [--wait MS] [connection]

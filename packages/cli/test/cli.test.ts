@@ -182,6 +182,8 @@ describe('taskpool command line', () => {
         'greeter',
         '--spares',
         '1',
+        '--metrics-port',
+        '0',
       ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -189,7 +191,15 @@ describe('taskpool command line', () => {
     );
     const exited = new Promise<number | null>((resolve) => server.once('close', resolve));
     try {
-      expect(await waitForLine(server, /serving .* on unix:\S+/)).toContain(socket);
+      const started = await waitForLine(server, /serving .* on unix:\S+[\s\S]*metrics at \S+\n/);
+      expect(started).toContain(socket);
+      // --metrics-port 0: a free port, printed, serving the Prometheus text format.
+      const metricsUrl = /metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(
+        started,
+      )?.[1] as string;
+      expect(await (await fetch(metricsUrl)).text()).toContain(
+        'taskpool_server_workers{state="spare"}',
+      );
       expect(await early).toMatchObject({ code: 0, stdout: '"hello, early"\n' });
       const greeting = await taskpool('call', `unix:${socket}`, 'greet', 'world');
       expect(greeting).toMatchObject({ code: 0 });

@@ -57,6 +57,7 @@ try {
   process.send?.({
     t: 'listening',
     endpoint: formatEndpoint(endpoint),
+    metricsUrl: started.metricsUrl,
   } satisfies ForkedServerMessage);
 } catch (error) {
   closing = true;

@@ -70,6 +70,8 @@ export interface ForkedServer extends AsyncDisposable {
   readonly pid: number;
   /** Where it listens, as `unix:/path` or `tcp://host:port` (a string `createClient` takes). */
   readonly endpoint: string;
+  /** Where its `metricsPort` serves (`http://host:port/metrics`); null without one. */
+  readonly metricsUrl: string | null;
   /** What the server and its workers write to stderr, with `stderr: 'pipe'`; otherwise null. */
   readonly stderr: Readable | null;
   /**
@@ -89,7 +91,7 @@ export interface ForkedServer extends AsyncDisposable {
  * and its cause (the load error of `WORKER_START_FAILED`), which the wire form leaves out.
  */
 export type ForkedServerMessage =
-  | { t: 'listening'; endpoint: string }
+  | { t: 'listening'; endpoint: string; metricsUrl: string | null }
   | { t: 'failed'; error: WireError; cause?: WireError }
   /** The answer to the parent's stats request `id`. */
   | { t: 'stats'; id: number; stats: ServerStats };
@@ -170,60 +172,62 @@ export async function forkTaskServer(options: ForkServerOptions): Promise<Forked
     void gone.then(() => rmSync(dirname(temporary), { recursive: true, force: true }));
   }
 
-  const listening = await new Promise<string>((resolve, reject) => {
-    // The first failure is the one reported: a report does not replace a timeout, and what
-    // the timeout's SIGTERM makes the server report does not replace the timeout.
-    let failure: Error | undefined;
-    let killer: NodeJS.Timeout | undefined;
-    const killAfter = (ms: number) => {
-      killer ??= setTimeout(() => child.kill('SIGKILL'), ms);
-    };
-    const timer = setTimeout(() => {
-      failure ??= new TimeoutError(startTimeout, {
-        detail: 'waiting for the forked server to listen',
-      });
-      // SIGTERM first: the server closes, stopping and reaping its workers. A SIGKILL
-      // would leave them running, a worker stuck loading its code for good.
-      child.kill('SIGTERM');
-      killAfter(TERM_GRACE_MS);
-    }, startTimeout);
-    child.on('message', (message: ForkedServerMessage) => {
-      // Answers to stats() (see below) are not about starting.
-      if (message.t === 'stats') return;
-      if (message.t === 'listening') {
-        // Sent before the timeout's SIGTERM arrived: the server is closing all the same.
-        if (failure) return;
+  const listening = await new Promise<{ endpoint: string; metricsUrl: string | null }>(
+    (resolve, reject) => {
+      // The first failure is the one reported: a report does not replace a timeout, and what
+      // the timeout's SIGTERM makes the server report does not replace the timeout.
+      let failure: Error | undefined;
+      let killer: NodeJS.Timeout | undefined;
+      const killAfter = (ms: number) => {
+        killer ??= setTimeout(() => child.kill('SIGKILL'), ms);
+      };
+      const timer = setTimeout(() => {
+        failure ??= new TimeoutError(startTimeout, {
+          detail: 'waiting for the forked server to listen',
+        });
+        // SIGTERM first: the server closes, stopping and reaping its workers. A SIGKILL
+        // would leave them running, a worker stuck loading its code for good.
+        child.kill('SIGTERM');
+        killAfter(TERM_GRACE_MS);
+      }, startTimeout);
+      child.on('message', (message: ForkedServerMessage) => {
+        // Answers to stats() (see below) are not about starting.
+        if (message.t === 'stats') return;
+        if (message.t === 'listening') {
+          // Sent before the timeout's SIGTERM arrived: the server is closing all the same.
+          if (failure) return;
+          clearTimeout(timer);
+          resolve({ endpoint: message.endpoint, metricsUrl: message.metricsUrl });
+          return;
+        }
+        // The child has already stopped and reaped what it started, and exits next: the
+        // promise rejects once it has, so that nothing of it is left running. The start
+        // timeout no longer applies; a short guard does, in case it does not exit.
         clearTimeout(timer);
-        resolve(message.endpoint);
-        return;
-      }
-      // The child has already stopped and reaped what it started, and exits next: the
-      // promise rejects once it has, so that nothing of it is left running. The start
-      // timeout no longer applies; a short guard does, in case it does not exit.
-      clearTimeout(timer);
-      failure ??= fromWire(message.error, {
-        foreign: 'plain',
-        cause: message.cause && fromWire(message.cause, { foreign: 'plain' }),
+        failure ??= fromWire(message.error, {
+          foreign: 'plain',
+          cause: message.cause && fromWire(message.cause, { foreign: 'plain' }),
+        });
+        killAfter(FAILED_EXIT_GRACE_MS);
       });
-      killAfter(FAILED_EXIT_GRACE_MS);
-    });
-    child.once('error', (error) => {
-      // Not started at all: there is no process to wait for.
-      if (child.pid !== undefined) return;
-      clearTimeout(timer);
-      reject(error);
-    });
-    void gone.then(({ code, signal }) => {
-      clearTimeout(timer);
-      clearTimeout(killer);
-      reject(
-        failure ??
-          new ClosedError(
-            `forked server (it exited with ${signal ?? `code ${code}`} before listening)`,
-          ),
-      );
-    });
-  });
+      child.once('error', (error) => {
+        // Not started at all: there is no process to wait for.
+        if (child.pid !== undefined) return;
+        clearTimeout(timer);
+        reject(error);
+      });
+      void gone.then(({ code, signal }) => {
+        clearTimeout(timer);
+        clearTimeout(killer);
+        reject(
+          failure ??
+            new ClosedError(
+              `forked server (it exited with ${signal ?? `code ${code}`} before listening)`,
+            ),
+        );
+      });
+    },
+  );
   // The parent may exit without closing: the child sees the channel close and shuts down.
   child.unref();
   child.channel?.unref();
@@ -289,7 +293,8 @@ export async function forkTaskServer(options: ForkServerOptions): Promise<Forked
   };
   return {
     pid: child.pid as number,
-    endpoint: listening,
+    endpoint: listening.endpoint,
+    metricsUrl: listening.metricsUrl,
     stderr: child.stderr,
     close,
     stats,

@@ -158,6 +158,22 @@ export interface ServerOptions extends Partial<WorkerDefinition> {
    */
   metrics?: boolean;
   /**
+   * Serve the server's stats and metrics in the Prometheus text format, over HTTP at
+   * `http://metricsHost:metricsPort/metrics` (0: a free port; `server.metricsUrl` says
+   * which). Names are those of `@taskpool/prometheus`: `taskpool_server_workers{state}`,
+   * `taskpool_server_calls_total{outcome}`, `taskpool_server_call_duration_seconds`, …
+   * @default null (no HTTP listener)
+   * @example metricsPort: 9464
+   */
+  metricsPort?: number | null;
+  /**
+   * The address `metricsPort` listens on. Loopback by default: give `0.0.0.0` (or the
+   * address a scraper reaches) to be scraped from another machine.
+   * @default '127.0.0.1'
+   * @example metricsHost: '0.0.0.0'
+   */
+  metricsHost?: string;
+  /**
    * A module whose default export is the worker's code (`defineWorker({ interface, … })`).
    * Without it, workers re-execute this process's entry script in worker mode, as
    * `node:cluster` does, so a single-file server works: there `createServer` serves the
@@ -345,6 +361,8 @@ const SERVER_OPTIONS = {
   authorize: optional(func as Check<WorkerDefinition['authorize']>),
   logger: optional(check<ServerLogger>('an object with info, warn and error functions', isLogger)),
   metrics: option(boolean, true),
+  metricsPort: option(nullable(integer(0, 65_535), 'no HTTP listener'), null),
+  metricsHost: option(string, '127.0.0.1'),
 };
 
 /** Options after validation, with defaults filled in. */

@@ -34,6 +34,11 @@ export interface TaskServer extends AsyncDisposable {
   stats(): ServerStats;
   /** Where the server listens. */
   readonly endpoint: Endpoint;
+  /**
+   * Where `metricsPort` serves the Prometheus text format (`http://host:port/metrics`) once
+   * listening; null without `metricsPort`, before `listen()` and after `close()`.
+   */
+  readonly metricsUrl: string | null;
 }
 
 function workerModeServer(options: ServerOptions): TaskServer | undefined {
@@ -57,6 +62,7 @@ function workerModeServer(options: ServerOptions): TaskServer | undefined {
   });
   return {
     endpoint,
+    metricsUrl: null,
     listen: () => {
       if (!mine || options.interface === undefined) return new Promise<never>(() => {});
       return runWorker(
@@ -105,6 +111,9 @@ export function createServerAs(what: string, options: ServerOptions): TaskServer
   return {
     get endpoint() {
       return supervisor.endpoint;
+    },
+    get metricsUrl() {
+      return supervisor.metricsUrl;
     },
     listen: () => supervisor.listen(),
     close: (closeOptions) => supervisor.close(closeOptions),

@@ -32,6 +32,7 @@ import type { WorkerConfig, WorkerSecrets, WorkerSecurity } from './ipc.js';
 import { guardListen } from './listen-guard.js';
 import { openListener } from './listener.js';
 import { type ServerLogger, stderrLogger } from './logger.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { OpeningRejection } from './opening-exchange.js';
 import { type ResolvedServerOptions, resolveCloseOptions } from './options.js';
 import { installSignals } from './signals.js';
@@ -140,6 +141,8 @@ export class Supervisor {
   readonly #watchdog: Watchdog;
   readonly #pacer: SpawnPacer;
   #listener: Server | undefined;
+  /** The `metricsPort` listener, while listening. */
+  #metricsEndpoint: MetricsEndpoint | undefined;
   #listening: Promise<Endpoint> | undefined;
   /** listen() was called (and has not failed): spares are kept. */
   #started = false;
@@ -257,6 +260,11 @@ export class Supervisor {
     });
   }
 
+  /** Where `metricsPort` serves, as `http://host:port/metrics`, while it does; else null. */
+  get metricsUrl(): string | null {
+    return this.#metricsEndpoint?.url ?? null;
+  }
+
   /** Where the server listens (with the real port once listening on TCP port 0). */
   get endpoint(): Endpoint {
     const address = this.#listener?.address();
@@ -366,6 +374,7 @@ export class Supervisor {
       this.#logger.error({ err: error }, `listener error: ${error.message}`);
     });
     this.#watchdog.start();
+    await this.#openMetricsEndpoint();
     if (loading) {
       // Code that cannot load fails listen() with its error, rather than leaving a server
       // that looks healthy while its workers crash one after another.
@@ -396,6 +405,7 @@ export class Supervisor {
     const listener = this.#listener;
     this.#listener = undefined;
     if (listener) this.#closeListener(listener);
+    await this.#closeMetricsEndpoint();
     if (error) this.#waiting.refuseAll(error);
     this.#waiting.closeAll();
     for (const worker of this.#workers) worker.stop('listen-failed');
@@ -497,6 +507,38 @@ export class Supervisor {
       }
     }
     this.#watchdog.stop();
+    // Last: a scraper sees the close through to its end.
+    await this.#closeMetricsEndpoint();
+  }
+
+  /** Opens the `metricsPort` listener, if asked for; a failure fails listen(). */
+  async #openMetricsEndpoint(): Promise<void> {
+    const { metricsPort, metricsHost } = this.#options;
+    if (metricsPort === null) return;
+    let endpoint: MetricsEndpoint;
+    try {
+      endpoint = await MetricsEndpoint.open(
+        metricsPort,
+        metricsHost,
+        () => this.stats(),
+        this.#what,
+      );
+    } catch (error) {
+      if (!this.#closing) await this.#abandonListen();
+      throw error;
+    }
+    if (this.#closing) {
+      // close() came while it opened, and may have finished: nothing else would close it.
+      await endpoint.close();
+      throw new ClosedError('server');
+    }
+    this.#metricsEndpoint = endpoint;
+  }
+
+  async #closeMetricsEndpoint(): Promise<void> {
+    const endpoint = this.#metricsEndpoint;
+    this.#metricsEndpoint = undefined;
+    await endpoint?.close();
   }
 
   #allExited(timeout: number): Promise<boolean> {

@@ -63,6 +63,8 @@ describe('server options', () => {
       authorize: undefined,
       logger: undefined,
       metrics: true,
+      metricsPort: null,
+      metricsHost: '127.0.0.1',
     });
   });
 

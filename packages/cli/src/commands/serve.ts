@@ -20,7 +20,16 @@ import { integerOption, parseCommand, UsageError } from '../usage.js';
 export async function runServe(args: string[]): Promise<number> {
   const { values, positionals } = parseCommand(
     args,
-    ['listen', 'name', 'spares', 'max-workers', 'hung-worker-timeout', ...SERVE_SECURITY_OPTIONS],
+    [
+      'listen',
+      'name',
+      'spares',
+      'max-workers',
+      'hung-worker-timeout',
+      'metrics-port',
+      'metrics-host',
+      ...SERVE_SECURITY_OPTIONS,
+    ],
     SERVE_SECURITY_FLAGS,
   );
   const module = positionals[0];
@@ -41,6 +50,11 @@ export async function runServe(args: string[]): Promise<number> {
         max: MAX_TIMER_MS,
       }),
     ),
+    ...optional(
+      'metricsPort',
+      integerOption('metrics-port', values['metrics-port'], { max: 65_535 }),
+    ),
+    ...(values['metrics-host'] !== undefined ? { metricsHost: values['metrics-host'] } : {}),
     ...serveSecurity(values),
   });
   let endpoint: Endpoint;
@@ -58,6 +72,7 @@ export async function runServe(args: string[]): Promise<number> {
     return 1;
   }
   console.log(`taskpool: serving ${module} on ${formatEndpoint(endpoint)} (pid ${process.pid})`);
+  if (server.metricsUrl !== null) console.log(`taskpool: metrics at ${server.metricsUrl}`);
   return new Promise<number>((done) => {
     const stop = () => void server.close().then(() => done(0));
     process.once('SIGTERM', stop);
