@@ -1,7 +1,7 @@
 /**
  * OpenTelemetry for taskpool: a CLIENT span per call and a SERVER span per handler in one
  * trace, RPC duration metrics, and the pool as database connection pool metrics. Depends on
- * `@opentelemetry/api` only: bring your SDK.
+ * `@opentelemetry/api` (a peer) and `@taskpool/protocol`: bring your SDK.
  *
  * @example
  * import { instrumentTaskpool } from '@taskpool/otel';

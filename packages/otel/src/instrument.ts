@@ -38,7 +38,7 @@ import {
 } from './attributes.js';
 import { formatTraceparent, parseTraceparent } from './trace-context.js';
 
-/** The name and version this adapter gives its tracer and meter. */
+/** The instrumentation scope's name this adapter gives its tracer and meter. */
 export const INSTRUMENTATION_SCOPE = '@taskpool/otel';
 
 /** Options of {@link instrumentTaskpool}. */

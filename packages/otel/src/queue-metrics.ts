@@ -94,7 +94,13 @@ export function instrumentQueue(
         });
       }
     }
-    const stats = await queue.stats();
+    let stats: Awaited<ReturnType<ObservedQueue['stats']>>;
+    try {
+      stats = await queue.stats();
+    } catch {
+      // Redis is away: the local counters above are still reported, the states are not.
+      return;
+    }
     const states: Record<string, number | null> = {
       queued: stats.queued,
       delayed: stats.delayed,

@@ -213,6 +213,22 @@ describe('@taskpool/otel', () => {
     }
   });
 
+  it('makes no span for a stream (not traced yet), rather than one that ends before its items', async () => {
+    await using client = createClient({
+      connect: server.endpoint,
+      interface: traced,
+      minWorkers: 0,
+      maxWorkers: 1,
+    });
+    await using co = await client.checkout();
+    const items: number[] = [];
+    for await (const item of co.count(3)) items.push(item);
+    expect(items).toEqual([0, 1, 2]);
+    const workerSpans = (await co.spans()) as WorkerSpan[];
+    expect(workerSpans.map((span) => span.name)).not.toContain('Traced/count');
+    expect(exporter.getFinishedSpans().map((span) => span.name)).not.toContain('Traced/count');
+  });
+
   it('reads and writes W3C traceparent, and refuses malformed ones', () => {
     expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toEqual({
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',

@@ -15,6 +15,7 @@ export {
   collectFamilies,
   type MetricSources,
   type MetricsOptions,
+  type RegistryLike,
   registerMetrics,
   type StatsSource,
 } from './register.js';

@@ -36,9 +36,10 @@ const QUANTILES = [
  * quantiles, `_sum` and `_count`.
  */
 export function summarySamples(name: string, summary: DurationSummary, labels: Labels): Sample[] {
+  // No observation yet: no quantile (NaN, as Prometheus's own summaries say), not 0 s.
   const samples: Sample[] = QUANTILES.map(([quantile, field]) => ({
     labels: { ...labels, quantile },
-    value: summary[field] / 1_000,
+    value: summary.count === 0 ? Number.NaN : summary[field] / 1_000,
   }));
   samples.push(
     { metricName: `${name}_sum`, labels, value: (summary.mean * summary.count) / 1_000 },

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Metric, Registry } from 'prom-client';
+import { InvalidOptionError } from '@taskpool/protocol';
 import { CLIENT_FAMILIES, type ClientStatsLike } from './client-families.js';
 import {
   type FamilyDefinition,
@@ -32,6 +32,16 @@ export interface MetricSources {
   server?: Sources<ServerStatsLike>;
   /** A queue (`createQueue`), or several by name. */
   queue?: Sources<QueueStatsLike>;
+}
+
+/**
+ * The part of prom-client's `Registry` used: structural, so that these declarations need
+ * no prom-client (an optional peer) for users of the text format alone.
+ */
+export interface RegistryLike {
+  registerMetric(metric: object): void;
+  getSingleMetric(name: string): unknown;
+  removeSingleMetric(name: string): void;
 }
 
 /** Options of {@link registerMetrics} and {@link collectFamilies}. */
@@ -62,7 +72,7 @@ function named<TStats>(
   if (isSource(sources)) return [{ source: sources, labels }];
   return Object.entries(sources).map(([name, source]) => {
     if (!isSource(source)) {
-      throw new TypeError(
+      throw new InvalidOptionError(
         `registerMetrics: ${label} ${JSON.stringify(name)}: expected an object with stats(), received ${typeof source}`,
       );
     }
@@ -84,8 +94,12 @@ class Scrape<TStats> {
 
   read(): Promise<{ stats: TStats; labels: Labels }[]> {
     if (this.#reading) return this.#reading;
-    const reading = Promise.all(
+    // A source whose stats() fails (a queue while Redis is away) is left out of this
+    // scrape, rather than failing the whole registry, the user's own metrics with it.
+    const reading = Promise.allSettled(
       this.#sources.map(async ({ source, labels }) => ({ stats: await source.stats(), labels })),
+    ).then((read) =>
+      read.flatMap((settled) => (settled.status === 'fulfilled' ? [settled.value] : [])),
     );
     this.#reading = reading;
     // prom-client asks every family at once: they share this read, the next scrape reads anew.
@@ -116,8 +130,36 @@ function collectorsOf<TStats>(
   }));
 }
 
+/** Labels the families set themselves, and so refused in `labels`. */
+const RESERVED_LABELS = new Set([
+  'quantile',
+  'state',
+  'outcome',
+  'reason',
+  'version',
+  'client',
+  'server',
+  'queue',
+]);
+
+function checkLabels(labels: Labels): Labels {
+  for (const name of Object.keys(labels)) {
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) || name.startsWith('__')) {
+      throw new InvalidOptionError(
+        `registerMetrics: option labels: expected label names of letters, digits and _ (not starting with a digit or __), received ${JSON.stringify(name)}`,
+      );
+    }
+    if (RESERVED_LABELS.has(name)) {
+      throw new InvalidOptionError(
+        `registerMetrics: option labels: ${JSON.stringify(name)} is a label taskpool's families set themselves; choose another name`,
+      );
+    }
+  }
+  return labels;
+}
+
 function collectors(sources: MetricSources, options: MetricsOptions): Collector[] {
-  const labels = options.labels ?? {};
+  const labels = checkLabels(options.labels ?? {});
   const { client, server, queue } = sources;
   return [
     ...(client ? collectorsOf(CLIENT_FAMILIES, named(client, 'client', labels)) : []),
@@ -136,15 +178,31 @@ function collectors(sources: MetricSources, options: MetricsOptions): Collector[
  * registerMetrics(registry, { client, queue }, { labels: { service: 'web' } });
  */
 export function registerMetrics(
-  registry: Registry,
+  registry: RegistryLike,
   sources: MetricSources,
   options: MetricsOptions = {},
 ): () => void {
   const registered = collectors(sources, options);
+  // All or nothing: a name taken already fails the call before any is registered.
+  const taken = registered.filter(({ name }) => registry.getSingleMetric(name) !== undefined);
+  if (taken.length > 0) {
+    throw new InvalidOptionError(
+      `registerMetrics: the registry already has ${taken.map(({ name }) => name).join(', ')}: register each source once, or several by name ({ client: { web, jobs } })`,
+    );
+  }
   for (const { name, help, type, collect } of registered) {
-    // A collector prom-client reads as it reads its own metrics: name, help, type, get().
-    const metric = { name, help, type, aggregator: 'sum', get: collect, reset: () => {} };
-    registry.registerMetric(metric as unknown as Metric);
+    // A collector prom-client reads as its own metrics. Its registry may rename it (an
+    // OpenMetrics registry drops a counter's `_total`, then adds it to each sample):
+    // get() reports the name it has then.
+    const metric = {
+      name,
+      help,
+      type,
+      aggregator: 'sum',
+      get: async () => ({ ...(await collect()), name: metric.name }),
+      reset: () => {},
+    };
+    registry.registerMetric(metric);
   }
   return () => {
     for (const { name } of registered) registry.removeSingleMetric(name);

@@ -37,7 +37,8 @@ function parseLabels(text: string | undefined, line: string): Record<string, str
 function parseValue(text: string, line: string): number {
   if (text === '+Inf') return Number.POSITIVE_INFINITY;
   if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (text === 'NaN') return Number.NaN;
+  // Prometheus reads NaN in any case (prom-client writes `Nan`).
+  if (text.toLowerCase() === 'nan') return Number.NaN;
   const value = Number(text);
   if (text === '' || Number.isNaN(value)) throw new Error(`bad value in ${JSON.stringify(line)}`);
   return value;

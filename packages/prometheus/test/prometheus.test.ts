@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { createClient } from '@taskpool/client';
 import { collectFamilies, registerMetrics, toPrometheusText } from '@taskpool/prometheus';
 import type { ForkedServer } from '@taskpool/server';
-import { Registry } from 'prom-client';
+import { type OpenMetricsContentType, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, fixtureOf, startServerWith } from '../../../test/helpers/processes.js';
 import { type ParsedFamily, parseExposition, sampleValue } from './exposition-text.js';
@@ -160,5 +160,59 @@ describe('registerMetrics', () => {
     expect(() => registerMetrics(new Registry(), { client: { bad: {} as never } })).toThrow(
       /expected an object with stats\(\)/,
     );
+  });
+
+  it('names counters right in an OpenMetrics registry', async () => {
+    await using client = createClient({ connect: server.endpoint, minWorkers: 0 });
+    await client.call('echo', [1]);
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    registerMetrics(registry, { client });
+    const text = await registry.metrics();
+    expect(text).toContain('# TYPE taskpool_client_calls counter');
+    expect(text).toContain('taskpool_client_calls_total{outcome="ok"} 1');
+    expect(text).not.toContain('_total_total');
+  });
+
+  it('leaves out a source whose stats() fails, and scrapes the rest', async () => {
+    await using client = createClient({ connect: server.endpoint, minWorkers: 0 });
+    await client.call('echo', [1]);
+    const registry = new Registry();
+    const away = { stats: () => Promise.reject(new Error('Redis is away')) };
+    registerMetrics(registry, { client: { up: client }, queue: { away: away as never } });
+    const families = parseExposition(await registry.metrics());
+    expect(
+      sampleValue(families, 'taskpool_client_calls_total', { client: 'up', outcome: 'ok' }),
+    ).toBe(1);
+    expect(families.get('taskpool_queue_jobs')?.samples).toEqual([]);
+  });
+
+  it('refuses bad or reserved label names, and a registry that has the names already, registering nothing', async () => {
+    await using client = createClient({ connect: server.endpoint, minWorkers: 0 });
+    const refused: Record<string, string>[] = [
+      { 'bad-name': 'x' },
+      { __name: 'x' },
+      { outcome: 'x' },
+    ];
+    for (const labels of refused) {
+      expect(() => registerMetrics(new Registry(), { client }, { labels })).toThrow(
+        expect.objectContaining({ code: 'INVALID_OPTION' }),
+      );
+    }
+    const registry = new Registry();
+    registerMetrics(registry, { server });
+    expect(() => registerMetrics(registry, { client, server })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+    // Nothing of the failed call was registered: the client's families are free.
+    expect(registry.getSingleMetric('taskpool_client_calls_total')).toBeUndefined();
+  });
+
+  it('reports no quantile (NaN) for a duration nothing was measured of', async () => {
+    await using client = createClient({ connect: server.endpoint, minWorkers: 0 });
+    const families = parseExposition(toPrometheusText(await collectFamilies({ client })));
+    const hold = 'taskpool_client_checkout_hold_seconds';
+    expect(sampleValue(families, hold, { quantile: '0.99' })).toBeNaN();
+    expect(sampleValue(families, hold, {}, `${hold}_count`)).toBe(0);
   });
 });

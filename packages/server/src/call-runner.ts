@@ -179,7 +179,9 @@ export class CallRunner {
       const invoke = () => dispatcher.invoke(call.method, call.args, ctx);
       value = runInContext(
         ctx,
-        handlersTraced()
+        // Streams are not traced: a generator returns at once, so a span would end before
+        // its first item, and its body would run outside the span's context.
+        handlersTraced() && call.credit === undefined
           ? () => traceHandler(call, dispatcher.interfaceName, ctx.workerId, ctx.peer, invoke)
           : invoke,
       );

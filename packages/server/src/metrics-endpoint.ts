@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectFamilies, PROMETHEUS_CONTENT_TYPE, toPrometheusText } from '@taskpool/prometheus';
 import { InvalidOptionError } from '@taskpool/protocol';
+import type { ServerLogger } from './logger.js';
 import type { ServerStats } from './supervisor.js';
 
 export class MetricsEndpoint {
@@ -30,6 +31,7 @@ export class MetricsEndpoint {
     host: string,
     stats: () => ServerStats,
     what: string,
+    logger: ServerLogger,
   ): Promise<MetricsEndpoint> {
     const http = createServer((request, response) => {
       if (request.url?.split('?')[0] !== '/metrics') {
@@ -50,18 +52,24 @@ export class MetricsEndpoint {
         },
       );
     });
-    // A scraper keeps its connection; close() must not wait for it.
-    http.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
-      http.once('error', (error) => {
+      const failed = (error: Error) => {
         reject(
           new InvalidOptionError(
             `${what}: metricsPort: cannot listen on ${host}:${port}: ${error.message}`,
             { cause: error },
           ),
         );
+      };
+      http.once('error', failed);
+      http.listen(port, host, () => {
+        http.off('error', failed);
+        resolve();
       });
-      http.listen(port, host, () => resolve());
+    });
+    // Later errors (an accept that fails for want of file descriptors) are said, not thrown.
+    http.on('error', (error) => {
+      logger.error({ err: error }, `metrics listener error: ${error.message}`);
     });
     const address = http.address() as AddressInfo;
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;

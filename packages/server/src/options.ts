@@ -167,8 +167,8 @@ export interface ServerOptions extends Partial<WorkerDefinition> {
    */
   metricsPort?: number | null;
   /**
-   * The address `metricsPort` listens on. Loopback by default: give `0.0.0.0` (or the
-   * address a scraper reaches) to be scraped from another machine.
+   * The address `metricsPort` listens on (unused without it). Loopback by default: give
+   * `0.0.0.0` (or the address a scraper reaches) to be scraped from another machine.
    * @default '127.0.0.1'
    * @example metricsHost: '0.0.0.0'
    */
@@ -362,7 +362,10 @@ const SERVER_OPTIONS = {
   logger: optional(check<ServerLogger>('an object with info, warn and error functions', isLogger)),
   metrics: option(boolean, true),
   metricsPort: option(nullable(integer(0, 65_535), 'no HTTP listener'), null),
-  metricsHost: option(string, '127.0.0.1'),
+  metricsHost: option(
+    check<string>('a host name or address', (value) => typeof value === 'string' && value !== ''),
+    '127.0.0.1',
+  ),
 };
 
 /** Options after validation, with defaults filled in. */

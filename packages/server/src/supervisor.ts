@@ -522,6 +522,7 @@ export class Supervisor {
         metricsHost,
         () => this.stats(),
         this.#what,
+        this.#logger,
       );
     } catch (error) {
       if (!this.#closing) await this.#abandonListen();
