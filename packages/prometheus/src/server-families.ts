@@ -8,7 +8,13 @@ import { countsBy, type FamilyDefinition, summarySamples } from './metric-family
 
 /** What the families read of `server.stats()` (`ServerStats` of `@taskpool/server`). */
 export type ServerStatsLike = ServerStatsSnapshot & {
-  metrics?: { calls: Record<string, number>; callDuration: DurationSummary };
+  metrics?: {
+    calls: Record<string, number>;
+    callDuration: DurationSummary;
+    connectionWait?: DurationSummary;
+    connectionServe?: DurationSummary;
+    workersExited?: Record<string, number>;
+  };
 };
 
 type ServerFamily = FamilyDefinition<ServerStatsLike>;
@@ -79,6 +85,38 @@ export const SERVER_FAMILIES: readonly ServerFamily[] = [
             labels,
           )
         : [],
+  },
+  {
+    name: 'taskpool_server_connection_wait_seconds',
+    help: "From a connection's accept to its hand-off to a worker.",
+    type: 'summary',
+    samples: (stats, labels) =>
+      stats.metrics?.connectionWait
+        ? summarySamples(
+            'taskpool_server_connection_wait_seconds',
+            stats.metrics.connectionWait,
+            labels,
+          )
+        : [],
+  },
+  {
+    name: 'taskpool_server_connection_serve_seconds',
+    help: "From a connection's hand-off to the end of its worker's service.",
+    type: 'summary',
+    samples: (stats, labels) =>
+      stats.metrics?.connectionServe
+        ? summarySamples(
+            'taskpool_server_connection_serve_seconds',
+            stats.metrics.connectionServe,
+            labels,
+          )
+        : [],
+  },
+  {
+    name: 'taskpool_server_workers_exited_total',
+    help: 'Workers that exited, by reason: finished, crashed, killed-hung, start-failed, restart, close, surplus, listen-failed.',
+    type: 'counter',
+    samples: (stats, labels) => countsBy('reason', stats.metrics?.workersExited ?? {}, labels),
   },
   {
     name: 'taskpool_server_uptime_seconds',

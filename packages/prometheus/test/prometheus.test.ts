@@ -65,6 +65,8 @@ describe("the server's metricsPort", () => {
     expect(p99).toBeGreaterThan(0);
     // Seconds, not milliseconds: an echo takes far less than 10 s.
     expect(p99).toBeLessThan(10);
+    const wait = 'taskpool_server_connection_wait_seconds';
+    expect(sampleValue(families, wait, {}, `${wait}_count`)).toBeGreaterThanOrEqual(1);
     expect(sampleValue(families, 'taskpool_server_info')).toBe(1);
     expect(families.get('taskpool_server_info')?.samples[0]?.labels.version).toMatch(/^\d+\.\d+/);
   });

@@ -60,7 +60,8 @@ export { isWorker } from './ipc.js';
 export type { ServerLogger } from './logger.js';
 export type { ServerAuthOptions, ServerOptions, ServerTlsOptions } from './options.js';
 export { createServer, type TaskServer } from './server.js';
-export type { CloseOptions, ServerMetrics, ServerStats } from './supervisor.js';
+export type { CloseOptions, ServerStats } from './supervisor.js';
+export type { ServerMetrics } from './supervisor-metrics.js';
 export {
   defineWorker,
   type HandlerRecord,

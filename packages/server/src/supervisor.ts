@@ -12,7 +12,6 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ClosedError,
-  type DurationSummary,
   type Endpoint,
   formatEndpoint,
   parseEndpoint,
@@ -27,7 +26,6 @@ import {
   optionError,
 } from '@taskpool/protocol/internal';
 import { channels, type WorkerExitReason } from './diagnostics.js';
-import { DurationHistogram } from './duration-histogram.js';
 import type { WorkerConfig, WorkerSecrets, WorkerSecurity } from './ipc.js';
 import { guardListen } from './listen-guard.js';
 import { openListener } from './listener.js';
@@ -38,24 +36,12 @@ import { type ResolvedServerOptions, resolveCloseOptions } from './options.js';
 import { installSignals } from './signals.js';
 import { SpawnPacer } from './spawn-pacer.js';
 import { cannotLoad, didNotStart } from './start-failure.js';
+import { type ServerMetrics, SupervisorMetrics } from './supervisor-metrics.js';
 import { serverVersion } from './version.js';
 import { type DropReason, WaitingRoom } from './waiting-room.js';
 import { Watchdog } from './watchdog.js';
 import { WorkerHandle, type WorkerState } from './worker-handle.js';
-import type { WorkerMetricsReport } from './worker-metrics.js';
 import { readWorkerSecrets } from './worker-secrets.js';
-
-/** What the server's workers measured of the calls they ran (unless `metrics: false`). */
-export interface ServerMetrics {
-  /** Calls and streams that ended, by outcome: `ok`, or the error code sent. */
-  calls: Record<string, number>;
-  /**
-   * How long handlers took, from a call's start in its worker to its reply (a stream's: to
-   * its end), in milliseconds; within 4.5% (the buckets the workers send). Up to a second
-   * behind: workers report every second, and when they exit.
-   */
-  callDuration: DurationSummary;
-}
 
 /**
  * Counts of the supervisor's workers and waiting connections, its uptime and version (the
@@ -175,15 +161,14 @@ export class Supervisor {
   readonly #logger: ServerLogger;
   /** The generation of the rolling restart under way, until its old workers have exited. */
   #restarting: number | undefined;
-  /** The workers' reports, added up; undefined with `metrics: false`. */
-  readonly #callDuration: DurationHistogram | undefined;
-  readonly #calls = new Map<string, number>();
+  /** What `stats().metrics` reads; undefined with `metrics: false`. */
+  readonly #metrics: SupervisorMetrics | undefined;
 
   constructor(options: ResolvedServerOptions, what = 'createServer') {
     this.#options = options;
     this.#what = what;
     this.#logger = options.logger ?? stderrLogger;
-    this.#callDuration = options.metrics ? new DurationHistogram() : undefined;
+    this.#metrics = options.metrics ? new SupervisorMetrics() : undefined;
     const endpoint = parseEndpoint(options.listen as never);
     if (endpoint.kind === 'unix' && options.tls !== undefined) {
       throw optionError(
@@ -276,12 +261,7 @@ export class Supervisor {
 
   stats(): ServerStats {
     const counts = this.#counts();
-    if (!this.#callDuration) return counts;
-    const metrics = {
-      calls: Object.fromEntries(this.#calls),
-      callDuration: this.#callDuration.summary(),
-    };
-    return { ...counts, metrics };
+    return this.#metrics ? { ...counts, metrics: this.#metrics.snapshot() } : counts;
   }
 
   /** The counts of `stats()`, without the metrics (which take summing up). */
@@ -314,14 +294,6 @@ export class Supervisor {
       version: serverVersion(),
       rejected: { ...this.#rejected },
     };
-  }
-
-  /** A worker's report of the calls it ran, added to the server's. */
-  #onMetrics(report: WorkerMetricsReport): void {
-    this.#callDuration?.merge(report.callDuration);
-    for (const [outcome, n] of Object.entries(report.calls)) {
-      this.#calls.set(outcome, (this.#calls.get(outcome) ?? 0) + n);
-    }
   }
 
   listen(): Promise<Endpoint> {
@@ -568,7 +540,7 @@ export class Supervisor {
     if (!this.#admitPeer(socket)) return;
     const spare = this.#takeSpare();
     if (spare) {
-      this.#handOff(spare, socket);
+      this.#handOff(spare, socket, this.#metrics ? performance.now() : 0);
       return;
     }
     const max = this.#options.maxWaitingConnections;
@@ -655,8 +627,10 @@ export class Supervisor {
     return undefined;
   }
 
-  #handOff(worker: WorkerHandle, socket: Socket, head?: Buffer): void {
+  /** Gives `socket`, accepted at `acceptedAt` (`performance.now()`), to a spare. */
+  #handOff(worker: WorkerHandle, socket: Socket, acceptedAt: number, head?: Buffer): void {
     worker.peerAddress = this.#peerOf.get(socket);
+    this.#metrics?.handedOff(worker, acceptedAt);
     if (!worker.handOff(socket, head)) socket.destroy();
     // The replacement spare is forked on the next turn: fork() blocks this process for
     // milliseconds, and the handle must be on its way first.
@@ -693,7 +667,7 @@ export class Supervisor {
         setupTimeout: options.setupTimeout,
       },
       security: this.#security,
-      metrics: this.#callDuration !== undefined,
+      metrics: this.#metrics !== undefined,
       workerModule: workerModule === undefined ? null : String(workerModule),
     };
     // resolveServerOptions refused a missing workerModule where there is no entry script.
@@ -710,7 +684,7 @@ export class Supervisor {
       // A worker asks for its client (a `stats` request): it gets them even while closing.
       // The wire form has no metrics (yet): the counts.
       onStatsRequest: (asking, id) => asking.answerStats(id, this.#counts()),
-      onMetrics: (report) => this.#onMetrics(report),
+      onMetrics: (report) => this.#metrics?.reported(report),
       secrets: () => this.#secrets,
       onReleased: (released, reason) => this.#onReleased(released, reason),
       onExit: (exited, code, signal, previous) => this.#onExit(exited, code, signal, previous),
@@ -765,6 +739,7 @@ export class Supervisor {
    * a client that left): nothing ran for it, so it serves the next connection.
    */
   #onReleased(worker: WorkerHandle, reason: OpeningRejection): void {
+    this.#metrics?.serviceEnded(worker);
     if (reason !== 'closed') this.#reject(reason, worker.peerAddress);
     this.#peerLeft(worker.peerAddress);
     worker.peerAddress = undefined;
@@ -789,7 +764,7 @@ export class Supervisor {
     }
     const waiting = this.#waiting.take();
     if (waiting) {
-      this.#handOff(worker, waiting.socket, waiting.head);
+      this.#handOff(worker, waiting.socket, waiting.acceptedAt, waiting.head);
     } else if (this.#counts().spares > this.#options.spares) {
       // Started for a connection that left before it was ready: not wanted.
       worker.stop('surplus');
@@ -824,6 +799,7 @@ export class Supervisor {
         `hung worker ${worker.id} (pid ${worker.pid}) was killed by its own hang guard`,
       );
     }
+    this.#metrics?.exited(worker, reason);
     if (reason === 'crashed') {
       this.#logger.info(
         { workerId: worker.id, pid: worker.pid, code, signal, state: previous },

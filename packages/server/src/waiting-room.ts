@@ -15,6 +15,8 @@ import { refuseStranger } from './refuse-stranger.js';
 
 interface Waiting {
   socket: Socket;
+  /** `performance.now()` when it entered the room. */
+  acceptedAt: number;
   head: Buffer[];
   headBytes: number;
   timer: NodeJS.Timeout;
@@ -70,6 +72,7 @@ export class WaitingRoom {
   add(socket: Socket): void {
     const waiting: Waiting = {
       socket,
+      acceptedAt: performance.now(),
       head: [],
       headBytes: 0,
       timer: setTimeout(
@@ -99,7 +102,7 @@ export class WaitingRoom {
   }
 
   /** The oldest waiting connection, with what it sent, no longer read from. */
-  take(): { socket: Socket; head: Buffer } | undefined {
+  take(): { socket: Socket; head: Buffer; acceptedAt: number } | undefined {
     let waiting = this.#waiting.shift();
     // Destroyed (the client left, or sent too much) but its 'close' has not come yet.
     while (waiting?.socket.destroyed) {
@@ -117,7 +120,7 @@ export class WaitingRoom {
     for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read()) {
       waiting.head.push(chunk);
     }
-    return { socket, head: Buffer.concat(waiting.head) };
+    return { socket, head: Buffer.concat(waiting.head), acceptedAt: waiting.acceptedAt };
   }
 
   /**

@@ -55,6 +55,29 @@ describe('server metrics', () => {
     await second.close();
   });
 
+  it("measures connections' waits for a worker and their service, and why workers exited", async () => {
+    const server = echoServer();
+    const endpoint = formatEndpoint(await server.listen());
+    await eventually(() => server.stats().spares === 1, 10_000, 'a spare');
+    // The first takes the spare at once; the second (most likely) waits for a worker.
+    const first = await RawClient.connect(endpoint);
+    const second = await RawClient.connect(endpoint);
+    expect(await first.value('echo', [1])).toEqual([1]);
+    expect(await second.value('echo', [2])).toEqual([2]);
+    expect(server.stats().metrics?.connectionWait.count).toBe(2);
+    await first.close();
+    await second.close();
+    await eventually(
+      () => server.stats().metrics?.workersExited.finished === 2,
+      10_000,
+      'both workers to exit',
+    );
+    const metrics = server.stats().metrics;
+    expect(metrics?.connectionServe.count).toBe(2);
+    expect(metrics?.connectionServe.min).toBeGreaterThan(0);
+    expect(metrics?.workersExited).toEqual({ finished: 2 });
+  });
+
   it('records nothing with metrics: false', async () => {
     const server = echoServer(false);
     const endpoint = formatEndpoint(await server.listen());
