@@ -122,6 +122,11 @@ describe('taskpool status', () => {
       'start failures',
       'last start error',
       'rejected',
+      'calls',
+      'call duration',
+      'connection wait',
+      'connection serve',
+      'workers exited',
     ]);
     expect(rows.get('endpoint')).toBe(endpoint);
     expect(rows.get('server')).toBe('greeter');
@@ -138,6 +143,12 @@ describe('taskpool status', () => {
     expect(rows.get('last start error')).toBe('-');
     // One row per reason once some were turned away; none yet.
     expect(rows.get('rejected')).toBe('0');
+    // What the server measured: this command's own connection waited for its worker.
+    expect(rows.get('calls')).toMatch(/^\d+ ok, 0 failed$/);
+    expect(rows.get('connection wait')).toMatch(
+      /^p50 [\d.e+-]+ ms, p90 [\d.e+-]+ ms, p99 [\d.e+-]+ ms, max [\d.e+-]+ ms \(\d+\)$/,
+    );
+    expect(rows.get('workers exited')).toMatch(/^(0|[a-z-]+ \d+(, [a-z-]+ \d+)*)$/);
   });
 
   it('fails with exit 1, saying why, when the server cannot be reached; 2 on bad usage', async () => {
@@ -164,11 +175,14 @@ describe('co.serverStats()', () => {
     await using client = createClient({ connect: endpoint, minWorkers: 0 });
     const co = await client.checkout();
     await eventually(() => server.stats().spares === 1, 10_000, 'a new spare');
-    const { uptime, ...stats } = await co.serverStats();
-    // The wire form: the counts, without the metrics of the server's own process.
+    const { uptime, metrics: sent, ...stats } = await co.serverStats();
+    // The wire form: the server's own numbers, its metrics included.
     const { uptime: later, metrics, ...now } = server.stats();
-    expect(metrics).toBeDefined();
     expect(stats).toEqual(now);
+    // The workers' call reports may come between the two reads; the connections may not.
+    expect(sent?.connectionWait).toEqual(metrics?.connectionWait);
+    expect(sent?.workersExited).toEqual(metrics?.workersExited);
+    expect(sent?.callDuration).toMatchObject({ count: expect.any(Number) });
     expect(stats).toMatchObject({ serving: 1, spares: 1, version: serverVersion });
     expect(uptime).toBeLessThanOrEqual(later as number);
     // The stats request and the calls share the connection's ids: replies still find

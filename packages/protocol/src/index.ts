@@ -94,7 +94,7 @@ export {
   PROTOCOL_VERSION,
 } from './limits.js';
 export type { SecretSource } from './secret-source.js';
-export type { ServerStatsSnapshot } from './server-stats.js';
+export type { ServerMetricsSnapshot, ServerStatsSnapshot } from './server-stats.js';
 export { defaultSocketDirectory, defaultSocketPath } from './socket-path.js';
 export type {
   StreamArgsOf,

@@ -167,6 +167,25 @@ const count = z.number().int().nonnegative();
  * The supervisor's stats (`server.stats()`). A field added later must be optional, so that
  * a client that knows it still reads a server that does not send it.
  */
+/** A `DurationSummary`: milliseconds, and a count. */
+const durationSummarySchema = z.object({
+  count,
+  min: z.number().nonnegative(),
+  mean: z.number().nonnegative(),
+  p50: z.number().nonnegative(),
+  p90: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+  max: z.number().nonnegative(),
+});
+
+const serverMetricsSchema = z.object({
+  calls: z.record(z.string(), count),
+  callDuration: durationSummarySchema,
+  connectionWait: durationSummarySchema,
+  connectionServe: durationSummarySchema,
+  workersExited: z.record(z.string(), count),
+});
+
 export const serverStatsSchema = z.object({
   starting: count,
   spares: count,
@@ -186,6 +205,8 @@ export const serverStatsSchema = z.object({
    * `auth-failed`, `protocol-error`).
    */
   rejected: z.record(z.string(), count).optional(),
+  /** What the server measured (absent with `metrics: false`, and from older servers). */
+  metrics: serverMetricsSchema.optional(),
 }) satisfies z.ZodType<ServerStatsSnapshot>;
 
 /**

@@ -11,6 +11,8 @@
  *
  * @module
  */
+
+import type { DurationSummary } from './duration-summary.js';
 import { ProtocolError } from './errors.js';
 import type {
   AuthMessage,
@@ -376,6 +378,52 @@ function serverStats(value: unknown, path: Path): ServerStatsSnapshot {
     uptime: uptime === null ? null : int(uptime, at(path, 'uptime'), 0),
     version: nullableString(value.version, at(path, 'version')),
     ...rejected(value, path),
+    ...metrics(value, path),
+  };
+}
+
+/** `z.number().nonnegative()`. */
+function nonnegative(value: unknown, path: Path): number {
+  const n = number(value, path);
+  if (n < 0) throw new Invalid(path, 'too small: expected number to be >=0');
+  return n;
+}
+
+/** `z.record(z.string(), count)`. */
+function counts(value: unknown, path: Path): Record<string, number> {
+  const out = record(value, path);
+  for (const [key, n] of Object.entries(out)) int(n, at(path, key), 0);
+  return out as Record<string, number>;
+}
+
+/** A `DurationSummary` (`durationSummarySchema`), in the schema's order. */
+function durationSummary(value: unknown, path: Path): DurationSummary {
+  if (!isObject(value)) throw expected('object', value, path);
+  return {
+    count: int(value.count, at(path, 'count'), 0),
+    min: nonnegative(value.min, at(path, 'min')),
+    mean: nonnegative(value.mean, at(path, 'mean')),
+    p50: nonnegative(value.p50, at(path, 'p50')),
+    p90: nonnegative(value.p90, at(path, 'p90')),
+    p99: nonnegative(value.p99, at(path, 'p99')),
+    max: nonnegative(value.max, at(path, 'max')),
+  };
+}
+
+/** The optional `metrics` (`serverMetricsSchema`), in the schema's order. */
+function metrics(value: Record<string, unknown>, path: Path): Pick<ServerStatsSnapshot, 'metrics'> {
+  const measured = value.metrics;
+  if (measured === undefined) return 'metrics' in value ? { metrics: undefined } : {};
+  const where = at(path, 'metrics');
+  if (!isObject(measured)) throw expected('object', measured, where);
+  return {
+    metrics: {
+      calls: counts(measured.calls, at(where, 'calls')),
+      callDuration: durationSummary(measured.callDuration, at(where, 'callDuration')),
+      connectionWait: durationSummary(measured.connectionWait, at(where, 'connectionWait')),
+      connectionServe: durationSummary(measured.connectionServe, at(where, 'connectionServe')),
+      workersExited: counts(measured.workersExited, at(where, 'workersExited')),
+    },
   };
 }
 

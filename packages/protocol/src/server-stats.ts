@@ -6,6 +6,36 @@
  * @module
  */
 
+import type { DurationSummary } from './duration-summary.js';
+
+/** What a server measured (unless `metrics: false`): every figure since it started. */
+export interface ServerMetricsSnapshot {
+  /** Calls and streams that ended, by outcome: `ok`, or the error code sent. */
+  calls: Record<string, number>;
+  /**
+   * How long handlers took, from a call's start in its worker to its reply (a stream's: to
+   * its end), in milliseconds; within 4.5% (the buckets the workers send). Up to a second
+   * behind: workers report every second, and when they exit.
+   */
+  callDuration: DurationSummary;
+  /**
+   * From a connection's accept to its hand-off to a worker: 0 for one a spare took at
+   * once. Connections refused or dropped while they waited are not in it (`rejected`).
+   */
+  connectionWait: DurationSummary;
+  /**
+   * From a connection's hand-off to the end of its worker's service: the worker exited
+   * (its client left, it retired, it crashed or was killed), or its opening exchange failed
+   * and it became a spare again.
+   */
+  connectionServe: DurationSummary;
+  /**
+   * Workers that exited, by reason (`finished`, `crashed`, `killed-hung`, `start-failed`,
+   * `restart`, `close`, `surplus`, `listen-failed`), as `worker-exited` events say.
+   */
+  workersExited: Record<string, number>;
+}
+
 /** Counts of a server's workers and waiting connections, its uptime and its version. */
 export interface ServerStatsSnapshot {
   /** Workers loading their code and running `setup` (not those asked to stop). */
@@ -48,4 +78,6 @@ export interface ServerStatsSnapshot {
    * Absent from servers older than this field.
    */
   rejected?: Record<string, number>;
+  /** What the server measured; absent with `metrics: false`, and from older servers. */
+  metrics?: ServerMetricsSnapshot;
 }

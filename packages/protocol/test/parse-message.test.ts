@@ -266,6 +266,38 @@ describe('parseMessage matches messageSchema', () => {
     );
   const count = rarelyWrong(fc.nat());
   const nullableString = rarelyWrong(fc.oneof(fc.string(), fc.constant(null)));
+  const countsBy = rarelyWrong(fc.dictionary(key, fc.oneof(fc.nat(), num), { maxKeys: 3 }));
+  const milliseconds = rarelyWrong(
+    fc.oneof(fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), num),
+  );
+  const durationSummary = rarelyWrong(
+    fc.record(
+      {
+        count,
+        min: milliseconds,
+        mean: milliseconds,
+        p50: milliseconds,
+        p90: milliseconds,
+        p99: milliseconds,
+        max: milliseconds,
+        extra: json,
+      },
+      { requiredKeys: ['count', 'min', 'mean', 'p50', 'p90', 'p99', 'max'] },
+    ),
+  );
+  const serverMetrics = fc.record(
+    {
+      calls: countsBy,
+      callDuration: durationSummary,
+      connectionWait: durationSummary,
+      connectionServe: durationSummary,
+      workersExited: countsBy,
+      extra: json,
+    },
+    {
+      requiredKeys: ['calls', 'callDuration', 'connectionWait', 'connectionServe', 'workersExited'],
+    },
+  );
   const serverStats = fc.record(
     {
       starting: count,
@@ -281,6 +313,7 @@ describe('parseMessage matches messageSchema', () => {
       uptime: rarelyWrong(fc.oneof(fc.nat(), fc.constant(null))),
       version: nullableString,
       rejected: field(fc.dictionary(fc.string(), fc.oneof(fc.nat(), num), { maxKeys: 3 })),
+      metrics: field(serverMetrics),
       extra: json,
     },
     {

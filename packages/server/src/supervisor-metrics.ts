@@ -6,40 +6,14 @@
  * @module
  */
 import { createHistogram } from 'node:perf_hooks';
-import type { DurationSummary } from '@taskpool/protocol';
+import type { ServerMetricsSnapshot } from '@taskpool/protocol';
 import { recordDuration, summarize } from '@taskpool/protocol/internal';
 import type { WorkerExitReason } from './diagnostics.js';
 import { DurationHistogram } from './duration-histogram.js';
 import type { WorkerMetricsReport } from './worker-metrics.js';
 
-/** What `server.stats().metrics` holds: every figure since the server was created. */
-export interface ServerMetrics {
-  /** Calls and streams that ended, by outcome: `ok`, or the error code sent. */
-  calls: Record<string, number>;
-  /**
-   * How long handlers took, from a call's start in its worker to its reply (a stream's: to
-   * its end), in milliseconds; within 4.5% (the buckets the workers send). Up to a second
-   * behind: workers report every second, and when they exit.
-   */
-  callDuration: DurationSummary;
-  /**
-   * From a connection's accept to its hand-off to a worker: 0 for one a spare took at
-   * once. Connections refused or dropped while they waited are not in it
-   * (`stats().rejected` counts them).
-   */
-  connectionWait: DurationSummary;
-  /**
-   * From a connection's hand-off to the end of its worker's service: the worker exited
-   * (its client left, it retired, it crashed or was killed), or its opening exchange failed
-   * and it became a spare again.
-   */
-  connectionServe: DurationSummary;
-  /**
-   * Workers that exited, by reason (`finished`, `crashed`, `killed-hung`, `start-failed`,
-   * `restart`, `close`, `surplus`, `listen-failed`), as `worker-exited` events say.
-   */
-  workersExited: Record<string, number>;
-}
+/** What `server.stats().metrics` holds (the type `co.serverStats()` shares). */
+export type ServerMetrics = ServerMetricsSnapshot;
 
 export class SupervisorMetrics {
   readonly #callDuration = new DurationHistogram();

@@ -36,7 +36,7 @@ import { type ResolvedServerOptions, resolveCloseOptions } from './options.js';
 import { installSignals } from './signals.js';
 import { SpawnPacer } from './spawn-pacer.js';
 import { cannotLoad, didNotStart } from './start-failure.js';
-import { type ServerMetrics, SupervisorMetrics } from './supervisor-metrics.js';
+import { SupervisorMetrics } from './supervisor-metrics.js';
 import { serverVersion } from './version.js';
 import { type DropReason, WaitingRoom } from './waiting-room.js';
 import { Watchdog } from './watchdog.js';
@@ -48,7 +48,7 @@ import { readWorkerSecrets } from './worker-secrets.js';
  * same numbers a client gets with a `stats` request, `co.serverStats()`), and, in this
  * process only, `metrics`.
  */
-export type ServerStats = ServerStatsSnapshot & { metrics?: ServerMetrics };
+export type ServerStats = ServerStatsSnapshot;
 
 /** Options of `server.close()`. */
 export interface CloseOptions {
@@ -683,7 +683,7 @@ export class Supervisor {
       onReady: (ready) => this.#onReady(ready),
       // A worker asks for its client (a `stats` request): it gets them even while closing.
       // The wire form has no metrics (yet): the counts.
-      onStatsRequest: (asking, id) => asking.answerStats(id, this.#counts()),
+      onStatsRequest: (asking, id) => asking.answerStats(id, this.stats()),
       onMetrics: (report) => this.#metrics?.reported(report),
       secrets: () => this.#secrets,
       onReleased: (released, reason) => this.#onReleased(released, reason),

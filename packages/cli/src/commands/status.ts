@@ -6,7 +6,7 @@
  * request), so that worker counts as serving.
  */
 import type { Checkout } from '@taskpool/client';
-import type { ServerStatsSnapshot } from '@taskpool/protocol';
+import type { DurationSummary, ServerStatsSnapshot } from '@taskpool/protocol';
 import { reach, timeoutOption, waitOption } from '../reach.js';
 import { CONNECT_FLAGS, CONNECT_OPTIONS, connectSecurity } from '../security.js';
 import { parseCommand, UsageError } from '../usage.js';
@@ -105,6 +105,42 @@ function rejectedRows(rejected: Record<string, number> | undefined): [string, st
   return reasons.map((reason) => [`rejected ${reason}`, String(rejected[reason])]);
 }
 
+/** Calls by outcome: `12 ok, 2 failed (REMOTE_ERROR 1, TIMEOUT 1)`. */
+function callsCell(calls: Record<string, number>): string {
+  const failed = Object.entries(calls)
+    .filter(([outcome]) => outcome !== 'ok')
+    .sort(([a], [b]) => a.localeCompare(b));
+  const total = failed.reduce((sum, [, n]) => sum + n, 0);
+  const which = failed.map(([code, n]) => `${code} ${n}`).join(', ');
+  return `${calls.ok ?? 0} ok, ${total} failed${total > 0 ? ` (${which})` : ''}`;
+}
+
+/** A duration summary: `p50 1.2 ms, p90 3.4 ms, p99 9.8 ms, max 12 ms (40)`. */
+function durationCell(summary: DurationSummary): string {
+  if (summary.count === 0) return '- (none yet)';
+  const ms = (value: number) => `${Number(value.toPrecision(3))} ms`;
+  return `p50 ${ms(summary.p50)}, p90 ${ms(summary.p90)}, p99 ${ms(summary.p99)}, max ${ms(summary.max)} (${summary.count})`;
+}
+
+/**
+ * The rows of what the server measured; `-` from a server with `metrics: false` (or one
+ * older than its metrics on the wire).
+ */
+function metricsRows(metrics: ServerStatsSnapshot['metrics']): [string, string][] {
+  if (metrics === undefined) return [['calls', '-']];
+  const exited = Object.entries(metrics.workersExited).sort(([a], [b]) => a.localeCompare(b));
+  return [
+    ['calls', callsCell(metrics.calls)],
+    ['call duration', durationCell(metrics.callDuration)],
+    ['connection wait', durationCell(metrics.connectionWait)],
+    ['connection serve', durationCell(metrics.connectionServe)],
+    [
+      'workers exited',
+      exited.length === 0 ? '0' : exited.map(([reason, n]) => `${reason} ${n}`).join(', '),
+    ],
+  ];
+}
+
 /** The report as a two-column table; what is unknown is `-`. */
 function formatStatus(report: StatusReport): string {
   const or = (value: string | number | null) => (value === null ? '-' : String(value));
@@ -132,6 +168,7 @@ function formatStatus(report: StatusReport): string {
     ['start failures', `${report.startFailures} (${report.consecutiveStartFailures} in a row)`],
     ['last start error', or(report.lastStartError)],
     ...rejectedRows(report.rejected),
+    ...metricsRows(report.metrics),
   ];
   const width = Math.max(...rows.map(([name]) => name.length)) + 2;
   return rows.map(([name, value]) => `${name.padEnd(width)}${value}`).join('\n');
