@@ -26,11 +26,23 @@ type Sources<TStats> = StatsSource<TStats> | Record<string, StatsSource<TStats>>
 
 /** What to export. */
 export interface MetricSources {
-  /** A client (`createClient`), or several by name: `{ web: client1, jobs: client2 }`. */
+  /**
+   * A client (`createClient`), or several by name, each name a `client` label.
+   * @default none
+   * @example client: { web: webClient, jobs: jobsClient }
+   */
   client?: Sources<ClientStatsLike>;
-  /** A server (`createServer`, `forkTaskServer`), or several by name. */
+  /**
+   * A server (`createServer`, `forkTaskServer`'s handle), or several by name (`server`).
+   * @default none
+   * @example server
+   */
   server?: Sources<ServerStatsLike>;
-  /** A queue (`createQueue`), or several by name. */
+  /**
+   * A queue (`createQueue`), or several by name (`queue`).
+   * @default none
+   * @example queue: { mail: mailQueue }
+   */
   queue?: Sources<QueueStatsLike>;
 }
 
