@@ -48,7 +48,7 @@ import {
 } from './connection.js';
 import { deadlineAfter, timerDelay, workerDeadline } from './deadline-queue.js';
 import { callScope, callsTraced, channels, traceCall } from './diagnostics.js';
-import { scopeValues, watchInScope } from './error-scope.js';
+import { watchInScope } from './error-scope.js';
 import {
   type CallOptions,
   checkCallOptions,
@@ -308,9 +308,35 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
    * Starts a stream of `method`. It goes out at once, behind the calls made before it;
    * until it ends (or its consumer leaves it) no other call may go. Whatever prevents it
    * (a released or poisoned checkout, bad arguments, another stream open) is thrown by its
-   * first `next()` and rejects its `result`.
+   * first `next()` and rejects its `result`. Traced (`tracing:taskpool.client.call`) from
+   * its start to its `result`.
    */
   stream(method: string | null, args: readonly unknown[], options?: StreamOptions): StreamCall {
+    if (!callsTraced()) return this.#openStream(method, args, options);
+    let opened: StreamCall | undefined;
+    const traced = traceCall(
+      {
+        method,
+        interface: this.#settings.interface?.name,
+        client: this.#settings.clientName,
+        endpoint: formatEndpoint(this.#connection.endpoint),
+        pid: this.pid,
+      },
+      () => {
+        opened = this.#openStream(method, args, options);
+        return opened.result;
+      },
+    );
+    // Its result is the stream's own, which its reader may observe or not.
+    traced.catch(() => {});
+    return opened as StreamCall;
+  }
+
+  #openStream(
+    method: string | null,
+    args: readonly unknown[],
+    options?: StreamOptions,
+  ): StreamCall {
     if (this.#phase !== 'active') {
       return StreamCall.failed(method, this.#fatal ?? new CheckoutReleasedError());
     }
@@ -359,7 +385,7 @@ export class CheckoutCore implements ConnectionOwner, StreamOwner {
         method,
         sent as unknown[],
         undefined,
-        scopeValues(),
+        callScope(),
         highWaterMark,
       );
     } catch (error) {

@@ -96,7 +96,14 @@ describe('client.stream', () => {
 
 describe('client.map', () => {
   it('yields 10,000 results in input order, never more than `concurrency` calls at once', async () => {
-    await using client = createClient({ connect: server.endpoint, interface: feed, maxWorkers: 4 });
+    // Without metrics: stats() is read twice per input here, and its metrics' percentiles
+    // would take most of the test's time.
+    await using client = createClient({
+      connect: server.endpoint,
+      interface: feed,
+      maxWorkers: 4,
+      metrics: false,
+    });
     let read = 0;
     let most = 0;
     /** One-shot calls in flight: waiting for a worker, or holding one. */

@@ -22,7 +22,7 @@ import { instrumentClient, instrumentTaskpool, parseTraceparent } from '@taskpoo
 import { TimeoutError } from '@taskpool/protocol';
 import type { ForkedServer } from '@taskpool/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureOf, startServerWith } from '../../../test/helpers/processes.js';
+import { eventually, fixtureOf, startServerWith } from '../../../test/helpers/processes.js';
 import { traced } from './fixtures/traced-worker.js';
 
 /** A reader the test collects from when it wants to (the SDK's push readers run on timers). */
@@ -40,6 +40,8 @@ interface WorkerSpan {
   traceId: string;
   spanId: string;
   parentSpanId: string | null;
+  /** Milliseconds since the epoch. */
+  endTime: number;
   attributes: Record<string, unknown>;
   status: SpanStatusCode;
 }
@@ -213,7 +215,7 @@ describe('@taskpool/otel', () => {
     }
   });
 
-  it('makes no span for a stream (not traced yet), rather than one that ends before its items', async () => {
+  it('traces a stream from its start to its end, its items made within the SERVER span', async () => {
     await using client = createClient({
       connect: server.endpoint,
       interface: traced,
@@ -224,9 +226,45 @@ describe('@taskpool/otel', () => {
     const items: number[] = [];
     for await (const item of co.count(3)) items.push(item);
     expect(items).toEqual([0, 1, 2]);
+    const clientSpan = exporter
+      .getFinishedSpans()
+      .filter((span) => span.name === 'Traced/count')
+      .at(-1);
+    expect(clientSpan?.kind).toBe(SpanKind.CLIENT);
     const workerSpans = (await co.spans()) as WorkerSpan[];
-    expect(workerSpans.map((span) => span.name)).not.toContain('Traced/count');
-    expect(exporter.getFinishedSpans().map((span) => span.name)).not.toContain('Traced/count');
+    const serverSpan = workerSpans.filter((span) => span.name === 'Traced/count').at(-1);
+    expect(serverSpan).toMatchObject({
+      kind: SpanKind.SERVER,
+      traceId: clientSpan?.spanContext().traceId,
+      parentSpanId: clientSpan?.spanContext().spanId,
+    });
+    const itemSpans = workerSpans.filter((span) => span.name === 'item');
+    expect(itemSpans).toHaveLength(3);
+    for (const item of itemSpans) expect(item.parentSpanId).toBe(serverSpan?.spanId);
+    // The SERVER span ended with its items, not before the first (each comes 5 ms after the
+    // one before). Spans' clocks are anchored each at its own start: allow 2 ms.
+    const lastItem = Math.max(...itemSpans.map((item) => item.endTime));
+    expect(serverSpan?.endTime).toBeGreaterThan(lastItem - 2);
+  });
+
+  it('ends the SERVER span of a stream its reader left early', async () => {
+    await using client = createClient({
+      connect: server.endpoint,
+      interface: traced,
+      minWorkers: 0,
+      maxWorkers: 1,
+    });
+    await using co = await client.checkout();
+    for await (const item of co.count(1_000)) {
+      if (item === 1) break;
+    }
+    // The worker ends the stream on the cancel; its span then ends too.
+    let spans: WorkerSpan[] = [];
+    await eventually(async () => {
+      spans = (await co.spans()) as WorkerSpan[];
+      return spans.some((span) => span.name === 'Traced/count');
+    });
+    expect(spans.filter((span) => span.name === 'item').length).toBeLessThan(1_000);
   });
 
   it('reads and writes W3C traceparent, and refuses malformed ones', () => {

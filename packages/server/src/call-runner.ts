@@ -25,6 +25,7 @@ import { type CallContext, runInContext } from './call-context.js';
 import { handlersTraced, traceHandler } from './call-tracing.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { SetupRunner } from './setup-runner.js';
+import { isAsyncIterable, isThenable } from './value-kinds.js';
 import type { WorkerDefinition } from './worker-definition.js';
 
 /** How a call or stream ended, before the connection adds its failure count and log. */
@@ -41,15 +42,6 @@ export type CallOutcome = CallEnd | { type: 'stream'; id: number; items: AsyncIt
 /** Receives how a call ended, with its context. */
 type FinishCall = (outcome: CallOutcome, ctx: CallContext) => void;
 
-/** True for a promise (or anything with a `then`): the handler went asynchronous. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
 /**
  * The TIMEOUT of a call past its deadline. `data.ran` says whether its handler had started:
  * a client that pipelines calls on this worker tells from it that one never ran.
@@ -60,15 +52,6 @@ const deadlinePassed = (ran: boolean) =>
     ran ? 'the call deadline passed while it ran' : 'the call deadline passed before it ran',
     { data: { ran } },
   );
-
-/** True for what `for await` can read: a streaming handler's return value. */
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
-  );
-}
 
 /** Returns a generator that will not be read, so that its `finally` (if it started) runs. */
 function closeUnread(items: AsyncIterable<unknown>): void {
@@ -179,9 +162,7 @@ export class CallRunner {
       const invoke = () => dispatcher.invoke(call.method, call.args, ctx);
       value = runInContext(
         ctx,
-        // Streams are not traced: a generator returns at once, so a span would end before
-        // its first item, and its body would run outside the span's context.
-        handlersTraced() && call.credit === undefined
+        handlersTraced()
           ? () => traceHandler(call, dispatcher.interfaceName, ctx.workerId, ctx.peer, invoke)
           : invoke,
       );

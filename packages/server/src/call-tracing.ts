@@ -10,6 +10,7 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { Peer } from '@taskpool/protocol';
 import type { CallMessage } from '@taskpool/protocol/internal';
+import { isAsyncIterable, isThenable } from './value-kinds.js';
 
 /** What `tracing:taskpool.server.call` subscribers see of a call. */
 export interface ServerCallTraceContext {
@@ -45,18 +46,66 @@ export function handlersTraced(): boolean {
   return serverCall.hasSubscribers;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+/**
+ * A stream's items, traced: each step of its iterator runs through the context's `run`
+ * (so the generator's body runs with the tracer's context current), and the trace ends
+ * (`asyncStart`, `asyncEnd`) when the items end, fail, or are left (`return()`).
+ */
+function tracedItems(
+  items: AsyncIterable<unknown>,
+  context: ServerCallTraceContext,
+  settled: (thrown: unknown, failed: boolean) => void,
+): AsyncIterable<unknown> {
+  const within = <T>(step: () => T): T => (context.run ? context.run(step) : step());
+  let iterator: AsyncIterator<unknown> | undefined;
+  let over = false;
+  const finish = (thrown: unknown, failed: boolean) => {
+    if (over) return;
+    over = true;
+    settled(thrown, failed);
+  };
+  const step = (
+    take: (from: AsyncIterator<unknown>) => Promise<IteratorResult<unknown>> | undefined,
+    last: boolean,
+  ): Promise<IteratorResult<unknown>> => {
+    let pending: Promise<IteratorResult<unknown>> | undefined;
+    try {
+      iterator ??= within(() => items[Symbol.asyncIterator]());
+      const from = iterator;
+      pending = within(() => take(from));
+    } catch (thrown) {
+      finish(thrown, true);
+      return Promise.reject(thrown);
+    }
+    if (pending === undefined) {
+      finish(undefined, false);
+      return Promise.resolve({ done: true, value: undefined });
+    }
+    return Promise.resolve(pending).then(
+      (result) => {
+        if (result.done || last) finish(undefined, false);
+        return result;
+      },
+      (thrown: unknown) => {
+        finish(thrown, true);
+        throw thrown;
+      },
+    );
+  };
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => step((from) => from.next(), false),
+      return: (value?: unknown) => step((from) => from.return?.(value), true),
+      throw: (thrown?: unknown) => step((from) => from.throw?.(thrown), true),
+    }),
+  };
 }
 
 /**
  * Runs `invoke` (the handler) traced (see `handlersTraced`): `start` (with its bound
- * stores current, and through the `run` a subscriber set), `end` when it returns or throws, `error`, and for a promise
- * `asyncStart` and `asyncEnd` when it settles, as `tracePromise` and `traceSync` publish.
+ * stores current, and through the `run` a subscriber set), `end` when it returns or throws,
+ * `error`, and for a promise `asyncStart` and `asyncEnd` when it settles, as `tracePromise`
+ * and `traceSync` publish; for a stream, when its items end (see `tracedItems`).
  */
 export function traceHandler(
   call: CallMessage,
@@ -74,6 +123,18 @@ export function traceHandler(
     peer,
   };
   const { start, end, asyncStart, asyncEnd, error } = serverCall;
+  const stream = call.credit !== undefined;
+  const settled = (thrown: unknown, failed: boolean) => {
+    if (failed) {
+      context.error = thrown;
+      error.publish(context);
+    } else if (!('result' in context)) {
+      // A stream's items ended: it has no value, but it has ended.
+      context.result = undefined;
+    }
+    asyncStart.publish(context);
+    asyncEnd.publish(context);
+  };
   return start.runStores(context, () => {
     let value: unknown;
     try {
@@ -84,21 +145,21 @@ export function traceHandler(
       end.publish(context);
       throw thrown;
     }
-    if (!isThenable(value)) context.result = value;
+    // A stream's handler has returned, its items are to come: it ends with its last one.
+    const streaming = stream && isAsyncIterable(value);
+    if (!isThenable(value) && !streaming) context.result = value;
     end.publish(context);
+    if (streaming) return tracedItems(value as AsyncIterable<unknown>, context, settled);
     if (!isThenable(value)) return value;
     return Promise.resolve(value).then(
       (resolved) => {
+        if (stream && isAsyncIterable(resolved)) return tracedItems(resolved, context, settled);
         context.result = resolved;
-        asyncStart.publish(context);
-        asyncEnd.publish(context);
+        settled(undefined, false);
         return resolved;
       },
       (thrown: unknown) => {
-        context.error = thrown;
-        error.publish(context);
-        asyncStart.publish(context);
-        asyncEnd.publish(context);
+        settled(thrown, true);
         throw thrown;
       },
     );

@@ -30,10 +30,11 @@ import {
 } from '@taskpool/protocol/internal';
 import { CallContext, runInContext } from './call-context.js';
 import { CallQueue } from './call-queue.js';
-import { type CallOutcome, type CallRunner, isThenable } from './call-runner.js';
+import type { CallOutcome, CallRunner } from './call-runner.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { WorkerLimits } from './ipc.js';
 import { StreamProducer, type StreamSink } from './stream-producer.js';
+import { isThenable } from './value-kinds.js';
 import type { WorkerDefinition } from './worker-definition.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
