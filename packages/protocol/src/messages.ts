@@ -163,10 +163,6 @@ export const retireSchema = z.object({
 
 const count = z.number().int().nonnegative();
 
-/**
- * The supervisor's stats (`server.stats()`). A field added later must be optional, so that
- * a client that knows it still reads a server that does not send it.
- */
 /** A `DurationSummary`: milliseconds, and a count. */
 const durationSummarySchema = z.object({
   count,
@@ -186,6 +182,10 @@ const serverMetricsSchema = z.object({
   workersExited: z.record(z.string(), count),
 });
 
+/**
+ * The supervisor's stats (`server.stats()`). A field added later must be optional, so that
+ * a client that knows it still reads a server that does not send it.
+ */
 export const serverStatsSchema = z.object({
   starting: count,
   spares: count,

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { Peer } from '@taskpool/protocol';
 import type { CallMessage } from '@taskpool/protocol/internal';
@@ -25,7 +26,8 @@ export interface ServerCallTraceContext {
    * Set by a `start` subscriber: the handler is called through it, so a tracer whose
    * context is not an `AsyncLocalStorage` it can bind (OpenTelemetry's `context.with`)
    * makes its context current in the handler. It must call `handler` once, synchronously,
-   * and return what it returns.
+   * and return what it returns. For a stream it is called again for each step of the
+   * handler's items (creating the iterator, each `next()`, `return()`).
    *
    * @example context.run = (handler) => otel.context.with(ctx, handler)
    */
@@ -47,16 +49,20 @@ export function handlersTraced(): boolean {
 }
 
 /**
- * A stream's items, traced: each step of its iterator runs through the context's `run`
- * (so the generator's body runs with the tracer's context current), and the trace ends
+ * A stream's items, traced: each step of its iterator runs with the stores bound to
+ * `start` as they were at the handler's call (`resume`, a snapshot) and through the
+ * context's `run`, so the generator's body runs with the tracer's context current between
+ * yields too; and the trace ends
  * (`asyncStart`, `asyncEnd`) when the items end, fail, or are left (`return()`).
  */
 function tracedItems(
   items: AsyncIterable<unknown>,
   context: ServerCallTraceContext,
+  resume: <T>(step: () => T) => T,
   settled: (thrown: unknown, failed: boolean) => void,
 ): AsyncIterable<unknown> {
-  const within = <T>(step: () => T): T => (context.run ? context.run(step) : step());
+  // Not runStores again per step: that would publish `start` again.
+  const within = <T>(step: () => T): T => resume(() => (context.run ? context.run(step) : step()));
   let iterator: AsyncIterator<unknown> | undefined;
   let over = false;
   const finish = (thrown: unknown, failed: boolean) => {
@@ -83,7 +89,12 @@ function tracedItems(
     }
     return Promise.resolve(pending).then(
       (result) => {
-        if (result.done || last) finish(undefined, false);
+        if (typeof result !== 'object' || result === null) {
+          // Not an iterator result: the stream fails (the producer says why), and so ends.
+          finish(new TypeError('the iterator gave no iterator result'), true);
+        } else if (result.done || last) {
+          finish(undefined, false);
+        }
         return result;
       },
       (thrown: unknown) => {
@@ -136,6 +147,8 @@ export function traceHandler(
     asyncEnd.publish(context);
   };
   return start.runStores(context, () => {
+    // The stores bound to `start`, as they are now, for the steps of a stream's items.
+    const resume = AsyncLocalStorage.snapshot();
     let value: unknown;
     try {
       value = context.run ? context.run(invoke) : invoke();
@@ -146,14 +159,17 @@ export function traceHandler(
       throw thrown;
     }
     // A stream's handler has returned, its items are to come: it ends with its last one.
-    const streaming = stream && isAsyncIterable(value);
+    // A thenable is awaited first, traced or not (a value may be both, as a query is).
+    const streaming = stream && !isThenable(value) && isAsyncIterable(value);
     if (!isThenable(value) && !streaming) context.result = value;
     end.publish(context);
-    if (streaming) return tracedItems(value as AsyncIterable<unknown>, context, settled);
+    if (streaming) return tracedItems(value as AsyncIterable<unknown>, context, resume, settled);
     if (!isThenable(value)) return value;
     return Promise.resolve(value).then(
       (resolved) => {
-        if (stream && isAsyncIterable(resolved)) return tracedItems(resolved, context, settled);
+        if (stream && isAsyncIterable(resolved)) {
+          return tracedItems(resolved, context, resume, settled);
+        }
         context.result = resolved;
         settled(undefined, false);
         return resolved;

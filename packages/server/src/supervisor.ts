@@ -44,9 +44,9 @@ import { WorkerHandle, type WorkerState } from './worker-handle.js';
 import { readWorkerSecrets } from './worker-secrets.js';
 
 /**
- * Counts of the supervisor's workers and waiting connections, its uptime and version (the
- * same numbers a client gets with a `stats` request, `co.serverStats()`), and, in this
- * process only, `metrics`.
+ * Counts of the supervisor's workers and waiting connections, its uptime and version, and
+ * (unless `metrics: false`) its `metrics`: the same a client gets with a `stats` request,
+ * `co.serverStats()`.
  */
 export type ServerStats = ServerStatsSnapshot;
 
@@ -630,8 +630,9 @@ export class Supervisor {
   /** Gives `socket`, accepted at `acceptedAt` (`performance.now()`), to a spare. */
   #handOff(worker: WorkerHandle, socket: Socket, acceptedAt: number, head?: Buffer): void {
     worker.peerAddress = this.#peerOf.get(socket);
-    this.#metrics?.handedOff(worker, acceptedAt);
-    if (!worker.handOff(socket, head)) socket.destroy();
+    // Measured only once on its way: a handle that cannot be sent is no connection served.
+    if (worker.handOff(socket, head)) this.#metrics?.handedOff(worker, acceptedAt);
+    else socket.destroy();
     // The replacement spare is forked on the next turn: fork() blocks this process for
     // milliseconds, and the handle must be on its way first.
     setImmediate(() => this.#fill());
@@ -682,7 +683,6 @@ export class Supervisor {
       onLoaded: () => this.#onLoaded(),
       onReady: (ready) => this.#onReady(ready),
       // A worker asks for its client (a `stats` request): it gets them even while closing.
-      // The wire form has no metrics (yet): the counts.
       onStatsRequest: (asking, id) => asking.answerStats(id, this.stats()),
       onMetrics: (report) => this.#metrics?.reported(report),
       secrets: () => this.#secrets,

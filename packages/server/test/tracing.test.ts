@@ -66,6 +66,43 @@ describe('tracing channels', () => {
     ]);
   });
 
+  it("traces a stream to its end, the caller's context current in its generator between yields", async () => {
+    on(`tracing:${TRACING_CHANNELS.call}:start`, (message) => {
+      (message as CallTraceContext).traceparent = TRACEPARENT;
+    });
+    const server = await startServer('traced-worker.ts');
+    cleanups.push(() => server.close());
+    const client = createClient({ connect: server.endpoint, minWorkers: 0, maxWorkers: 1 });
+    cleanups.push(() => client.close());
+    await using co = await client.checkout();
+    const seen: unknown[] = [];
+    for await (const item of co.stream('currents', [])) seen.push(item);
+    expect(seen).toEqual([TRACEPARENT, TRACEPARENT, TRACEPARENT]);
+    // An iterator that gives no iterator result fails the stream, and its trace ends.
+    const broken: unknown[] = [];
+    await expect(
+      (async () => {
+        for await (const item of co.stream('broken', [])) broken.push(item);
+      })(),
+    ).rejects.toMatchObject({ message: expect.stringContaining('not an iterator result') });
+    const events = (await co.call('events', [])) as string[];
+    expect(
+      events.filter((event) => event.endsWith('currents') || event.includes('currents ')),
+    ).toEqual([
+      'start currents',
+      'end currents undefined',
+      'asyncStart currents',
+      'asyncEnd currents undefined',
+    ]);
+    expect(events.filter((event) => event.includes('broken'))).toEqual([
+      'start broken',
+      'end broken undefined',
+      'error broken',
+      'asyncStart broken',
+      'asyncEnd broken undefined',
+    ]);
+  });
+
   it('sends no trace context when no subscriber gives one', async () => {
     const server = await startServer('traced-worker.ts');
     cleanups.push(() => server.close());
