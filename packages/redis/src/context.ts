@@ -5,8 +5,13 @@
  * @module
  */
 import { TimeoutError } from '@taskpool/protocol';
-import type { Redis } from 'ioredis';
-import { closeConnection, openConnection } from './connection.js';
+import {
+  type Connection,
+  type ConnectionRole,
+  closeConnection,
+  isCluster,
+  openConnection,
+} from './connection.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import type { ResolvedQueueOptions } from './options.js';
 import { QueueMetrics } from './queue-metrics.js';
@@ -18,7 +23,14 @@ export class QueueContext {
   readonly options: ResolvedQueueOptions;
   readonly keys: QueueKeys;
   /** For scripts and plain commands; never blocks. */
-  readonly commands: Redis;
+  readonly commands: Connection;
+  /**
+   * How outcomes, progress and cancellations are published, by scripts too: `SPUBLISH`
+   * (sharded pub/sub, Redis 7+) on a cluster, where a plain PUBLISH would be copied to
+   * every node, and `PUBLISH` on one server. Every channel of a queue carries the queue's
+   * hash tag, so a script's SPUBLISH stays in the slot of its keys.
+   */
+  readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
   /** What the submitter and workers count into; undefined with `metrics: false`. */
   readonly metrics: QueueMetrics | undefined;
   #subscriber: Subscriber | undefined;
@@ -26,7 +38,8 @@ export class QueueContext {
   constructor(options: ResolvedQueueOptions) {
     this.options = options;
     this.keys = queueKeys(options.prefix, options.name);
-    this.commands = this.open('commands', { enableAutoPipelining: true });
+    this.commands = this.open('commands', { autoPipelining: true });
+    this.publishCommand = isCluster(this.commands) ? 'SPUBLISH' : 'PUBLISH';
     this.metrics = options.metrics ? new QueueMetrics() : undefined;
   }
 
@@ -53,18 +66,23 @@ export class QueueContext {
   }
 
   /** Opens a new connection of this queue. */
-  open(purpose: string, extra?: Parameters<typeof openConnection>[3]): Redis {
-    return openConnection(
-      this.options.redis,
-      `${this.options.name}:${purpose}`,
-      this.report,
-      extra,
-    );
+  open(purpose: string, role?: ConnectionRole): Connection {
+    return openConnection(this.options.redis, `${this.options.name}:${purpose}`, this.report, role);
+  }
+
+  /** Publishes `message` on `channel` with {@link publishCommand}. */
+  publish(channel: string, message: string): Promise<unknown> {
+    return this.commands.call(this.publishCommand, channel, message);
   }
 
   /** The subscriber connection, opened on first use. */
   subscriber(): Subscriber {
-    this.#subscriber ??= new Subscriber(this.open('subscriber'), this.report);
+    this.#subscriber ??= new Subscriber(
+      this.open('subscriber', { subscriber: true }),
+      this.keys,
+      (channel, message) => this.publish(channel, message),
+      this.report,
+    );
     return this.#subscriber;
   }
 

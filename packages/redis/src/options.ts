@@ -27,7 +27,7 @@ import {
   resolveOptions,
   string,
 } from '@taskpool/protocol/internal';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { FailOptions } from './job.js';
 import type { CollectOptions, SubmitOptions } from './submitter.js';
 import type { StopOptions, WorkOptions } from './worker.js';
@@ -53,17 +53,22 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
-/** Where to reach Redis: a URL, ioredis options, or an ioredis client to copy settings from. */
-export type RedisInput = string | RedisOptions | Redis;
+/**
+ * Where to reach Redis: a URL, ioredis options, or an ioredis client (`Redis`, or `Cluster`
+ * for Redis Cluster) to copy settings from.
+ */
+export type RedisInput = string | RedisOptions | Redis | Cluster;
 
 /** Options of {@link createQueue}. */
 export interface QueueOptions {
   /**
    * Where Redis is. A URL or ioredis options open new connections; an ioredis client is
    * never used itself (nor closed): the queue opens its own connections with its settings
-   * via `duplicate()`.
+   * via `duplicate()`. Pass an ioredis `Cluster` for Redis Cluster (Redis 7 or later: the
+   * queue publishes with sharded pub/sub); its connections are duplicates of it.
    *
    * @example 'redis://127.0.0.1:6379'
+   * @example new Cluster([{ host: '10.0.0.1', port: 6379 }])
    */
   redis: RedisInput;
   /**
@@ -84,11 +89,13 @@ export interface QueueOptions {
    */
   mode?: QueueMode;
   /**
-   * Put before every key name. Under Redis Cluster use a hash tag so that all keys of a
-   * queue land in one slot.
+   * Put before every key and channel name: `<prefix>:{<name>}:…`. The queue's name, in
+   * braces, is the Redis Cluster hash tag, so the prefix may not contain `{` or `}` (it
+   * would change the tag): each queue lives in one slot, and different queues spread
+   * over the cluster.
    *
    * @default 'taskpool'
-   * @example '{jobs}'
+   * @example 'myapp'
    */
   prefix?: string;
   /**
@@ -223,7 +230,6 @@ const WHERE = 'createQueue';
 
 /** Names that are safe inside key names: letters, digits, `_`, `-`, `.`. */
 const NAME = /^[\w.-]{1,200}$/;
-const PREFIX = /^[\w.{}-]{1,200}$/;
 
 const isName = (value: unknown) => typeof value === 'string' && NAME.test(value);
 /** A name usable inside a key (queue name, priority, client id). */
@@ -245,16 +251,17 @@ const DEADLINE = nullable(milliseconds(1));
 const QUEUE_OPTIONS = {
   redis: required(
     check<RedisInput>(
-      'a URL, ioredis options or an ioredis client',
+      'a URL, ioredis options, or an ioredis Redis or Cluster client',
       (value) => typeof value === 'string' || (typeof value === 'object' && value !== null),
     ),
   ),
   name: required(keyName),
   mode: option(oneOf(QUEUE_MODES), 'reliable'),
+  // No braces in either: the name is the whole hash tag of the queue's keys (see keys.ts).
   prefix: option(
     check<string>(
-      'a string of 1 to 200 letters, digits, "_", "-", "." or "{}"',
-      (value) => typeof value === 'string' && PREFIX.test(value),
+      'a string of 1 to 200 letters, digits, "_", "-" or "." (no "{" or "}": the queue\'s name is the hash tag)',
+      isName,
     ),
     'taskpool',
   ),

@@ -6,6 +6,7 @@
  */
 import { ClosedError } from '@taskpool/protocol';
 import { argumentError } from '@taskpool/protocol/internal';
+import { masters } from './connection.js';
 import { QueueContext } from './context.js';
 import { type JobRecord, readJobRecord } from './job-record.js';
 import type { Mode } from './modes/mode.js';
@@ -191,18 +192,16 @@ export function createQueue<TData = unknown, TResult = unknown, TProgress = unkn
 }
 
 async function obliterate(context: QueueContext): Promise<number> {
-  let cursor = '0';
   let deleted = 0;
-  do {
-    const [next, keys] = await context.commands.scan(
-      cursor,
-      'MATCH',
-      context.keys.pattern,
-      'COUNT',
-      1000,
-    );
-    cursor = next;
-    if (keys.length > 0) deleted += await context.commands.unlink(...keys);
-  } while (cursor !== '0');
+  // On a cluster SCAN reads one node: scan every master (the queue's keys are all on the
+  // one that holds its slot, and UNLINK of keys of one slot is routed there).
+  for (const server of await masters(context.commands)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await server.scan(cursor, 'MATCH', context.keys.pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await context.commands.unlink(...keys);
+    } while (cursor !== '0');
+  }
   return deleted;
 }

@@ -7,7 +7,7 @@
 import type { QueueContext } from './context.js';
 import type { QueueMetricsSnapshot } from './queue-metrics.js';
 import { runScript } from './scripts/script.js';
-import { statsScript } from './scripts/stats-3.js';
+import { statsScript } from './scripts/stats-3+.js';
 
 /** What `queue.stats()` returns. */
 export interface QueueStats {
@@ -34,14 +34,23 @@ export async function readStats(
   context: QueueContext,
   local: QueueStats['local'],
 ): Promise<QueueStats> {
-  const { keys, options } = context;
-  const reply = (await runScript(
-    context.commands,
-    statsScript,
-    [keys.workers, keys.delayed, keys.failed],
-    [keys.processingPrefix, ...options.priorities.map((p) => keys.wait(p))],
-  )) as number[];
+  const { commands, keys, options } = context;
   const reliable = options.mode === 'reliable';
+  // The workers' processing lists are named in the script's KEYS, so read who they are
+  // first (only reliable workers have them).
+  const workers = reliable ? await commands.zrange(keys.workers, 0, -1) : [];
+  const reply = (await runScript(
+    commands,
+    statsScript,
+    [
+      keys.workers,
+      keys.delayed,
+      keys.failed,
+      ...options.priorities.map((p) => keys.wait(p)),
+      ...workers.map((id) => keys.processing(id)),
+    ],
+    [options.priorities.length],
+  )) as number[];
   const waiting: Record<string, number> = {};
   options.priorities.forEach((p, i) => {
     waiting[p] = Number(reply[4 + i] ?? 0);

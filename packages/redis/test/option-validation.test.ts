@@ -29,12 +29,17 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'redis',
     { redis: 42 },
-    'option redis: expected a URL, ioredis options or an ioredis client, received 42',
+    'option redis: expected a URL, ioredis options, or an ioredis Redis or Cluster client, received 42',
   ],
   [
     'prefix',
     { prefix: 'a*b' },
-    'option prefix: expected a string of 1 to 200 letters, digits, "_", "-", "." or "{}", received "a*b" (a string)',
+    'option prefix: expected a string of 1 to 200 letters, digits, "_", "-" or "." (no "{" or "}": the queue\'s name is the hash tag), received "a*b" (a string)',
+  ],
+  [
+    'prefix with a hash tag',
+    { prefix: '{jobs}' },
+    'option prefix: expected a string of 1 to 200 letters, digits, "_", "-" or "." (no "{" or "}": the queue\'s name is the hash tag), received "{jobs}" (a string)',
   ],
   [
     'priorities empty',

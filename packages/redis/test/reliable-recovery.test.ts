@@ -6,7 +6,7 @@
  * backoff and maxAttempts apply to handler failures and to dead workers alike.
  */
 import { JobFailedError } from '@taskpool/protocol';
-import { createQueue, type Queue, type QueueOptions } from '@taskpool/redis';
+import { createQueue, type Queue, type QueueOptions, queueKeys } from '@taskpool/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useRedis } from '../../../test/helpers/redis-server.js';
@@ -86,7 +86,7 @@ describe('reliable mode recovery', () => {
     const submitter = make<{ n: number }, number>();
     const doomed = await child({ BEHAVIOUR: 'hang' });
     const published = await countPublished(
-      `${prefix}:recovery:done:${submitter.clientId}`,
+      queueKeys(prefix, 'recovery').done(submitter.clientId),
       async () => {
         const handle = await submitter.submit({ n: 20 }, { timeout: 30_000 });
         const [, id, attempt] = await doomed.line(/^started (\S+) (\d+)$/);
@@ -117,7 +117,7 @@ describe('reliable mode recovery', () => {
     });
     const handle = await submitter.submit('long job');
     await delay(100);
-    // A second worker, whose reaper runs every 300 ms all along.
+    // A second worker, whose heartbeat (and reaper) runs every 200 ms all along.
     make<string, string>().process(() => {
       calls.push('other');
       return 'other';

@@ -1,6 +1,7 @@
 /**
  * The Lua scripts follow their convention: one command per file named
- * `<command>-<numberOfKeys>.ts`, whose header documents exactly KEYS[1..n] and its ARGV.
+ * `<command>-<numberOfKeys>.ts` (or `<command>-<numberOfKeys>+.ts` when more KEYS follow),
+ * whose header documents exactly KEYS[1..n] (and the ones that follow) and its ARGV.
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { LuaScript } from '../src/scripts/script.js';
 
 const dir = fileURLToPath(new URL('../src/scripts/', import.meta.url));
-const files = readdirSync(dir).filter((file) => /^[a-z]+-\d+\.ts$/.test(file));
+const FILE = /^([a-z]+)-(\d+)(\+?)\.ts$/;
+const files = readdirSync(dir).filter((file) => FILE.test(file));
 
 describe('Lua scripts', () => {
   it('exist', () => {
@@ -24,15 +26,18 @@ describe('Lua scripts', () => {
       const scripts = Object.values(module);
       expect(scripts).toHaveLength(1);
       const script = scripts[0] as LuaScript;
-      const [, command, keys] = file.match(/^([a-z]+)-(\d+)\.ts$/) ?? [];
+      const [, command, keys, more] = file.match(FILE) ?? [];
       expect(script.name).toBe(command);
       expect(script.numberOfKeys).toBe(Number(keys));
+      expect(script.moreKeys).toBe(more === '+');
       const header = script.lua.slice(0, script.lua.indexOf(']]'));
       expect(header.startsWith(`--[[ ${command}:`)).toBe(true);
       const documented = [...header.matchAll(/^\s+KEYS\[(\d+)\]/gm)].map((m) => Number(m[1]));
       expect(documented).toEqual(Array.from({ length: script.numberOfKeys }, (_, i) => i + 1));
-      if (script.numberOfKeys === 0) expect(header).toMatch(/No KEYS/);
-      expect(header).toMatch(/ARGV\[1\]/);
+      // The KEYS after the fixed ones are documented as one range.
+      const range = new RegExp(`^\\s+KEYS\\[${script.numberOfKeys + 1}\\.\\.n\\]`, 'm');
+      expect(range.test(header)).toBe(script.moreKeys);
+      expect(header).toMatch(/ARGV\[1(\]|\.\.n\])/);
       expect(header).toMatch(/Returns/);
     },
   );

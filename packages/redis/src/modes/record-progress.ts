@@ -22,7 +22,7 @@ export function recordProgress(
       commands,
       progressScript,
       [keys.job(job.id)],
-      [workerId, job.attempt, json, progressHead(job.id), keys.donePrefix],
+      [workerId, job.attempt, json, progressHead(job.id), keys.donePrefix, context.publishCommand],
     );
     return Number(reply) > 0;
   };

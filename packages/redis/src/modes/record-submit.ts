@@ -53,7 +53,13 @@ export function recordSubmitSide(context: QueueContext, wake: boolean): SubmitSi
         commands,
         cancelScript,
         [keys.job(job.id), keys.delayed],
-        [job.id, options.resultTtl, keys.cancel, encodeCancel({ id: job.id, reason })],
+        [
+          job.id,
+          options.resultTtl,
+          keys.cancel,
+          encodeCancel({ id: job.id, reason }),
+          context.publishCommand,
+        ],
       );
     },
     async forget(id) {

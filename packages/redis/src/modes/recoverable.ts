@@ -8,9 +8,10 @@
 import { BlockingConnection } from '../blocking.js';
 import type { QueueContext } from '../context.js';
 import { finishScript } from '../scripts/finish-3.js';
-import { requeueScript } from '../scripts/requeue-0.js';
+import { requeueScript } from '../scripts/requeue-0+.js';
 import { runScript } from '../scripts/script.js';
-import { startScript } from '../scripts/start-0.js';
+import { startScript } from '../scripts/start-0+.js';
+import { retryTransient } from '../time.js';
 import type { Claimed, Mode, WorkSide } from './mode.js';
 import { readStartedJob } from './record-fields.js';
 import { recordProgress } from './record-progress.js';
@@ -22,18 +23,20 @@ function workSide(
 ): WorkSide {
   const { commands, keys, options } = context;
   const lists = worker.priorities.map((p) => keys.wait(p));
+  const allLists = options.priorities.map((p) => keys.wait(p));
   const blocking = new BlockingConnection(context, `worker:${worker.id}`);
+  const closing = new AbortController();
   return {
     retries: false,
     start: async () => {},
     async take(max) {
       const ids = await blocking.popFrom(lists, max, options.blockTimeout);
       if (ids.length === 0) return [];
-      const reply = (await runScript(
-        commands,
-        startScript,
-        [],
-        [keys.jobPrefix, worker.id, ...ids],
+      // The ids are out of their list and only this worker knows them: a refusal that
+      // passes (a replica promoted in a failover, a server loading) must not lose them.
+      const reply = (await retryTransient(
+        () => runScript(commands, startScript, ids.map(keys.job), [worker.id, ...ids]),
+        closing.signal,
       )) as (string | number)[];
       const now = Number(reply[0]);
       const jobs: Claimed[] = [];
@@ -54,6 +57,7 @@ function workSide(
           '0',
           options.resultTtl,
           keys.donePrefix,
+          context.publishCommand,
         ],
       );
       return reply === 1;
@@ -62,15 +66,19 @@ function workSide(
     retry: async () => false,
     async release(jobs) {
       if (jobs.length === 0) return;
+      const ids = [...jobs].reverse().map((job) => job.id);
       await runScript(
         commands,
         requeueScript,
-        [],
-        [keys.jobPrefix, ...[...jobs].reverse().map((job) => job.id)],
+        [...ids.map((id) => keys.job(id)), ...allLists],
+        ids,
       );
     },
     unblock: () => blocking.unblock(),
-    close: (ms) => blocking.close(ms),
+    close(ms) {
+      closing.abort();
+      return blocking.close(ms);
+    },
   };
 }
 

@@ -13,12 +13,12 @@ import { toWire } from '@taskpool/protocol/internal';
 import { BlockingConnection } from '../blocking.js';
 import { onReconnect } from '../connection.js';
 import type { QueueContext } from '../context.js';
-import { claimScript } from '../scripts/claim-3.js';
+import { claimScript } from '../scripts/claim-3+.js';
 import { finishScript } from '../scripts/finish-3.js';
 import { heartbeatScript } from '../scripts/heartbeat-1.js';
-import { reapScript } from '../scripts/reap-2.js';
-import { releaseScript } from '../scripts/release-2.js';
-import { retryScript } from '../scripts/retry-3.js';
+import { reapScript } from '../scripts/reap-2+.js';
+import { releaseScript } from '../scripts/release-2+.js';
+import { retryScript } from '../scripts/retry-5.js';
 import { runScript } from '../scripts/script.js';
 import { every, settlesWithin } from '../time.js';
 import type { Claimed, Mode, WorkerHooks, WorkSide } from './mode.js';
@@ -29,6 +29,9 @@ import { recordSubmitSide } from './record-submit.js';
 const LOST = JSON.stringify(
   toWire(new WorkerLostError('its lease lapsed: the worker died or stalled holding the job')),
 );
+
+/** Most dead workers one heartbeat names, and so one reap recovers. */
+const REAP_BATCH = 100;
 
 /** Reads a claim reply: { now, next due, then 7 fields per job }, or { -1 } without a lease. */
 function readClaim(reply: (string | number)[]): { jobs: Claimed[]; wait: number } | null {
@@ -53,7 +56,15 @@ function workSide(
 ): WorkSide {
   const { commands, keys, options, report } = context;
   const processing = keys.processing(worker.id);
-  const pairs = worker.priorities.flatMap((p) => [keys.wait(p), keys.marker(p)]);
+  const pair = (p: string) => [keys.wait(p), keys.marker(p)];
+  // Every priority's list and marker, declared to the scripts that put jobs back: a job
+  // goes back to its own priority's list, served by this worker or not.
+  const everyPair = options.priorities.flatMap(pair);
+  // The served ones first, in serving order, then the rest (the claim script's KEYS).
+  const claimPairs = [
+    ...worker.priorities.flatMap(pair),
+    ...options.priorities.filter((p) => !worker.priorities.includes(p)).flatMap(pair),
+  ];
   const markers = worker.priorities.map((p) => keys.marker(p));
   const blocking = new BlockingConnection(context, `worker:${worker.id}`);
   let resync = false;
@@ -61,14 +72,31 @@ function workSide(
     resync = true;
   });
 
-  const heartbeat = async (): Promise<boolean> =>
-    (await runScript(commands, heartbeatScript, [keys.workers], [worker.id, options.leaseTime])) ===
-    1;
+  /** Renews the lease: whether it was held, and the workers whose lease ran out. */
+  const heartbeat = async (): Promise<{ held: boolean; dead: string[] }> => {
+    const [held, ...dead] = (await runScript(
+      commands,
+      heartbeatScript,
+      [keys.workers],
+      [worker.id, options.leaseTime, REAP_BATCH],
+    )) as [number, ...string[]];
+    return { held: held === 1, dead };
+  };
+  /** Gives the jobs of `dead` workers back; each is checked again in the script. */
+  const reap = async (dead: string[]) => {
+    const [, requeued] = (await runScript(
+      commands,
+      reapScript,
+      [keys.workers, keys.failed, ...dead.map((id) => keys.processing(id)), ...everyPair],
+      [keys.jobPrefix, keys.donePrefix, options.resultTtl, LOST, context.publishCommand, ...dead],
+    )) as [number, number, number];
+    if (requeued > 0) context.metrics?.jobsRecovered(requeued);
+  };
   const release = (mode: 'only' | 'except', ids: string[], deregister: boolean) =>
     runScript(
       commands,
       releaseScript,
-      [processing, keys.workers],
+      [processing, keys.workers, ...everyPair],
       [keys.jobPrefix, worker.id, mode, deregister ? '1' : '0', ...ids],
     );
   const claim = async (max: number) =>
@@ -76,8 +104,8 @@ function workSide(
       (await runScript(
         commands,
         claimScript,
-        [processing, keys.workers, keys.delayed],
-        [worker.id, max, options.leaseTime, keys.jobPrefix, ...pairs],
+        [processing, keys.workers, keys.delayed, ...claimPairs],
+        [worker.id, max, options.leaseTime, keys.jobPrefix, worker.priorities.length],
       )) as (string | number)[],
     );
   /** Claims, re-registering first if the lease was lost. */
@@ -94,30 +122,18 @@ function workSide(
     retries: true,
     async start() {
       await heartbeat();
-      const renew = every(
+      // Each renewal also names the workers whose lease ran out, and they are reaped at once:
+      // knowing who they are before the reap script runs lets it be given their processing
+      // lists in KEYS, instead of making their names from a prefix.
+      stopTimers = every(
         Math.max(50, Math.floor(options.leaseTime / 3)),
         async () => {
-          if (!(await heartbeat())) hooks.leaseLost();
+          const { held, dead } = await heartbeat();
+          if (!held) hooks.leaseLost();
+          if (dead.length > 0) await reap(dead);
         },
         report,
       );
-      const reap = every(
-        Math.max(50, Math.floor(options.leaseTime / 2)),
-        async () => {
-          const [, requeued] = (await runScript(
-            commands,
-            reapScript,
-            [keys.workers, keys.failed],
-            [keys.jobPrefix, keys.processingPrefix, keys.donePrefix, options.resultTtl, LOST, 100],
-          )) as [number, number, number];
-          if (requeued > 0) context.metrics?.jobsRecovered(requeued);
-        },
-        report,
-      );
-      stopTimers = () => {
-        renew();
-        reap();
-      };
     },
     async take(max) {
       if (resync) {
@@ -129,7 +145,11 @@ function workSide(
       const first = await claimWithLease(max);
       if (first.jobs.length > 0) return first.jobs;
       const wait = Math.max(10, Math.min(options.blockTimeout, first.wait));
-      const woken = await blocking.block(wait, (seconds) => ['BZPOPMIN', ...markers, seconds]);
+      const woken = await blocking.block(markers[0] ?? '', wait, (seconds) => [
+        'BZPOPMIN',
+        ...markers,
+        seconds,
+      ]);
       if (!woken) return [];
       return (await claimWithLease(max)).jobs;
     },
@@ -145,6 +165,7 @@ function workSide(
           '1',
           options.resultTtl,
           keys.donePrefix,
+          context.publishCommand,
         ],
       );
       return reply === 1;
@@ -154,7 +175,7 @@ function workSide(
       const reply = await runScript(
         commands,
         retryScript,
-        [keys.job(job.id), processing, keys.delayed],
+        [keys.job(job.id), processing, keys.delayed, ...pair(job.priority)],
         [job.id, JSON.stringify(error), Math.max(0, Math.round(delay))],
       );
       return reply === 1;

@@ -29,7 +29,7 @@ function submitSide(context: QueueContext): SubmitSide {
     async cancel(job, reason) {
       const entry = envelope(job, options.clientId);
       const removed = await commands.lrem(keys.wait(job.priority), 1, entry);
-      if (removed === 0) await commands.publish(keys.cancel, encodeCancel({ id: job.id, reason }));
+      if (removed === 0) await context.publish(keys.cancel, encodeCancel({ id: job.id, reason }));
     },
     forget: async () => {},
   };
@@ -70,7 +70,7 @@ function workSide(
       return popped.flatMap((raw) => toClaimed(raw, report) ?? []);
     },
     async finish(job, outcome) {
-      await commands.publish(keys.done(job.replyTo ?? ''), JSON.stringify(outcome));
+      await context.publish(keys.done(job.replyTo ?? ''), JSON.stringify(outcome));
       return true;
     },
     retry: async () => false,

@@ -15,10 +15,13 @@ export const finishScript = defineScript(
   ARGV[4] '1' when ownership is proven by removal from KEYS[2] (reliable), '0' when by
           the record being active (recoverable)
   ARGV[5] milliseconds the finished record is kept
-  ARGV[6] the prefix of reply channels (the client id is appended)
+  ARGV[6] the prefix of reply channels (the client id the record names is appended; a
+          channel, not a key)
+  ARGV[7] the publish command: 'SPUBLISH' on a cluster, else 'PUBLISH'
   Returns 1 when recorded, 0 when the job is no longer this worker's (its lease lapsed
   and it was reclaimed, it was cancelled, or its record is gone).
 ]]
+local publish = ARGV[7] == 'SPUBLISH' and 'SPUBLISH' or 'PUBLISH'
 if ARGV[4] == '1' and redis.call('LREM', KEYS[2], 1, ARGV[1]) == 0 then return 0 end
 local f = redis.call('HMGET', KEYS[1], 'state', 'replyTo')
 if f[1] == 'cancelled' then
@@ -36,7 +39,7 @@ if ARGV[2] == 'failed' then
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - ttl)
   redis.call('PEXPIRE', KEYS[3], ttl)
 end
-redis.call('PUBLISH', ARGV[6] .. f[2], ARGV[3])
+redis.call(publish, ARGV[6] .. f[2], ARGV[3])
 return 1
 `,
 );

@@ -3,23 +3,29 @@ import { defineScript } from './script.js';
 /** Moves up to N queued ids, in priority order, into a reliable worker's processing list. */
 export const claimScript = defineScript(
   'claim',
-  3,
+  '3+',
   `
 --[[ claim: take jobs for a reliable worker, atomically.
   KEYS[1] this worker's processing list
   KEYS[2] the live-workers zset (lease expiry per worker)
   KEYS[3] the delayed zset (retries waiting out their backoff)
+  KEYS[4..n] pairs: a wait list, then its marker; first the priorities this worker serves,
+          in the order it serves them, then the queue's other priorities (a due retry goes
+          back to its own list, whichever it is)
   ARGV[1] worker id
   ARGV[2] most jobs to take
   ARGV[3] lease in milliseconds
-  ARGV[4] job key prefix
-  ARGV[5..n] pairs: a wait list, then its marker, in priority order
+  ARGV[4] job key prefix: the record of an id taken from a list or zset is ARGV[4] .. id
+          (ids are read here, so their records cannot be declared; they carry the
+          queue's hash tag, so they are in the slot of KEYS)
+  ARGV[5] how many of the pairs, from KEYS[4], are served
   Returns { -1 } when this worker holds no lease (it was reaped: it must re-register),
   else { now, next delayed due time or 0, then per job: id, data, priority, queued,
   deadline, attempt, max attempts }.
-  Due delayed jobs are moved back to their wait lists first. Ids whose record is gone are
-  dropped; cancelled ones are deleted. Each served priority's marker is left set exactly
-  when its list still has work, so idle workers wake only for real work.
+  Due delayed jobs are moved back to their wait lists (the ones their records name, among
+  KEYS) first. Ids whose record is gone are dropped; cancelled ones are deleted. Each
+  served priority's marker is left set exactly when its list still has work, so idle
+  workers wake only for real work.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -46,9 +52,9 @@ if head[2] then nextDue = tonumber(head[2]) end
 local out = { now, nextDue }
 local max = tonumber(ARGV[2])
 local taken = 0
-for i = 5, #ARGV, 2 do
+for i = 4, 3 + 2 * tonumber(ARGV[5]), 2 do
   while taken < max do
-    local id = redis.call('LMOVE', ARGV[i], KEYS[1], 'RIGHT', 'LEFT')
+    local id = redis.call('LMOVE', KEYS[i], KEYS[1], 'RIGHT', 'LEFT')
     if not id then break end
     local key = ARGV[4] .. id
     local f = redis.call('HMGET', key, 'state', 'data', 'priority', 'queued', 'deadline',
@@ -70,10 +76,10 @@ for i = 5, #ARGV, 2 do
       if f[1] == 'cancelled' then redis.call('DEL', key) end
     end
   end
-  if redis.call('LLEN', ARGV[i]) > 0 then
-    redis.call('ZADD', ARGV[i + 1], 0, '0')
+  if redis.call('LLEN', KEYS[i]) > 0 then
+    redis.call('ZADD', KEYS[i + 1], 0, '0')
   else
-    redis.call('ZREM', ARGV[i + 1], '0')
+    redis.call('ZREM', KEYS[i + 1], '0')
   end
 end
 return out

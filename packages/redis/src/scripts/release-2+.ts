@@ -3,12 +3,16 @@ import { defineScript } from './script.js';
 /** Puts ids a reliable worker holds but will not run back at the head of their queues. */
 export const releaseScript = defineScript(
   'release',
-  2,
+  '2+',
   `
 --[[ release: hand back jobs a reliable worker took but will not finish.
   KEYS[1] the worker's processing list
   KEYS[2] the live-workers zset
-  ARGV[1] job key prefix
+  KEYS[3..n] the wait list and marker of every priority of the queue, in pairs (where
+          released jobs go back: the ones their records name)
+  ARGV[1] job key prefix: the record of an id read from KEYS[1] is ARGV[1] .. id (read
+          here, so not declared; it carries the queue's hash tag, so it is in the slot of
+          KEYS)
   ARGV[2] worker id
   ARGV[3] 'only' to release the ids listed in ARGV[5..n], 'except' to release all others
   ARGV[4] '1' to also drop the worker's lease (it is stopping)

@@ -3,13 +3,12 @@ import { defineScript } from './script.js';
 /** Marks ids a recoverable worker popped as started and returns their records. */
 export const startScript = defineScript(
   'start',
-  0,
+  '0+',
   `
 --[[ start: mark popped ids active (recoverable mode).
-  No KEYS: the ids come from a blocking pop, so their record keys are built from ARGV[1].
-  ARGV[1] job key prefix
-  ARGV[2] worker id
-  ARGV[3..n] ids popped from the wait lists
+  KEYS[1..n] the record of each id popped (KEYS[i] is that of ARGV[i + 1])
+  ARGV[1] worker id
+  ARGV[2..n] ids popped from the wait lists
   Returns { now, then per started job: id, data, priority, queued, deadline }.
   Ids whose record is gone are dropped; cancelled ones are deleted. A job this worker
   already started is returned again, so a call resent after a lost reply loses nothing.
@@ -17,12 +16,12 @@ export const startScript = defineScript(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = { now }
-for i = 3, #ARGV do
-  local id = ARGV[i]
-  local key = ARGV[1] .. id
+for i = 1, #KEYS do
+  local id = ARGV[i + 1]
+  local key = KEYS[i]
   local f = redis.call('HMGET', key, 'state', 'data', 'priority', 'queued', 'deadline', 'worker')
-  if f[1] == 'queued' or (f[1] == 'active' and f[6] == ARGV[2]) then
-    redis.call('HSET', key, 'state', 'active', 'started', now, 'attempts', 1, 'worker', ARGV[2])
+  if f[1] == 'queued' or (f[1] == 'active' and f[6] == ARGV[1]) then
+    redis.call('HSET', key, 'state', 'active', 'started', now, 'attempts', 1, 'worker', ARGV[1])
     out[#out + 1] = id
     out[#out + 1] = f[2]
     out[#out + 1] = f[3]
