@@ -5,11 +5,12 @@
  * `cluster_state:ok`. Every process it starts is reaped by `close()`, and killed when the
  * test process exits whatever happened.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
+import { exited, startRedisProcess, waitUntil } from './redis-process.js';
 
 /** One node of the cluster. */
 export interface ClusterNodeAddress {
@@ -58,60 +59,6 @@ export interface RedisClusterOptions {
 }
 
 const HOST = '127.0.0.1';
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address) resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
-
-/** Polls `check` every 50 ms until it is true; throws once `deadline` (epoch ms) passed. */
-async function until(check: () => Promise<boolean>, deadline: number, what: string) {
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`redis cluster: ${what} not reached in time`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function exited(child: ChildProcess, ms: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not exit')), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-/** True when a server answers PING on `port`. */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: HOST });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
 
 /** Runs `redis-cli` with `args`; rejects with its output when it fails. */
 function redisCli(args: string[], ms: number): Promise<string> {
@@ -164,6 +111,8 @@ function parseNodes(text: string): NodeLine[] {
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const { replicas = false, nodeTimeout = 1_000, timeout = 20_000 } = options;
   const deadline = Date.now() + timeout;
+  /** What is left of `timeout` for the next wait. */
+  const left = () => Math.max(0, deadline - Date.now());
   const dir = mkdtempSync(join(tmpdir(), 'taskpool-cluster-'));
   const children = new Map<number, ChildProcess>();
   const count = replicas ? 6 : 3;
@@ -186,46 +135,23 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     for (let i = 0; i < count; i++) {
       // The cluster bus port is given too: the default (port + 10000) may be taken or past 65535.
       const [port, busPort] = [await freePort(), await freePort()];
-      const child = spawn(
-        'redis-server',
+      const child = await startRedisProcess(
+        port,
+        dir,
         [
-          '--port',
-          String(port),
           '--cluster-port',
           String(busPort),
-          '--bind',
-          HOST,
           '--cluster-enabled',
           'yes',
           '--cluster-config-file',
           join(dir, `nodes-${port}.conf`),
           '--cluster-node-timeout',
           String(nodeTimeout),
-          '--save',
-          '',
-          '--appendonly',
-          'no',
         ],
-        { cwd: dir, stdio: 'ignore' },
+        left(),
       );
-      let failed: Error | undefined;
-      child.once('error', (error) => {
-        failed = error; // for example, no redis-server on the PATH
-      });
-      running.add(child);
-      child.once('exit', () => running.delete(child));
       children.set(port, child);
       nodes.push({ host: HOST, port });
-      await until(
-        async () => {
-          if (failed) throw failed;
-          return ping(port);
-        },
-        deadline,
-        `redis-server on port ${port} answering`,
-      ).catch((error: unknown) => {
-        throw failed ? new Error(`redis-server did not start: ${failed.message}`) : error;
-      });
     }
     await redisCli(
       [
@@ -239,24 +165,24 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       Math.max(1_000, deadline - Date.now()),
     );
     for (const { port } of nodes) {
-      await until(
+      await waitUntil(
         async () => {
           const text = await command(port, 'CLUSTER', 'INFO');
           return text.includes('cluster_state:ok') && text.includes(`cluster_known_nodes:${count}`);
         },
-        deadline,
+        left(),
         `cluster_state:ok on port ${port}`,
       );
     }
     if (replicas) {
       // A replica that has not finished its first sync cannot take over: wait for the links.
       for (const { port } of nodes) {
-        await until(
+        await waitUntil(
           async () => {
             const text = await command(port, 'INFO', 'replication');
             return text.includes('role:master') || text.includes('master_link_status:up');
           },
-          deadline,
+          left(),
           `replication link up on port ${port}`,
         );
       }
