@@ -13,6 +13,3 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
-
-/** A TCP port on 127.0.0.1 that refuses connections (see {@link freePort}). */
-export const refusedPort = freePort;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultSocketPath, PROTOCOL_VERSION, ServerBusyError } from '@taskpool/protocol';
 import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
-import { refusedPort } from '../../../test/helpers/ports.js';
+import { freePort } from '../../../test/helpers/ports.js';
 import { socketPath } from '../../../test/helpers/sockets.js';
 import { node, taskpoolWithInput, taskpoolWithin } from './helpers/run-cli.js';
 
@@ -112,7 +112,7 @@ describe('taskpool command line', () => {
     const described = await taskpool('describe', missing);
     expect(described.code).toBe(1);
     expect(described.stderr).toContain(`cannot connect to ${missing}: ENOENT`);
-    const refused = `tcp://127.0.0.1:${await refusedPort()}`;
+    const refused = `tcp://127.0.0.1:${await freePort()}`;
     const tcp = await taskpool('call', refused, 'greet', 'world');
     expect(tcp.code).toBe(1);
     expect(tcp.stderr).toContain(`cannot connect to ${refused}: ECONNREFUSED: connection refused`);

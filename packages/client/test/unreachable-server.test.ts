@@ -9,7 +9,7 @@ import { createClient, ServerBusyError, TimeoutError } from '@taskpool/client';
 import { PROTOCOL_VERSION, WorkerStartFailedError } from '@taskpool/protocol';
 import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { afterEach, describe, expect, it } from 'vitest';
-import { refusedPort } from '../../../test/helpers/ports.js';
+import { freePort } from '../../../test/helpers/ports.js';
 import { socketPath } from '../../../test/helpers/sockets.js';
 import { serve } from './helpers/harness.js';
 
@@ -48,7 +48,7 @@ describe('an unreachable server', () => {
   });
 
   it('names the endpoint and ECONNREFUSED when the TCP port refuses, for client.call too', async () => {
-    const endpoint = `tcp://127.0.0.1:${await refusedPort()}`;
+    const endpoint = `tcp://127.0.0.1:${await freePort()}`;
     await using client = createClient({ connect: endpoint, ...fast });
     const error = (await client
       .call('anything', [], { timeout: 1_000 })
@@ -64,7 +64,7 @@ describe('an unreachable server', () => {
 
   it('says what each endpoint last did', async () => {
     const missing = missingSocket();
-    const refused = `tcp://127.0.0.1:${await refusedPort()}`;
+    const refused = `tcp://127.0.0.1:${await freePort()}`;
     await using client = createClient({ connect: [missing, refused], ...fast });
     const error = (await client.checkout({ timeout: 1_000 }).catch((e: unknown) => e)) as Seen;
     expect(error.code).toBe('TIMEOUT');
