@@ -10,7 +10,6 @@
  * @module
  */
 export {
-  INSTRUMENTATION_SCOPE,
   instrumentTaskpool,
   type TaskpoolInstrumentation,
   type TaskpoolInstrumentationOptions,
@@ -25,4 +24,5 @@ export {
   type ObservedQueue,
   type QueueInstrumentationOptions,
 } from './queue-metrics.js';
+export { INSTRUMENTATION_SCOPE } from './scope.js';
 export { formatTraceparent, parseTraceparent } from './trace-context.js';

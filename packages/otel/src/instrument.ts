@@ -19,12 +19,10 @@ import {
   type Histogram,
   type Meter,
   type MeterProvider,
-  metrics,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
-  type Tracer,
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
@@ -36,10 +34,8 @@ import {
   rpcMethod,
   serverAttributes,
 } from './attributes.js';
+import { meterOf, tracerOf } from './scope.js';
 import { formatTraceparent, parseTraceparent } from './trace-context.js';
-
-/** The instrumentation scope's name this adapter gives its tracer and meter. */
-export const INSTRUMENTATION_SCOPE = '@taskpool/otel';
 
 /** Options of {@link instrumentTaskpool}. */
 export interface TaskpoolInstrumentationOptions {
@@ -172,12 +168,8 @@ function finish(traced: Traced, error: unknown, histogram: Histogram): void {
 export function instrumentTaskpool(
   options: TaskpoolInstrumentationOptions = {},
 ): TaskpoolInstrumentation {
-  const tracer: Tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
-    INSTRUMENTATION_SCOPE,
-  );
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(
-    INSTRUMENTATION_SCOPE,
-  );
+  const tracer = tracerOf(options.tracerProvider);
+  const meter = meterOf(options.meterProvider);
   const clientDuration = durationHistogram(
     meter,
     'rpc.client.call.duration',

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { type MeterProvider, metrics } from '@opentelemetry/api';
-import { INSTRUMENTATION_SCOPE } from './instrument.js';
+import type { MeterProvider } from '@opentelemetry/api';
+import { meterOf } from './scope.js';
 
 /** What the pool metrics read of a client (`Client` of `@taskpool/client`). */
 export interface ObservedClient {
@@ -45,9 +45,7 @@ export function instrumentClient(
   client: ObservedClient,
   options: ClientInstrumentationOptions = {},
 ): () => void {
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(
-    INSTRUMENTATION_SCOPE,
-  );
+  const meter = meterOf(options.meterProvider);
   const pool = { 'db.client.connection.pool.name': options.name ?? 'default' };
   const count = meter.createObservableUpDownCounter('db.client.connection.count', {
     description: 'Connections to workers, by state.',

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { type Attributes, type MeterProvider, metrics } from '@opentelemetry/api';
+import type { Attributes, MeterProvider } from '@opentelemetry/api';
 import { MESSAGING_SYSTEM } from './attributes.js';
-import { INSTRUMENTATION_SCOPE } from './instrument.js';
+import { meterOf } from './scope.js';
 
 /** What the queue metrics read of a queue (`Queue` of `@taskpool/redis`). */
 export interface ObservedQueue {
@@ -51,9 +51,7 @@ export function instrumentQueue(
   queue: ObservedQueue,
   options: QueueInstrumentationOptions = {},
 ): () => void {
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(
-    INSTRUMENTATION_SCOPE,
-  );
+  const meter = meterOf(options.meterProvider);
   const destination: Attributes = {
     'messaging.system': MESSAGING_SYSTEM,
     'messaging.destination.name': queue.name,

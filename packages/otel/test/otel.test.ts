@@ -5,13 +5,7 @@
  */
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  AggregationTemporality,
-  type DataPoint,
-  type Histogram,
-  MeterProvider,
-  MetricReader,
-} from '@opentelemetry/sdk-metrics';
+import { type DataPoint, type Histogram, MeterProvider } from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -24,15 +18,7 @@ import type { ForkedServer } from '@taskpool/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, fixtureOf, startServerWith } from '../../../test/helpers/processes.js';
 import { traced } from './fixtures/traced-worker.js';
-
-/** A reader the test collects from when it wants to (the SDK's push readers run on timers). */
-class CollectingReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
+import { CollectingReader } from './helpers/collecting-reader.js';
 
 interface WorkerSpan {
   name: string;

@@ -3,26 +3,13 @@
  * counters, the queue's states read from Redis, and each job's run time as
  * `messaging.process.duration`.
  */
-import {
-  AggregationTemporality,
-  type DataPoint,
-  type Histogram,
-  MeterProvider,
-  MetricReader,
-} from '@opentelemetry/sdk-metrics';
+import { type DataPoint, type Histogram, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { instrumentQueue, instrumentTaskpool } from '@taskpool/otel';
 import { createQueue } from '@taskpool/redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { useRedis } from '../../../test/helpers/redis-server.js';
 import { deleteUnder, uniquePrefix } from '../../redis/test/helpers/keys.js';
-
-class CollectingReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
+import { CollectingReader } from './helpers/collecting-reader.js';
 
 let redis: { url: string; close(): Promise<void> };
 const prefix = uniquePrefix();
