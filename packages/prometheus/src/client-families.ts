@@ -4,7 +4,7 @@
  * @module
  */
 import type { DurationSummary } from '@taskpool/protocol';
-import { countsBy, type FamilyDefinition, summarySamples } from './metric-family.js';
+import { counterFamily, countsBy, type FamilyDefinition, summaryFamily } from './metric-family.js';
 
 /** What the families read of `client.stats()` (`Client` of `@taskpool/client`). */
 export interface ClientStatsLike {
@@ -33,24 +33,9 @@ const duration = (
   name: string,
   help: string,
   field: 'callDuration' | 'checkoutWait' | 'checkoutHold' | 'connectTime',
-): ClientFamily => ({
-  name,
-  help,
-  type: 'summary',
-  samples: (stats, labels) =>
-    stats.metrics ? summarySamples(name, stats.metrics[field], labels) : [],
-});
+) => summaryFamily<ClientStatsLike>(name, help, (stats) => stats.metrics?.[field]);
 
-const counter = (
-  name: string,
-  help: string,
-  read: (stats: ClientStatsLike) => number,
-): ClientFamily => ({
-  name,
-  help,
-  type: 'counter',
-  samples: (stats, labels) => [{ labels, value: read(stats) }],
-});
+const counter = counterFamily<ClientStatsLike>;
 
 /** Every client family, by name. */
 export const CLIENT_FAMILIES: readonly ClientFamily[] = [

@@ -35,7 +35,7 @@ const QUANTILES = [
  * A duration (a `DurationSummary` in milliseconds) as a Prometheus summary in seconds: its
  * quantiles, `_sum` and `_count`.
  */
-export function summarySamples(name: string, summary: DurationSummary, labels: Labels): Sample[] {
+function summarySamples(name: string, summary: DurationSummary, labels: Labels): Sample[] {
   // No observation yet: no quantile (NaN, as Prometheus's own summaries say), not 0 s.
   const samples: Sample[] = QUANTILES.map(([quantile, field]) => ({
     labels: { ...labels, quantile },
@@ -62,6 +62,43 @@ export interface FamilyDefinition<TStats> {
   help: string;
   type: MetricFamily['type'];
   samples(stats: TStats, labels: Labels): Sample[];
+}
+
+/**
+ * A summary family (seconds) of the duration `read` gives; no sample while it gives none
+ * (metrics off, or a source older than the field).
+ */
+export function summaryFamily<TStats>(
+  name: string,
+  help: string,
+  read: (stats: TStats) => DurationSummary | undefined,
+): FamilyDefinition<TStats> {
+  return {
+    name,
+    help,
+    type: 'summary',
+    samples: (stats, labels) => {
+      const summary = read(stats);
+      return summary ? summarySamples(name, summary, labels) : [];
+    },
+  };
+}
+
+/** A counter family of the one count `read` gives; no sample while it gives none. */
+export function counterFamily<TStats>(
+  name: string,
+  help: string,
+  read: (stats: TStats) => number | undefined,
+): FamilyDefinition<TStats> {
+  return {
+    name,
+    help,
+    type: 'counter',
+    samples: (stats, labels) => {
+      const value = read(stats);
+      return value === undefined ? [] : [{ labels, value }];
+    },
+  };
 }
 
 /** A family's samples from several sources, each with its own labels. */

@@ -4,7 +4,7 @@
  * @module
  */
 import type { DurationSummary } from '@taskpool/protocol';
-import { countsBy, type FamilyDefinition, summarySamples } from './metric-family.js';
+import { counterFamily, countsBy, type FamilyDefinition, summaryFamily } from './metric-family.js';
 
 /** What the families read of `queue.stats()` (`QueueStats` of `@taskpool/redis`). */
 export interface QueueStatsLike {
@@ -27,12 +27,8 @@ export interface QueueStatsLike {
 type QueueFamily = FamilyDefinition<QueueStatsLike>;
 type Counted = Exclude<keyof NonNullable<QueueStatsLike['metrics']>, 'duration'>;
 
-const counter = (counted: Counted, help: string): QueueFamily => ({
-  name: `taskpool_queue_jobs_${counted}_total`,
-  help,
-  type: 'counter',
-  samples: (stats, labels) => (stats.metrics ? [{ labels, value: stats.metrics[counted] }] : []),
-});
+const counter = (counted: Counted, help: string): QueueFamily =>
+  counterFamily(`taskpool_queue_jobs_${counted}_total`, help, (stats) => stats.metrics?.[counted]);
 
 /** Every queue family, by name. */
 export const QUEUE_FAMILIES: readonly QueueFamily[] = [
@@ -64,13 +60,9 @@ export const QUEUE_FAMILIES: readonly QueueFamily[] = [
   counter('failed', "Jobs this process's workers failed, retried ones included."),
   counter('retried', 'Failed jobs this process put back to be retried.'),
   counter('recovered', 'Jobs this process put back because their worker died.'),
-  {
-    name: 'taskpool_queue_job_duration_seconds',
-    help: "A job's run time in this process's workers.",
-    type: 'summary',
-    samples: (stats, labels) =>
-      stats.metrics
-        ? summarySamples('taskpool_queue_job_duration_seconds', stats.metrics.duration, labels)
-        : [],
-  },
+  summaryFamily(
+    'taskpool_queue_job_duration_seconds',
+    "A job's run time in this process's workers.",
+    (stats) => stats.metrics?.duration,
+  ),
 ];

@@ -4,7 +4,7 @@
  * @module
  */
 import type { DurationSummary, ServerStatsSnapshot } from '@taskpool/protocol';
-import { countsBy, type FamilyDefinition, summarySamples } from './metric-family.js';
+import { counterFamily, countsBy, type FamilyDefinition, summaryFamily } from './metric-family.js';
 
 /** What the families read of `server.stats()` (`ServerStats` of `@taskpool/server`). */
 export type ServerStatsLike = ServerStatsSnapshot & {
@@ -19,16 +19,8 @@ export type ServerStatsLike = ServerStatsSnapshot & {
 
 type ServerFamily = FamilyDefinition<ServerStatsLike>;
 
-const counter = (
-  name: string,
-  help: string,
-  read: (stats: ServerStatsLike) => number,
-): ServerFamily => ({
-  name,
-  help,
-  type: 'counter',
-  samples: (stats, labels) => [{ labels, value: read(stats) }],
-});
+const counter = counterFamily<ServerStatsLike>;
+const duration = summaryFamily<ServerStatsLike>;
 
 /** Every server family, by name. */
 export const SERVER_FAMILIES: readonly ServerFamily[] = [
@@ -73,45 +65,21 @@ export const SERVER_FAMILIES: readonly ServerFamily[] = [
     samples: (stats, labels) =>
       stats.metrics ? countsBy('outcome', stats.metrics.calls, labels) : [],
   },
-  {
-    name: 'taskpool_server_call_duration_seconds',
-    help: "From a call's start in its worker to its reply.",
-    type: 'summary',
-    samples: (stats, labels) =>
-      stats.metrics
-        ? summarySamples(
-            'taskpool_server_call_duration_seconds',
-            stats.metrics.callDuration,
-            labels,
-          )
-        : [],
-  },
-  {
-    name: 'taskpool_server_connection_wait_seconds',
-    help: "From a connection's accept to its hand-off to a worker.",
-    type: 'summary',
-    samples: (stats, labels) =>
-      stats.metrics?.connectionWait
-        ? summarySamples(
-            'taskpool_server_connection_wait_seconds',
-            stats.metrics.connectionWait,
-            labels,
-          )
-        : [],
-  },
-  {
-    name: 'taskpool_server_connection_serve_seconds',
-    help: "From a connection's hand-off to the end of its worker's service.",
-    type: 'summary',
-    samples: (stats, labels) =>
-      stats.metrics?.connectionServe
-        ? summarySamples(
-            'taskpool_server_connection_serve_seconds',
-            stats.metrics.connectionServe,
-            labels,
-          )
-        : [],
-  },
+  duration(
+    'taskpool_server_call_duration_seconds',
+    "From a call's start in its worker to its reply.",
+    (stats) => stats.metrics?.callDuration,
+  ),
+  duration(
+    'taskpool_server_connection_wait_seconds',
+    "From a connection's accept to its hand-off to a worker.",
+    (stats) => stats.metrics?.connectionWait,
+  ),
+  duration(
+    'taskpool_server_connection_serve_seconds',
+    "From a connection's hand-off to the end of its worker's service.",
+    (stats) => stats.metrics?.connectionServe,
+  ),
   {
     name: 'taskpool_server_workers_exited_total',
     help: 'Workers that exited, by reason: finished, crashed, killed-hung, start-failed, restart, close, surplus, listen-failed.',
