@@ -14,6 +14,7 @@ import {
   parseEndpoint,
   type StreamOptions,
 } from '@taskpool/protocol';
+import { optionError } from '@taskpool/protocol/internal';
 import { argumentsToSend } from './call-checks.js';
 import { CheckoutCore } from './checkout.js';
 import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
@@ -21,7 +22,15 @@ import { ClientMetrics, type ClientMetricsSnapshot } from './client-metrics.js';
 import { Connection } from './connection.js';
 import { clientSecurity } from './connection-security.js';
 import { timerDelay } from './deadline-queue.js';
-import { callScope, callsTraced, channels, traceCall, traceCheckout } from './diagnostics.js';
+import {
+  callScope,
+  callsTraced,
+  channels,
+  debug,
+  traceCall,
+  traceCheckout,
+} from './diagnostics.js';
+import { dnsFeed, dnsNameProblem, isDnsName } from './dns-feed.js';
 import { watchInScope } from './error-scope.js';
 import type {
   CallArgs,
@@ -46,10 +55,12 @@ import {
   checkMapOptions,
   checkStreamOptions,
   type MapOptions,
+  type ResolvedClientOptions,
   resolveClientOptions,
 } from './options.js';
 import { orderedMap } from './ordered-map.js';
 import { Pool, type PoolStats } from './pool.js';
+import { registryFeed, type ServerFeed } from './server-feed.js';
 
 /** Options of a one-shot `client.call()`: the checkout's and the call's. */
 export interface OneShotOptions extends CallOptions, Pick<CheckoutOptions, 'waitForServer'> {}
@@ -137,6 +148,27 @@ function endpointsOf(connect: EndpointInput | EndpointInput[]): Endpoint[] {
 }
 
 /**
+ * Where the client's servers come from: a fixed list (`endpoints`), or a feed that lists
+ * them as it learns them (`discover`, or a `dns://` name in `connect`).
+ */
+function serversOf(
+  resolved: ResolvedClientOptions,
+  iface: Interface | undefined,
+): { endpoints: Endpoint[]; feed?: ServerFeed } {
+  if (resolved.discover !== undefined) {
+    const hash = iface === undefined ? null : iface.describe().hash;
+    return { endpoints: [], feed: registryFeed(resolved.discover, hash) };
+  }
+  const connect = resolved.connect as EndpointInput | EndpointInput[];
+  if (isDnsName(connect)) {
+    const problem = dnsNameProblem(connect);
+    if (problem !== undefined) throw optionError('createClient', 'connect', problem, connect);
+    return { endpoints: [], feed: dnsFeed(connect, resolved.dnsInterval) };
+  }
+  return { endpoints: endpointsOf(connect) };
+}
+
+/**
  * Creates a client and starts connecting (`minWorkers` connections).
  *
  * @example
@@ -156,23 +188,35 @@ export function createClient<TMethods extends RemoteMethods = UntypedMethods>(
 ): Client<TMethods>;
 export function createClient(options: ClientOptions): Client<UntypedMethods> {
   const resolved = resolveClientOptions(options);
-  const endpoints = endpointsOf(options.connect);
+  const iface = options.interface as Interface | undefined;
+  const { endpoints, feed } = serversOf(resolved, iface);
   const security = clientSecurity(resolved);
   const metrics = resolved.metrics ? new ClientMetrics() : undefined;
-  const pool = new Pool<Connection>(resolved, endpoints, (endpoint, events) => {
-    const opening = Connection.open(
-      endpoint,
-      { maxFrameBytes: resolved.maxFrameBytes, timeout: resolved.connectTimeout, security },
-      events,
-    );
-    if (!metrics) return opening;
-    const since = performance.now();
-    return opening.then((connection) => {
-      metrics.connected(since, performance.now());
-      return connection;
-    });
-  });
-  const iface = options.interface as Interface | undefined;
+  const pool = new Pool<Connection>(
+    resolved,
+    endpoints,
+    (endpoint, events) => {
+      const opening = Connection.open(
+        endpoint,
+        { maxFrameBytes: resolved.maxFrameBytes, timeout: resolved.connectTimeout, security },
+        events,
+      );
+      if (!metrics) return opening;
+      const since = performance.now();
+      return opening.then((connection) => {
+        metrics.connected(since, performance.now());
+        return connection;
+      });
+    },
+    feed?.description,
+  );
+  const watching = feed?.start(
+    (list) => pool.updateServers(list),
+    (error) => {
+      debug('reading the servers of %s failed: %s', feed.description, (error as Error).message);
+      pool.discoveryFailed(error);
+    },
+  );
   const held = new Set<CheckoutCore>();
   /** One-shot calls holding a worker (or a place on one). */
   const oneShots = new Set<OneShotCall>();
@@ -333,6 +377,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     checkCloseOptions(options);
     const { timeout = 10_000 } = options;
     closing ??= (async () => {
+      const unwatched = watching?.stop();
       pool.close();
       if (held.size > 0 || oneShots.size > 0) {
         // Held checkouts finish as their owners release them, and one-shot calls as their
@@ -348,6 +393,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
       }
       endHeld();
       await pool.whenEmpty(1_000);
+      await unwatched;
     })();
     return closing;
   };
@@ -376,6 +422,7 @@ export function createClient(options: ClientOptions): Client<UntypedMethods> {
     close,
     destroy: () => {
       closing ??= Promise.resolve();
+      void watching?.stop();
       endHeld();
     },
     [Symbol.asyncDispose]: () => close(),

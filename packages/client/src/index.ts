@@ -19,6 +19,7 @@ export {
   FatalError,
   ForbiddenError,
   InsecureError,
+  InterfaceMismatchError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,

@@ -12,20 +12,24 @@ import {
   type InterfaceSchema,
   MAX_STREAM_CREDIT,
   type SecretSource,
+  type ServerDiscovery,
 } from '@taskpool/protocol';
 import {
   abortSignal,
   anything,
   boolean,
+  check,
   checkOptions,
   endpoints,
   integer,
+  isServerDiscovery,
   milliseconds,
   nested,
   nullable,
   object,
   option,
   optional,
+  optionError,
   type ResolvedOptions,
   required,
   resolveOptions,
@@ -80,12 +84,36 @@ export interface ClientAuthOptions {
 export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema> {
   /**
    * The server to connect to (`unix:/path`, `tcp://host:port`, `{ path }`, `{ host, port }`),
-   * or several: connections are spread across them and a server that refuses is skipped
-   * until it answers again.
+   * or several: each new connection goes to the one of two, drawn at random, to which this
+   * client has fewer connections, and a server that refuses is skipped until it answers
+   * again. `dns://name:port` connects to every address the name resolves to (a Kubernetes
+   * headless Service lists every pod), resolved again every `dnsInterval` ms;
+   * `dns+srv://name` to every target of its SRV records. Give `connect` or `discover`.
+   * @default none (give `discover`)
    * @example connect: 'unix:/run/user/1000/taskpool/hasher.sock'
    * @example connect: ['tcp://10.0.0.1:7000', 'tcp://10.0.0.2:7000']
+   * @example connect: 'dns://hasher-headless.default.svc.cluster.local:7000'
    */
-  connect: EndpointInput | EndpointInput[];
+  connect?: EndpointInput | EndpointInput[];
+  /**
+   * Find the servers in a registry they announce themselves in (their option `registry`),
+   * such as `redisRegistry` of `@taskpool/redis`. New connections go to the one of two
+   * listed servers, drawn at random, with more room (`maxWorkers` less its busy workers and
+   * waiting connections, as last announced); servers whose interface hash differs from this
+   * client's `interface` get none (when no listed server matches, checkouts fail with
+   * `INTERFACE_MISMATCH`); a server that refuses is skipped until it answers again, and one
+   * that leaves the list gets no new connection. Held checkouts are not moved: each stays one
+   * connection to one worker. Give `connect` or `discover`.
+   * @default none (give `connect`)
+   * @example discover: redisRegistry({ redis: 'redis://10.0.0.2:6379', service: 'hasher' })
+   */
+  discover?: ServerDiscovery;
+  /**
+   * How often (ms) `dns://` and `dns+srv://` names are resolved again.
+   * @default 5000
+   * @example dnsInterval: 30_000
+   */
+  dnsInterval?: number;
   /**
    * TLS: connections to `tls://` endpoints use it, and given, every TCP endpoint does.
    * @default none (system CAs for `tls://` endpoints)
@@ -292,9 +320,25 @@ export interface CallOptions {
 /** A deadline in milliseconds, or null for none. */
 const DEADLINE = nullable(milliseconds(1));
 
+/** `dns://name:port` or `dns+srv://name`: servers found under a DNS name. */
+const DNS_NAME = /^dns(\+srv)?:\/\/[^/]+$/;
+
+/** What `connect` takes: endpoints, or a DNS name. */
+const connectTargets = check<EndpointInput | EndpointInput[]>(
+  `${endpoints.expected}, or "dns://name:port" or "dns+srv://name"`,
+  (value) => (typeof value === 'string' && DNS_NAME.test(value)) || endpoints.test(value),
+);
+
 /** createClient's options. */
 const CLIENT_OPTIONS = {
-  connect: required(endpoints),
+  connect: optional(connectTargets),
+  discover: optional(
+    check<ServerDiscovery>(
+      'a server discovery ({ description, watch }, such as redisRegistry(…))',
+      isServerDiscovery,
+    ),
+  ),
+  dnsInterval: option(milliseconds(10), 5_000),
   interface: optional(anything),
   name: optional(string),
   minWorkers: option(integer(0), 2),
@@ -334,6 +378,14 @@ export function resolveClientOptions(
   options: ClientOptions<InterfaceSchema>,
 ): ResolvedClientOptions {
   const resolved = resolveOptions('createClient', CLIENT_OPTIONS, options);
+  if ((resolved.connect === undefined) === (resolved.discover === undefined)) {
+    throw optionError(
+      'createClient',
+      resolved.connect === undefined ? 'connect' : 'discover',
+      'one of connect (the servers) and discover (where to find them), not both',
+      resolved.connect === undefined ? undefined : options.discover,
+    );
+  }
   resolved.minWorkers = Math.min(resolved.minWorkers, resolved.maxWorkers);
   return resolved;
 }

@@ -139,11 +139,36 @@ interface Idle<C> {
  */
 type ReleaseMode = 'pool' | 'destroy';
 
+/** A server the pool may open connections to, and what it said of its load, if anything. */
+export interface ServerTarget {
+  endpoint: Endpoint;
+  /**
+   * Connections it can take now (`maxWorkers` less its busy workers and waiting
+   * connections), as it last announced; undefined when it does not say (a static list).
+   */
+  room?: number;
+}
+
+/** The servers to use, as a discovery last listed them. */
+export interface ServerList {
+  targets: ServerTarget[];
+  /** Why none can be used although servers were found (`INTERFACE_MISMATCH`). */
+  unusable?: TaskpoolError;
+}
+
 interface EndpointHealth {
   endpoint: Endpoint;
+  /** `formatEndpoint(endpoint)`: its identity in a discovered list. */
+  key: string;
+  /** In the servers' list: new connections may go to it (else only its open ones finish). */
+  listed: boolean;
+  /** What it announced it can take, less the connections opened to it since; undefined: not told. */
+  room: number | undefined;
   /** When its last connection attempt failed, or 0 when it answers. */
   downSince: number;
   connections: number;
+  /** Connection attempts under way. */
+  connecting: number;
   /** Marks it up again, for another try, while other endpoints answer. */
   retry?: NodeJS.Timeout | undefined;
   /** Connection attempts that failed since it last answered. */
@@ -162,10 +187,40 @@ const WAITING_WILL_NOT_HELP = new Set<string>([
   'INSECURE_CONNECT',
 ]);
 
+/** A new endpoint's health: listed, up, nothing opened yet. */
+function healthOf(target: ServerTarget): EndpointHealth {
+  return {
+    endpoint: target.endpoint,
+    key: formatEndpoint(target.endpoint),
+    listed: true,
+    room: target.room,
+    downSince: 0,
+    connections: 0,
+    connecting: 0,
+    failures: 0,
+    lastError: undefined,
+    lastAttempt: 0,
+  };
+}
+
+/**
+ * How much an endpoint would welcome one more connection: the room it announced (less what
+ * this pool opened since), or, when it announces nothing, the fewer connections this pool
+ * has to it the better.
+ */
+function appeal(health: EndpointHealth): number {
+  return health.room ?? -(health.connections + health.connecting);
+}
+
 export class Pool<C extends PoolConnection> {
   readonly #options: PoolOptions;
   readonly #open: OpenConnection<C>;
-  readonly #endpoints: EndpointHealth[];
+  /** The endpoints listed, and those no longer listed while connections to them are open. */
+  #endpoints: EndpointHealth[];
+  /** Where the endpoints come from, for messages (`redis service "hasher"`); undefined: a fixed list. */
+  readonly #source: string | undefined;
+  /** The last failure to read the list, while the list is empty. */
+  #discoveryError: unknown;
   /** Every open connection: the idle ones and the assigned ones. */
   readonly #connections = new Set<C>();
   /** Connections waiting for a checkout, oldest first; the newest is given out first. */
@@ -189,23 +244,105 @@ export class Pool<C extends PoolConnection> {
   #retired = 0;
   #connected = 0;
   #connectFailures = 0;
-  #nextEndpoint = 0;
+  /** Whose turn it is when the two endpoints drawn are equal. */
+  #turn = 0;
   /** Connection attempts started since start, numbering them. */
   #attempts = 0;
   #emptied: (() => void)[] = [];
 
-  constructor(options: PoolOptions, endpoints: Endpoint[], open: OpenConnection<C>) {
+  /**
+   * `endpoints`: the servers, for good; or none and a `source` that lists them later
+   * (`updateServers`).
+   */
+  constructor(
+    options: PoolOptions,
+    endpoints: Endpoint[],
+    open: OpenConnection<C>,
+    source?: string,
+  ) {
     this.#options = options;
     this.#open = open;
-    this.#endpoints = endpoints.map((endpoint) => ({
-      endpoint,
-      downSince: 0,
-      connections: 0,
-      failures: 0,
-      lastError: undefined,
-      lastAttempt: 0,
-    }));
+    this.#source = source;
+    this.#endpoints = endpoints.map((endpoint) => healthOf({ endpoint }));
     this.#populate();
+  }
+
+  /**
+   * The servers to use from now on, as a discovery lists them: new ones are added, known
+   * ones get the room they announced, and those no longer listed get no new connection
+   * (their open ones stay, and finish what they serve). When servers were found but none
+   * can be used (`list.unusable`), the checkouts waiting fail with that error.
+   */
+  updateServers(list: ServerList): void {
+    if (this.#closed) return;
+    const known = new Map(this.#endpoints.map((health) => [health.key, health]));
+    const listed = new Set<string>();
+    for (const target of list.targets) {
+      const key = formatEndpoint(target.endpoint);
+      listed.add(key);
+      const health = known.get(key);
+      if (health === undefined) {
+        this.#endpoints.push(healthOf(target));
+      } else {
+        health.listed = true;
+        health.room = target.room;
+      }
+    }
+    for (const health of this.#endpoints) {
+      if (!listed.has(health.key)) health.listed = false;
+    }
+    this.#forgetUnlisted();
+    this.#discoveryError = undefined;
+    const listedNow = this.#listed();
+    if (listedNow.length === 0) {
+      this.#failUnreachable(list.unusable);
+      return;
+    }
+    // A server that is new, or answers again: try it now rather than at the next probe.
+    if (this.#failing && listedNow.some((health) => health.downSince === 0)) {
+      this.#failing = false;
+      clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = undefined;
+    }
+    this.#serve();
+    this.#populate();
+  }
+
+  /** Reading the servers' list failed: said by waiting checkouts that time out while it is empty. */
+  discoveryFailed(error: unknown): void {
+    this.#discoveryError = error;
+  }
+
+  #listed(): EndpointHealth[] {
+    return this.#endpoints.filter((health) => health.listed);
+  }
+
+  /** Forgets endpoints no longer listed once nothing is open, or opening, to them. */
+  #forgetUnlisted(): void {
+    this.#endpoints = this.#endpoints.filter((health) => {
+      if (health.listed || health.connections > 0 || health.connecting > 0) return true;
+      clearTimeout(health.retry);
+      return false;
+    });
+  }
+
+  /**
+   * No server is listed: the checkouts waiting fail with `unusable` when there is such a
+   * reason (`INTERFACE_MISMATCH`), or, once past their `waitForServer`, with a `TIMEOUT`
+   * saying so. Later checkouts wait for the next list.
+   */
+  #failUnreachable(unusable: TaskpoolError | undefined): void {
+    const now = performance.now();
+    for (const waiter of [...this.#waiters]) {
+      let error: unknown;
+      if (unusable !== undefined) error = unusable;
+      else if (now >= waiter.giveUpAt) {
+        error = this.#timeoutError(waiter.waitForServer as number, 'waiting for a server');
+      } else continue;
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      waiter.cleanup();
+      waiter.reject(error);
+    }
   }
 
   stats(): PoolStats {
@@ -489,7 +626,7 @@ export class Pool<C extends PoolConnection> {
 
   /** Opens connections for `minWorkers` and for waiting checkouts, within `maxWorkers`. */
   #populate(): void {
-    if (this.#closed || this.#failing) return;
+    if (this.#closed || this.#failing || !this.#endpoints.some((health) => health.listed)) return;
     const total = this.#connections.size + this.#connecting;
     const room = this.#options.maxWorkers - total;
     const forMin = this.#options.minWorkers - total;
@@ -497,33 +634,49 @@ export class Pool<C extends PoolConnection> {
     const wanted = Math.min(room, Math.max(forMin, forWaiters));
     for (let i = 0; i < wanted; i++) this.#connect();
   }
+
+  /**
+   * Where the next connection goes: of two listed endpoints that answer, drawn at random,
+   * the one with more room (power of two choices: close to the best choice, without every
+   * client herding onto the same server between two announcements). When both drawn are
+   * full by what they announced, the one with the most room of all, so that a server with
+   * room left is not passed over. When none answers, the one down longest, for a probe.
+   */
   #pickEndpoint(): EndpointHealth {
-    const up = this.#endpoints.filter((health) => health.downSince === 0);
-    if (up.length > 0) {
-      // Spread: the endpoint with the fewest connections, round-robin among equals.
-      const start = this.#nextEndpoint++ % up.length;
-      let best = up[start] as EndpointHealth;
-      for (let i = 1; i < up.length; i++) {
-        const candidate = up[(start + i) % up.length] as EndpointHealth;
-        if (candidate.connections < best.connections) best = candidate;
-      }
-      return best;
+    const listed = this.#listed();
+    const up = listed.filter((health) => health.downSince === 0);
+    if (up.length === 1) return up[0] as EndpointHealth;
+    if (up.length > 1) {
+      // Two distinct positions, in list order; with two endpoints, both.
+      const drawn = Math.floor(Math.random() * up.length);
+      const other = (drawn + 1 + Math.floor(Math.random() * (up.length - 1))) % up.length;
+      const a = up[Math.min(drawn, other)] as EndpointHealth;
+      const b = up[Math.max(drawn, other)] as EndpointHealth;
+      // Equals take turns, so that connections opened together spread.
+      const tie = appeal(a) === appeal(b);
+      const better = tie ? (this.#turn++ % 2 === 0 ? a : b) : appeal(b) > appeal(a) ? b : a;
+      if (better.room === undefined || better.room > 0) return better;
+      return up.reduce((best, health) => (appeal(health) > appeal(best) ? health : best));
     }
-    return this.#endpoints.reduce((oldest, health) =>
+    return listed.reduce((oldest, health) =>
       health.downSince < oldest.downSince ? health : oldest,
     );
   }
 
   #connect(): void {
+    if (!this.#endpoints.some((health) => health.listed)) return;
     const health = this.#pickEndpoint();
     const attempt = ++this.#attempts;
     this.#connecting++;
+    health.connecting++;
+    if (health.room !== undefined) health.room--;
     this.#open(health.endpoint, {
       onClosed: (connection, error) => this.#onClosed(connection, health, error),
       onRetire: (connection) => this.#onRetire(connection),
     }).then(
       (connection) => {
         this.#connecting--;
+        health.connecting--;
         this.#connected++;
         health.downSince = 0;
         health.failures = 0;
@@ -545,6 +698,7 @@ export class Pool<C extends PoolConnection> {
       },
       (error: unknown) => {
         this.#connecting--;
+        health.connecting--;
         this.#connectFailures++;
         health.failures++;
         health.lastError = error;
@@ -567,7 +721,12 @@ export class Pool<C extends PoolConnection> {
   #onConnectFailed(health: EndpointHealth, attempt: number): void {
     health.downSince ||= Date.now();
     if (this.#closed) return;
-    if (this.#endpoints.some((other) => other.downSince === 0)) {
+    if (!health.listed) {
+      this.#forgetUnlisted();
+      this.#populate();
+      return;
+    }
+    if (this.#listed().some((other) => other.downSince === 0)) {
       health.retry ??= setTimeout(() => {
         health.retry = undefined;
         health.downSince = 0;
@@ -625,6 +784,18 @@ export class Pool<C extends PoolConnection> {
    * When every server answered (their workers were all busy), it is the bare `TIMEOUT`.
    */
   #timeoutError(timeout: number, waitingFor: string): TimeoutError {
+    if (this.#source !== undefined && !this.#endpoints.some((health) => health.listed)) {
+      const error = this.#discoveryError;
+      const why =
+        error === undefined
+          ? ''
+          : ` (reading it failed: ${error instanceof Error ? error.message : String(error)})`;
+      return new TimeoutError(timeout, {
+        ...(error !== undefined && { cause: error }),
+        data: { endpoints: [] },
+        detail: `${waitingFor}: no server of ${this.#source} is listed${why}`,
+      });
+    }
     const failing = this.#endpoints.filter((health) => health.failures > 0);
     if (failing.length === 0) return new TimeoutError(timeout);
     const latest = failing.reduce((last, health) =>
@@ -690,6 +861,7 @@ export class Pool<C extends PoolConnection> {
   #onClosed(connection: C, health: EndpointHealth, error: TaskpoolError): void {
     if (!this.#connections.delete(connection)) return;
     health.connections--;
+    if (!health.listed) this.#forgetUnlisted();
     const index = this.#idle.findIndex((idle) => idle.connection === connection);
     if (index >= 0) this.#idle.splice(index, 1);
     this.#assigned.delete(connection);

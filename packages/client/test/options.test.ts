@@ -42,10 +42,26 @@ describe('createClient options', () => {
       'createClient: option idleTimeout: expected a number of milliseconds from 1 to 2147483647, or null for no limit, received 2147483648',
     );
     expect(await refusal(() => createClient({ connect: [] }))).toBe(
-      'createClient: option connect: expected an endpoint (unix:/path, an absolute path, tcp://host:port or tls://host:port with a port from 0 to 65535, { path } or { host, port }), or a non-empty array of them, received an empty array',
+      'createClient: option connect: expected an endpoint (unix:/path, an absolute path, tcp://host:port or tls://host:port with a port from 0 to 65535, { path } or { host, port }), or a non-empty array of them, or "dns://name:port" or "dns+srv://name", received an empty array',
     );
     expect(await refusal(() => createClient(undefined as never))).toMatch(
       /^createClient: option connect: expected .*, received nothing$/,
+    );
+  });
+
+  it('take one of connect and discover, and a well-formed DNS name', async () => {
+    const discover = { description: 'a test registry', watch: () => ({ stop: async () => {} }) };
+    expect(await refusal(() => createClient({ connect, discover }))).toBe(
+      'createClient: option discover: expected one of connect (the servers) and discover (where to find them), not both, received an object',
+    );
+    expect(await refusal(() => createClient({ discover: 'redis://x' as never }))).toBe(
+      'createClient: option discover: expected a server discovery ({ description, watch }, such as redisRegistry(…)), received "redis://x" (a string)',
+    );
+    expect(await refusal(() => createClient({ connect: 'dns://hasher' }))).toBe(
+      'createClient: option connect: expected dns://name:port, with a port from 1 to 65535, received "dns://hasher" (a string)',
+    );
+    expect(await refusal(() => createClient({ connect: 'dns+srv://hasher:7000' }))).toBe(
+      'createClient: option connect: expected dns+srv://name (the SRV records give the ports), received "dns+srv://hasher:7000" (a string)',
     );
   });
 

@@ -68,6 +68,14 @@ export const ERROR_CODES = {
     fatal: true,
     summary: 'the server cannot start a worker because its code fails to load',
   },
+  /**
+   * Servers of the client's service were found, but none serves the client's interface
+   * (their interface hash differs): an old client against new servers, or the reverse.
+   */
+  INTERFACE_MISMATCH: {
+    fatal: true,
+    summary: 'no server found serves the interface this client was built for',
+  },
   /** A call was made on a checkout after it was released. */
   CHECKOUT_RELEASED: { fatal: false, summary: 'the checkout was already released' },
   /** The client, server or queue was closed or destroyed. */

@@ -222,6 +222,14 @@ export class WorkerStartFailedError extends TaskpoolError {
   }
 }
 
+/** Servers were discovered, but none serves this client's interface. */
+export class InterfaceMismatchError extends TaskpoolError {
+  constructor(message: string, options?: TaskpoolErrorOptions) {
+    super('INTERFACE_MISMATCH', message, options);
+    this.name = 'InterfaceMismatchError';
+  }
+}
+
 /** A call on a checkout that was already released. */
 export class CheckoutReleasedError extends TaskpoolError {
   constructor(options?: TaskpoolErrorOptions) {
@@ -418,6 +426,7 @@ const WIRE_CLASSES: Partial<Record<ErrorCode, { prototype: TaskpoolError }>> = {
   QUEUE_FULL: QueueFullError,
   SERVER_BUSY: ServerBusyError,
   WORKER_START_FAILED: WorkerStartFailedError,
+  INTERFACE_MISMATCH: InterfaceMismatchError,
   CHECKOUT_RELEASED: CheckoutReleasedError,
   CLOSED: ClosedError,
   INVALID_OPTION: InvalidOptionError,

@@ -39,6 +39,7 @@ export {
   FatalError,
   ForbiddenError,
   InsecureError,
+  InterfaceMismatchError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,
@@ -95,6 +96,12 @@ export {
 } from './limits.js';
 export type { SecretSource } from './secret-source.js';
 export type { ServerMetricsSnapshot, ServerStatsSnapshot } from './server-stats.js';
+export type {
+  RegistryHandle,
+  ServerAnnouncement,
+  ServerDiscovery,
+  ServiceRegistry,
+} from './service-registry.js';
 export { defaultSocketDirectory, defaultSocketPath } from './socket-path.js';
 export type {
   StreamArgsOf,

@@ -74,3 +74,8 @@ export {
 } from './option-checks.js';
 export { parseMessage } from './parse-message.js';
 export { readSecret } from './secret-source.js';
+export {
+  isServerDiscovery,
+  isServiceRegistry,
+  parseServerAnnouncement,
+} from './service-registry.js';

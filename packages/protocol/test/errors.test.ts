@@ -9,6 +9,7 @@ import {
   FatalError,
   ForbiddenError,
   InsecureError,
+  InterfaceMismatchError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,
@@ -98,6 +99,12 @@ const scenarios: Scenario[] = [
     () => new InsecureError('INSECURE_LISTEN', 'tcp://0.0.0.0:7000 without tls'),
     InsecureError,
     /without tls/,
+  ],
+  [
+    'INTERFACE_MISMATCH',
+    () => new InterfaceMismatchError('none of 3 servers serves sha256:ab'),
+    InterfaceMismatchError,
+    /none of 3 servers/,
   ],
   [
     'INSECURE_CONNECT',

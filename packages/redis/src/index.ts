@@ -15,6 +15,7 @@ export {
   FatalError,
   ForbiddenError,
   InsecureError,
+  InterfaceMismatchError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,
@@ -50,6 +51,7 @@ export type { JobHandler } from './process.js';
 export { PROGRESS_BUFFER } from './progress.js';
 export { createQueue, type Queue } from './queue.js';
 export type { QueueMetricsSnapshot } from './queue-metrics.js';
+export { type RedisRegistryOptions, redisRegistry } from './registry.js';
 export type { QueueStats } from './stats.js';
 export type { CollectOptions, JobHandle, SubmitOptions } from './submitter.js';
 export type { JobStream, StopOptions, Worker, WorkOptions } from './worker.js';

@@ -233,7 +233,11 @@ const NAME = /^[\w.-]{1,200}$/;
 
 const isName = (value: unknown) => typeof value === 'string' && NAME.test(value);
 /** A name usable inside a key (queue name, priority, client id). */
-const keyName = check<string>('a string of 1 to 200 letters, digits, "_", "-" or "."', isName);
+/** A queue, service or client name: it becomes part of Redis key names. */
+export const keyName = check<string>(
+  'a string of 1 to 200 letters, digits, "_", "-" or "."',
+  isName,
+);
 
 /** How long a worker waits before a failed reliable job's next attempt. */
 const BACKOFF_OPTIONS = {
@@ -247,24 +251,27 @@ const BACKOFF = object(BACKOFF_OPTIONS);
 /** A deadline in milliseconds, or null for none. */
 const DEADLINE = nullable(milliseconds(1));
 
+/** Where Redis is: a URL, options, or a client to duplicate. */
+export const redisInput = check<RedisInput>(
+  'a URL, ioredis options, or an ioredis Redis or Cluster client',
+  (value) => typeof value === 'string' || (typeof value === 'object' && value !== null),
+);
+
+/**
+ * The prefix of key names. No braces: the queue's (or service's) name is the whole hash
+ * tag of its keys (see keys.ts).
+ */
+export const keyPrefix = check<string>(
+  'a string of 1 to 200 letters, digits, "_", "-" or "." (no "{" or "}": the name after it is the hash tag)',
+  isName,
+);
+
 /** createQueue's options; the ones that depend on others are checked after. */
 const QUEUE_OPTIONS = {
-  redis: required(
-    check<RedisInput>(
-      'a URL, ioredis options, or an ioredis Redis or Cluster client',
-      (value) => typeof value === 'string' || (typeof value === 'object' && value !== null),
-    ),
-  ),
+  redis: required(redisInput),
   name: required(keyName),
   mode: option(oneOf(QUEUE_MODES), 'reliable'),
-  // No braces in either: the name is the whole hash tag of the queue's keys (see keys.ts).
-  prefix: option(
-    check<string>(
-      'a string of 1 to 200 letters, digits, "_", "-" or "." (no "{" or "}": the queue\'s name is the hash tag)',
-      isName,
-    ),
-    'taskpool',
-  ),
+  prefix: option(keyPrefix, 'taskpool'),
   priorities: option(
     check<readonly string[]>(
       'a non-empty array of distinct names of 1 to 200 letters, digits, "_", "-" or "."',

@@ -34,12 +34,12 @@ const cases: [string, Record<string, unknown>, string][] = [
   [
     'prefix',
     { prefix: 'a*b' },
-    'option prefix: expected a string of 1 to 200 letters, digits, "_", "-" or "." (no "{" or "}": the queue\'s name is the hash tag), received "a*b" (a string)',
+    'option prefix: expected a string of 1 to 200 letters, digits, "_", "-" or "." (no "{" or "}": the name after it is the hash tag), received "a*b" (a string)',
   ],
   [
     'prefix with a hash tag',
     { prefix: '{jobs}' },
-    'option prefix: expected a string of 1 to 200 letters, digits, "_", "-" or "." (no "{" or "}": the queue\'s name is the hash tag), received "{jobs}" (a string)',
+    'option prefix: expected a string of 1 to 200 letters, digits, "_", "-" or "." (no "{" or "}": the name after it is the hash tag), received "{jobs}" (a string)',
   ],
   [
     'priorities empty',

@@ -18,6 +18,7 @@ export {
   FatalError,
   ForbiddenError,
   InsecureError,
+  InterfaceMismatchError,
   InvalidOptionError,
   isTaskpoolError,
   JobFailedError,

@@ -40,7 +40,8 @@ export interface WorkerSecrets {
  * its client asked for the server's stats; `id` is the worker's own, for the answer.
  */
 export type WorkerMessage =
-  | { t: 'loaded' }
+  /** `interfaceHash`: the hash of the interface it serves (`describe().hash`), or null for a plain record of handlers. */
+  | { t: 'loaded'; interfaceHash: string | null }
   | { t: 'ready' }
   | { t: 'pong' }
   | { t: 'start-failed'; error: WireError }

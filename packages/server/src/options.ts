@@ -3,7 +3,12 @@
  *
  * @module
  */
-import { DEFAULT_MAX_FRAME_BYTES, type EndpointInput, type SecretSource } from '@taskpool/protocol';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  type EndpointInput,
+  type SecretSource,
+  type ServiceRegistry,
+} from '@taskpool/protocol';
 import {
   anything,
   boolean,
@@ -12,6 +17,7 @@ import {
   endpoint,
   func,
   integer,
+  isServiceRegistry,
   milliseconds,
   nullable,
   object,
@@ -173,6 +179,23 @@ export interface ServerOptions extends Partial<WorkerDefinition> {
    * @example metricsHost: '0.0.0.0'
    */
   metricsHost?: string;
+  /**
+   * Announce this server in a registry, where clients with `discover` find it: its
+   * endpoint (`advertise`), version, interface hash, `maxWorkers` and how many workers are
+   * spare and busy, renewed every second. It is withdrawn when the server closes; a server
+   * that dies drops out within a few seconds.
+   * @default none (not announced)
+   * @example registry: redisRegistry({ redis: 'redis://10.0.0.2:6379', service: 'hasher' })
+   */
+  registry?: ServiceRegistry;
+  /**
+   * Where clients should connect to this server, as its `registry` entry says: needed when
+   * it listens on every address (`tcp://0.0.0.0:7000`), or behind an address translation.
+   * A TLS server's TCP endpoint is announced as `tls://`.
+   * @default the `listen` endpoint (with its real port)
+   * @example advertise: `tcp://${process.env.POD_IP}:7000`
+   */
+  advertise?: EndpointInput;
   /**
    * A module whose default export is the worker's code (`defineWorker({ interface, … })`).
    * Without it, workers re-execute this process's entry script in worker mode, as
@@ -366,6 +389,13 @@ const SERVER_OPTIONS = {
     check<string>('a host name or address', (value) => typeof value === 'string' && value !== ''),
     '127.0.0.1',
   ),
+  registry: optional(
+    check<ServiceRegistry>(
+      'a registry ({ description, register, watch }, such as redisRegistry(…))',
+      isServiceRegistry,
+    ),
+  ),
+  advertise: optional(endpoint),
 };
 
 /** Options after validation, with defaults filled in. */
@@ -439,6 +469,9 @@ const FORK_OPTIONS = {
   logger: notTaken('functions cannot reach the forked server; it writes to its stderr'),
   workerModule: notTaken('the worker code comes from option module'),
   handleSignals: notTaken('a forked server always handles its signals'),
+  registry: notTaken(
+    'a registry cannot reach the forked server: create the server with createServer, or run taskpool serve --registry',
+  ),
 };
 
 /** forkTaskServer's options after validation, with defaults filled in. */

@@ -33,6 +33,7 @@ import { type ServerLogger, stderrLogger } from './logger.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { OpeningRejection } from './opening-exchange.js';
 import { type ResolvedServerOptions, resolveCloseOptions } from './options.js';
+import { RegistryListing, type ServerReport } from './registry-listing.js';
 import { installSignals } from './signals.js';
 import { SpawnPacer } from './spawn-pacer.js';
 import { cannotLoad, didNotStart } from './start-failure.js';
@@ -107,6 +108,36 @@ function exitReason(
   return previous === 'serving' && code === 0 ? 'finished' : 'crashed';
 }
 
+/** Addresses a server may listen on but no client can connect to. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+/**
+ * Where a server with a `registry` tells clients to connect: `advertise` (TLS when the
+ * server speaks it), or undefined for the listening endpoint itself, which a listener on
+ * every address (0.0.0.0) cannot be.
+ */
+function advertisedEndpoint(
+  options: ResolvedServerOptions,
+  listening: Endpoint,
+  what: string,
+): Endpoint | undefined {
+  if (options.advertise === undefined) {
+    if (options.registry && listening.kind === 'tcp' && WILDCARD_HOSTS.has(listening.host)) {
+      throw optionError(
+        what,
+        'advertise',
+        `the address clients reach this server at, to announce in its registry (it listens on ${formatEndpoint(listening)}, every address)`,
+        undefined,
+      );
+    }
+    return undefined;
+  }
+  const advertised = parseEndpoint(options.advertise as never);
+  return advertised.kind === 'tcp' && listening.kind === 'tcp' && listening.tls
+    ? { ...advertised, tls: true }
+    : advertised;
+}
+
 function workerMainScript(): string {
   const here = fileURLToPath(import.meta.url);
   return fileURLToPath(new URL(`./worker-main${extname(here)}`, import.meta.url));
@@ -117,6 +148,8 @@ export class Supervisor {
   /** The entry point that made it, as option errors name it: `createServer`, `forkTaskServer`. */
   readonly #what: string;
   readonly #endpoint: Endpoint;
+  /** Where clients reach this server, as its `registry` entry says (option `advertise`). */
+  readonly #advertised: Endpoint | undefined;
   /**
    * The `listen` option as a string, as a worker re-executing the entry script formats it,
    * to know which createServer call is its own (without the `tls` this adds for `tls: {}`).
@@ -163,6 +196,10 @@ export class Supervisor {
   #restarting: number | undefined;
   /** What `stats().metrics` reads; undefined with `metrics: false`. */
   readonly #metrics: SupervisorMetrics | undefined;
+  /** The interface hash the newest loaded worker reported, and that worker's generation. */
+  #interfaceOf: { generation: number; hash: string | null } = { generation: -1, hash: null };
+  /** This server's entry in its `registry`, while listed. */
+  #listing: RegistryListing | undefined;
 
   constructor(options: ResolvedServerOptions, what = 'createServer') {
     this.#options = options;
@@ -198,6 +235,7 @@ export class Supervisor {
     }
     const tls = endpoint.kind === 'tcp' && options.tls !== undefined;
     this.#endpoint = tls ? { ...endpoint, tls: true } : endpoint;
+    this.#advertised = advertisedEndpoint(options, this.#endpoint, what);
     this.#listenAs = formatEndpoint(endpoint);
     this.#security = {
       transport: endpoint.kind,
@@ -248,6 +286,20 @@ export class Supervisor {
   /** Where `metricsPort` serves, as `http://host:port/metrics`, while it does; else null. */
   get metricsUrl(): string | null {
     return this.#metricsEndpoint?.url ?? null;
+  }
+
+  /** What this server announces in its registry: where to reach it, what it serves, how busy it is. */
+  #report(): ServerReport {
+    const counts = this.#counts();
+    return {
+      endpoint: formatEndpoint(this.#advertised ?? this.endpoint),
+      version: counts.version ?? 'unknown',
+      interfaceHash: this.#interfaceOf.hash,
+      maxWorkers: this.#options.maxWorkers,
+      spare: counts.spares,
+      busy: counts.serving,
+      waiting: counts.waitingConnections,
+    };
   }
 
   /** Where the server listens (with the real port once listening on TCP port 0). */
@@ -357,6 +409,13 @@ export class Supervisor {
         throw error;
       }
     }
+    if (this.#options.registry && !this.#closing) {
+      this.#listing = new RegistryListing(
+        this.#options.registry,
+        () => this.#report(),
+        this.#logger,
+      );
+    }
     return this.endpoint;
   }
 
@@ -449,6 +508,8 @@ export class Supervisor {
   }
 
   async #close(timeout: number): Promise<void> {
+    // Off the registry first: clients stop choosing this server while it drains.
+    const withdrawn = this.#listing?.withdraw();
     this.#removeSignals?.();
     this.#pacer.cancel();
     this.#firstLoad?.reject(new ClosedError('server'));
@@ -479,6 +540,7 @@ export class Supervisor {
       }
     }
     this.#watchdog.stop();
+    await withdrawn;
     // Last: a scraper sees the close through to its end.
     await this.#closeMetricsEndpoint();
   }
@@ -680,7 +742,7 @@ export class Supervisor {
       execArgv: this.#options.execArgv ?? process.execArgv,
       env: (this.#options.env as NodeJS.ProcessEnv | undefined) ?? process.env,
       generation: this.#generation,
-      onLoaded: () => this.#onLoaded(),
+      onLoaded: (loaded, interfaceHash) => this.#onLoaded(loaded, interfaceHash),
       onReady: (ready) => this.#onReady(ready),
       // A worker asks for its client (a `stats` request): it gets them even while closing.
       onStatsRequest: (asking, id) => asking.answerStats(id, this.stats()),
@@ -699,13 +761,22 @@ export class Supervisor {
     }
   }
 
-  #onLoaded(): void {
+  #onLoaded(worker: WorkerHandle, interfaceHash: string | null): void {
+    // The newest code says which interface the server serves (a rolling restart may load
+    // another): announced to clients that discover servers (option registry).
+    if (worker.generation >= this.#interfaceOf.generation) {
+      this.#interfaceOf = { generation: worker.generation, hash: interfaceHash };
+    }
+    this.#resolveFirstLoad();
+  }
+
+  #resolveFirstLoad(): void {
     this.#firstLoad?.resolve();
     this.#firstLoad = undefined;
   }
 
   #onReady(worker: WorkerHandle): void {
-    this.#onLoaded();
+    this.#resolveFirstLoad();
     this.#pacer.started();
     if (channels.workerReady.hasSubscribers) {
       channels.workerReady.publish({

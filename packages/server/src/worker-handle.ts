@@ -44,8 +44,8 @@ interface WorkerSpawnOptions {
   execArgv: string[];
   env: NodeJS.ProcessEnv;
   generation: number;
-  /** Its code is loaded (setup has not run yet). */
-  onLoaded: (worker: WorkerHandle) => void;
+  /** Its code is loaded (setup has not run yet); it serves the interface of hash `interfaceHash`. */
+  onLoaded: (worker: WorkerHandle, interfaceHash: string | null) => void;
   onReady: (worker: WorkerHandle) => void;
   /** It asks for the server's stats (its client sent a `stats` request); answer with `id`. */
   onStatsRequest: (worker: WorkerHandle, id: number) => void;
@@ -108,7 +108,7 @@ export class WorkerHandle {
         this.#loaded = true;
         const secrets = options.secrets();
         if (secrets) this.#send({ t: 'secrets', secrets });
-        options.onLoaded(this);
+        options.onLoaded(this, message.interfaceHash);
       } else if (message.t === 'ready') {
         this.#loaded = true;
         this.#state = 'spare';

@@ -112,7 +112,8 @@ export function runWorker(definition: WorkerDefinition, config: WorkerConfig): P
   } catch (error) {
     return failStart(error);
   }
-  send({ t: 'loaded' });
+  const hash = dispatcher.description?.hash;
+  send({ t: 'loaded', interfaceHash: typeof hash === 'string' ? hash : null });
   const { limits } = config;
   const setup = new SetupRunner(definition.setup, config.workerId, limits.setupTimeout);
   const runner = new CallRunner(dispatcher, setup, definition.authorize);

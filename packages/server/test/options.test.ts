@@ -65,6 +65,8 @@ describe('server options', () => {
       metrics: true,
       metricsPort: null,
       metricsHost: '127.0.0.1',
+      registry: undefined,
+      advertise: undefined,
     });
   });
 

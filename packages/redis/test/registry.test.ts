@@ -1,0 +1,390 @@
+/**
+ * Servers that announce themselves in a Redis registry, and a client that discovers them:
+ * three real servers on three loopback addresses (127.0.0.2-4), one real Redis.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { createClient } from '@taskpool/client';
+import {
+  InterfaceMismatchError,
+  isTaskpoolError,
+  type ServerAnnouncement,
+} from '@taskpool/protocol';
+import { redisRegistry } from '@taskpool/redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { childrenOf, eventually } from '../../../test/helpers/processes.js';
+import { useRedis } from '../../../test/helpers/redis-server.js';
+import { deleteUnder, keysUnder, uniquePrefix } from './helpers/keys.js';
+import { labelled } from './helpers/labelled-interface.js';
+
+const FIXTURE = new URL('./fixtures/.built/registered-server.mjs', import.meta.url);
+
+let redis: { url: string; close(): Promise<void> };
+let prefix: string;
+let serviceCount = 0;
+/** Every server started, stopped after each test. */
+const running = new Set<RegisteredServer>();
+
+interface RegisteredServer {
+  readonly label: string;
+  /** Where it listens (`tcp://127.0.0.2:40123`). */
+  readonly endpoint: string;
+  readonly child: ChildProcess;
+  /** SIGKILLs the server and its workers at once: the machine it runs on is gone. */
+  kill9(): Promise<void>;
+  /** SIGTERM: a graceful close. */
+  stop(): Promise<void>;
+}
+
+interface ServerSpec {
+  service: string;
+  label: string;
+  host: string;
+  port?: number;
+  maxWorkers: number;
+  variant?: string;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function startRegistered(spec: ServerSpec): Promise<RegisteredServer> {
+  const output: Buffer[] = [];
+  const child = fork(FIXTURE, [], {
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: {
+      ...process.env,
+      TEST_LISTEN: `tcp://${spec.host}:${spec.port ?? 0}`,
+      TEST_REDIS_URL: redis.url,
+      TEST_SERVICE: spec.service,
+      TEST_PREFIX: prefix,
+      TEST_MAX_WORKERS: String(spec.maxWorkers),
+      TEST_LABEL: spec.label,
+      TEST_VARIANT: spec.variant ?? 'a',
+    },
+  });
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+  onTestFailed(() => {
+    if (output.length > 0) process.stderr.write(Buffer.concat(output));
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server ${spec.label} did not listen`)),
+      20_000,
+    );
+    child.once('message', (message: { listening: string }) => {
+      clearTimeout(timer);
+      resolve(message.listening);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server ${spec.label} exited (${code}): ${Buffer.concat(output)}`));
+    });
+  });
+  const server: RegisteredServer = {
+    label: spec.label,
+    endpoint,
+    child,
+    async kill9() {
+      const workers = childrenOf(child.pid as number).map(({ pid }) => pid);
+      child.kill('SIGKILL');
+      for (const pid of workers) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      await exited(child);
+      await eventually(
+        () => workers.every((pid) => !isRunning(pid)),
+        10_000,
+        `the workers of ${spec.label} to die`,
+      );
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited(child);
+      clearTimeout(timer);
+    },
+  };
+  running.add(server);
+  return server;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The servers the registry lists for `service` now. */
+async function listed(service: string): Promise<ServerAnnouncement[]> {
+  const registry = redisRegistry({ redis: redis.url, service, prefix });
+  return await new Promise<ServerAnnouncement[]>((resolve, reject) => {
+    const handle = registry.watch(
+      (servers) => {
+        void handle.stop().then(() => resolve(servers));
+      },
+      (error) => {
+        void handle.stop().then(() => reject(error));
+      },
+    );
+  });
+}
+
+/** Waits until the registry lists exactly the servers `labels` name (by endpoint). */
+async function untilListed(service: string, endpoints: string[], what: string): Promise<void> {
+  const wanted = [...endpoints].sort().join(' ');
+  await eventually(
+    async () =>
+      (await listed(service))
+        .map((server) => server.endpoint)
+        .sort()
+        .join(' ') === wanted,
+    15_000,
+    what,
+  );
+}
+
+function newService(): string {
+  return `svc${++serviceCount}`;
+}
+
+beforeAll(async () => {
+  redis = await useRedis();
+  prefix = uniquePrefix();
+});
+
+afterEach(async () => {
+  await Promise.all([...running].map((server) => server.stop()));
+  running.clear();
+});
+
+afterAll(async () => {
+  await deleteUnder(redis.url, prefix);
+  await redis.close();
+});
+
+describe('redisRegistry', () => {
+  it('lists a server with what it announces, and withdraws it when the server closes', async () => {
+    const service = newService();
+    const server = await startRegistered({ service, label: 'a', host: '127.0.0.2', maxWorkers: 3 });
+    await untilListed(service, [server.endpoint], 'the server listed');
+    const [entry] = await listed(service);
+    expect(entry).toMatchObject({
+      endpoint: server.endpoint,
+      interfaceHash: labelled().describe().hash,
+      maxWorkers: 3,
+      busy: 0,
+      waiting: 0,
+    });
+    expect(entry?.id).toMatch(/:\d+:[0-9a-f]{8}$/);
+    expect(entry?.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(await keysUnder(redis.url, `${prefix}:{${service}}`)).toEqual([
+      `${prefix}:{${service}}:registry:alive`,
+      `${prefix}:{${service}}:registry:servers`,
+    ]);
+    // A graceful close takes it off at once, not after its entry runs out.
+    const closedAt = Date.now();
+    await server.stop();
+    running.delete(server);
+    expect(await listed(service)).toEqual([]);
+    expect(Date.now() - closedAt).toBeLessThan(30_000);
+  });
+
+  it('refuses bad options, naming them', () => {
+    expect(() => redisRegistry({ redis: redis.url, service: 'a{b}' })).toThrow(
+      /redisRegistry: option service: expected a string of 1 to 200 letters/,
+    );
+    expect(() =>
+      redisRegistry({ redis: redis.url, service: 's', interval: 1_000, ttl: 500 }),
+    ).toThrow('redisRegistry: option ttl: expected more than interval (1000), received 500');
+  });
+});
+
+describe('a client that discovers its servers', () => {
+  it('spreads 300 checkouts over three servers in proportion to their capacity', async () => {
+    const service = newService();
+    const servers = await Promise.all([
+      startRegistered({ service, label: 'small', host: '127.0.0.2', maxWorkers: 2 }),
+      startRegistered({ service, label: 'medium', host: '127.0.0.3', maxWorkers: 4 }),
+      startRegistered({ service, label: 'large', host: '127.0.0.4', maxWorkers: 6 }),
+    ]);
+    await untilListed(
+      service,
+      servers.map((server) => server.endpoint),
+      'three servers listed',
+    );
+    await using client = createClient({
+      discover: redisRegistry({ redis: redis.url, service, prefix }),
+      interface: labelled(),
+      minWorkers: 0,
+      maxWorkers: 12,
+      timeout: 20_000,
+    });
+    const served = new Map<string, number>();
+    let next = 0;
+    const lane = async () => {
+      while (next < 300) {
+        next++;
+        await using co = await client.checkout();
+        const { label } = await co.whoami();
+        await co.sleep(2);
+        served.set(label, (served.get(label) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: 12 }, lane));
+    const total = [...served.values()].reduce((sum, count) => sum + count, 0);
+    expect(total).toBe(300);
+    // Shares of 2/12, 4/12 and 6/12; a uniform spread would give the small one twice its share.
+    for (const [label, capacity] of [
+      ['small', 2],
+      ['medium', 4],
+      ['large', 6],
+    ] as const) {
+      const share = (served.get(label) ?? 0) / total / (capacity / 12);
+      expect(share, `${label}: ${JSON.stringify([...served])}`).toBeGreaterThan(0.4);
+      expect(share, `${label}: ${JSON.stringify([...served])}`).toBeLessThan(1.6);
+    }
+    expect(served.get('large') ?? 0).toBeGreaterThan(served.get('small') ?? 0);
+  });
+
+  it('survives a server killed with SIGKILL, and uses it again once it is back', async () => {
+    const service = newService();
+    const [victim, ...others] = await Promise.all([
+      startRegistered({ service, label: 'victim', host: '127.0.0.2', maxWorkers: 2 }),
+      startRegistered({ service, label: 'b', host: '127.0.0.3', maxWorkers: 2 }),
+      startRegistered({ service, label: 'c', host: '127.0.0.4', maxWorkers: 2 }),
+    ]);
+    const all = [victim, ...others] as RegisteredServer[];
+    await untilListed(
+      service,
+      all.map((server) => server.endpoint),
+      'three servers listed',
+    );
+    await using client = createClient({
+      discover: redisRegistry({ redis: redis.url, service, prefix }),
+      interface: labelled(),
+      minWorkers: 0,
+      maxWorkers: 6,
+      timeout: 15_000,
+    });
+    // Hold all six workers: two on each server.
+    const held = await Promise.all(Array.from({ length: 6 }, () => client.checkout()));
+    const labels = await Promise.all(held.map(async (co) => (await co.whoami()).label));
+    expect(new Set(labels)).toEqual(new Set(['victim', 'b', 'c']));
+    const onVictim = held.filter((_, at) => labels[at] === 'victim');
+    const inFlight = onVictim.map((co) =>
+      co.sleep(60_000).then(
+        () => 'answered',
+        (error: unknown) => (isTaskpoolError(error) ? error.code : String(error)),
+      ),
+    );
+    await (victim as RegisteredServer).kill9();
+    running.delete(victim as RegisteredServer);
+    expect(await Promise.all(inFlight)).toEqual(onVictim.map(() => 'WORKER_LOST'));
+    for (const co of held) await co[Symbol.asyncDispose]();
+
+    // Its entry runs out; meanwhile and after, every checkout goes to the others (the
+    // pool's idle connections to them, newest first).
+    const survivors = others.map((server) => server.endpoint);
+    const seen = new Set<string>();
+    const untilGone = untilListed(service, survivors, 'the dead server dropped from the list');
+    for (let i = 0; i < 20; i++) {
+      await using co = await client.checkout({ timeout: 10_000 });
+      seen.add((await co.whoami()).label);
+    }
+    await untilGone;
+    expect(seen.size).toBeGreaterThan(0);
+    expect(seen.has('victim')).toBe(false);
+
+    // Back on the same address: listed again, and new connections go to it.
+    const port = Number(new URL((victim as RegisteredServer).endpoint).port);
+    const back = await startRegistered({
+      service,
+      label: 'back',
+      host: '127.0.0.2',
+      port,
+      maxWorkers: 2,
+    });
+    await untilListed(service, [...survivors, back.endpoint], 'the restarted server listed');
+    // Six at once: the two others hold four, so two connections must go to it.
+    const again = await Promise.all(Array.from({ length: 6 }, () => client.checkout()));
+    const againLabels = await Promise.all(again.map(async (co) => (await co.whoami()).label));
+    for (const co of again) await co[Symbol.asyncDispose]();
+    expect(againLabels).toContain('back');
+  });
+
+  it('opens no connection to a server of another interface, and says so when none matches', async () => {
+    const service = newService();
+    const [same, other] = await Promise.all([
+      startRegistered({ service, label: 'same', host: '127.0.0.2', maxWorkers: 2 }),
+      startRegistered({ service, label: 'other', host: '127.0.0.3', maxWorkers: 4, variant: 'b' }),
+    ]);
+    await untilListed(
+      service,
+      [same, other].map((server) => (server as RegisteredServer).endpoint),
+      'two servers listed',
+    );
+    {
+      await using client = createClient({
+        discover: redisRegistry({ redis: redis.url, service, prefix }),
+        interface: labelled(),
+        minWorkers: 0,
+        maxWorkers: 4,
+      });
+      const labels = await Promise.all(
+        Array.from({ length: 30 }, async () => {
+          await using co = await client.checkout();
+          return (await co.whoami()).label;
+        }),
+      );
+      expect(new Set(labels)).toEqual(new Set(['same']));
+    }
+    const stranger = labelled('c');
+    await using client = createClient({
+      discover: redisRegistry({ redis: redis.url, service, prefix }),
+      interface: stranger,
+      minWorkers: 0,
+    });
+    const error = await client.checkout({ timeout: 20_000 }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(InterfaceMismatchError);
+    const hashes = [labelled().describe().hash, labelled('b').describe().hash].sort();
+    expect((error as Error).message).toBe(
+      `no server of redis service "${service}" serves interface ${stranger.describe().hash}: 2 listed, serving ${hashes
+        .map((hash) => `${hash} (1)`)
+        .join(', ')}`,
+    );
+  });
+
+  it('waits for a server to be listed, and says why when it times out', async () => {
+    const service = newService();
+    await using client = createClient({
+      discover: redisRegistry({ redis: redis.url, service, prefix }),
+      interface: labelled(),
+      minWorkers: 0,
+    });
+    await expect(client.checkout({ timeout: 1_500 })).rejects.toThrow(
+      `timed out after 1.5 seconds waiting for a worker: no server of redis service "${service}" is listed`,
+    );
+    const late = client.checkout({ timeout: 20_000 });
+    const server = await startRegistered({
+      service,
+      label: 'late',
+      host: '127.0.0.2',
+      maxWorkers: 1,
+    });
+    await using co = await late;
+    expect(await co.whoami()).toMatchObject({ label: server.label });
+  });
+});
