@@ -5,7 +5,7 @@
  * `concurrency` for the consumer. Default options otherwise (30 s job deadline; reliable
  * mode: 3 attempts, 30 s lease).
  */
-import { createQueue, type QueueMode, type Worker } from '@taskpool/redis';
+import { createQueue, type QueueConsumer, type QueueMode } from '@taskpool/redis';
 import {
   type Consumer,
   consumerConcurrency,
@@ -40,11 +40,11 @@ export function taskpoolProducer(mode: QueueMode, target: QueueTarget): Producer
 export async function taskpoolConsumer(mode: QueueMode, target: QueueTarget): Promise<Consumer> {
   const queue = open(mode, target);
   await queue.stats(); // connects the command connection before the first figure needs it
-  let worker: Worker | undefined;
+  let consumer: QueueConsumer | undefined;
   let processed = 0;
   const stop = async () => {
-    const running = worker;
-    worker = undefined;
+    const running = consumer;
+    consumer = undefined;
     await running?.stop();
   };
   return {
@@ -52,7 +52,7 @@ export async function taskpoolConsumer(mode: QueueMode, target: QueueTarget): Pr
       return processed;
     },
     async start() {
-      worker = queue.process(
+      consumer = queue.process(
         (job) => {
           processed++;
           return job.data.n + 1;

@@ -8,9 +8,9 @@
  */
 import { ValidationError } from '@taskpool/protocol';
 import { argumentError } from '@taskpool/protocol/internal';
+import type { QueueConsumer, WorkOptions } from './consumer.js';
 import { checkWorkOptions } from './options.js';
 import type { Queue } from './queue.js';
-import type { Worker, WorkOptions } from './worker.js';
 
 /**
  * What the bridge needs of a taskpool client: `client.call()`. Any object with this method
@@ -53,14 +53,14 @@ function readCall(data: unknown): CallJob {
 
 /**
  * Serves `queue` with `client`'s workers: up to `concurrency` calls at once. A job without a
- * deadline uses the client's own default call timeout. Returns the queue worker; stop it
- * to stop serving.
+ * deadline uses the client's own default call timeout. Returns the queue's consumer; stop
+ * it to stop serving.
  *
  * @example
  * ```ts
  * const client = createClient({ connect: 'unix:/run/hasher.sock' });
  * const queue = createQueue({ redis: process.env.REDIS_URL!, name: 'hash' });
- * const worker = serveQueue(queue, client, { concurrency: 8 });
+ * const consumer = serveQueue(queue, client, { concurrency: 8 });
  * // elsewhere: await queue.run({ method: 'hash', args: ['secret'] })
  * ```
  */
@@ -68,7 +68,7 @@ export function serveQueue(
   queue: Queue<CallJob, unknown>,
   client: CallTarget,
   options: ServeOptions = {},
-): Worker {
+): QueueConsumer {
   if (typeof client?.call !== 'function') {
     throw argumentError(
       'serveQueue',

@@ -36,7 +36,9 @@ export {
   WorkerStartFailedError,
 } from '@taskpool/protocol';
 export { type CallJob, type CallTarget, type ServeOptions, serveQueue } from './bridge.js';
+export type { JobStream, QueueConsumer, StopOptions, WorkOptions } from './consumer.js';
 export { CHANNELS as QUEUE_CHANNELS, type JobEndedMessage } from './diagnostics.js';
+export type { JobHandler } from './handler-runner.js';
 export type { FailOptions, Job } from './job.js';
 export type { JobRecord, JobState } from './job-record.js';
 export { type QueueKeys, queueKeys } from './keys.js';
@@ -47,11 +49,9 @@ export {
   type QueueOptions,
   type RedisInput,
 } from './options.js';
-export type { JobHandler } from './process.js';
 export { PROGRESS_BUFFER } from './progress.js';
 export { createQueue, type Queue } from './queue.js';
 export type { QueueMetricsSnapshot } from './queue-metrics.js';
 export { type RedisRegistryOptions, redisRegistry } from './registry.js';
 export type { QueueStats } from './stats.js';
 export type { CollectOptions, JobHandle, SubmitOptions } from './submitter.js';
-export type { JobStream, StopOptions, Worker, WorkOptions } from './worker.js';

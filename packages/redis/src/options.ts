@@ -28,9 +28,9 @@ import {
   string,
 } from '@taskpool/protocol/internal';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { StopOptions, WorkOptions } from './consumer.js';
 import type { FailOptions } from './job.js';
 import type { CollectOptions, SubmitOptions } from './submitter.js';
-import type { StopOptions, WorkOptions } from './worker.js';
 
 /** How much a queue promises, traded against speed: see `docs/redis.md`. */
 export type QueueMode = 'simple' | 'recoverable' | 'reliable';

@@ -1,13 +1,21 @@
 /**
  * `createQueue()`: the composition root. It validates the options, picks the mode, and
- * hands out the submitter (`submit`, `run`, `collect`) and workers (`jobs`, `process`).
+ * hands out the submitter (`submit`, `run`, `collect`) and consumers (`jobs`, `process`).
  *
  * @module
  */
 import { ClosedError } from '@taskpool/protocol';
 import { argumentError } from '@taskpool/protocol/internal';
 import { masters } from './connection.js';
+import {
+  Consumer,
+  type JobStream,
+  type QueueConsumer,
+  type StopOptions,
+  type WorkOptions,
+} from './consumer.js';
 import { QueueContext } from './context.js';
+import type { JobHandler } from './handler-runner.js';
 import { type JobRecord, readJobRecord } from './job-record.js';
 import type { Mode } from './modes/mode.js';
 import { recoverableMode } from './modes/recoverable.js';
@@ -21,17 +29,9 @@ import {
   type QueueOptions,
   resolveQueueOptions,
 } from './options.js';
-import { type JobHandler, processJobs } from './process.js';
 import type { QueueMetricsSnapshot } from './queue-metrics.js';
 import { type QueueStats, readStats } from './stats.js';
 import { type CollectOptions, type JobHandle, type SubmitOptions, Submitter } from './submitter.js';
-import {
-  type JobStream,
-  QueueWorker,
-  type StopOptions,
-  type Worker,
-  type WorkOptions,
-} from './worker.js';
 
 /**
  * A Redis job queue: submit jobs from anywhere, work them anywhere. `TProgress` types the
@@ -51,10 +51,10 @@ export interface Queue<TData = unknown, TResult = unknown, TProgress = unknown> 
   run(data: TData, options?: SubmitOptions): Promise<TResult>;
   /** Waits for the result of a job submitted earlier (recoverable and reliable modes). */
   collect(id: string, options?: CollectOptions): Promise<TResult>;
-  /** Starts a worker whose jobs are consumed with `for await`. */
+  /** Starts a consumer whose jobs are read with `for await`. */
   jobs(options?: WorkOptions): JobStream<TData, TResult, TProgress>;
-  /** Starts a worker that runs `handler` for each job. */
-  process(handler: JobHandler<TData, TResult, TProgress>, options?: WorkOptions): Worker;
+  /** Starts a consumer that runs `handler` for each job. */
+  process(handler: JobHandler<TData, TResult, TProgress>, options?: WorkOptions): QueueConsumer;
   /**
    * Counts waiting, delayed, failed and running jobs (read from Redis), and, unless
    * `metrics: false`, this process's `metrics`.
@@ -62,7 +62,7 @@ export interface Queue<TData = unknown, TResult = unknown, TProgress = unknown> 
   stats(): Promise<QueueStats>;
   /**
    * What this queue object counted since it was created: jobs its submitter queued, jobs
-   * its workers took, completed, failed, retried and recovered, and their run times.
+   * its consumers took, completed, failed, retried and recovered, and their run times.
    * Synchronous and local (no Redis round trip), so an adapter may poll it. Undefined with
    * `metrics: false`, so that metrics that are off do not read as an idle queue.
    *
@@ -75,10 +75,10 @@ export interface Queue<TData = unknown, TResult = unknown, TProgress = unknown> 
   metrics(): QueueMetricsSnapshot | undefined;
   /** Reads a job's record (recoverable and reliable modes); null when there is none. */
   getJob(id: string): Promise<JobRecord | null>;
-  /** Stops every worker of this queue object (see `Worker.stop`). */
+  /** Stops every consumer of this queue object (see `QueueConsumer.stop`). */
   stop(options?: StopOptions): Promise<void>;
   /**
-   * Stops the workers, rejects every result still awaited with ClosedError (the jobs stay
+   * Stops the consumers, rejects every result still awaited with ClosedError (the jobs stay
    * queued; `collect()` can pick them up later), and closes the connections.
    */
   close(options?: StopOptions): Promise<void>;
@@ -115,26 +115,28 @@ export function createQueue<TData = unknown, TResult = unknown, TProgress = unkn
   const context = new QueueContext(resolved);
   const mode = MODES[resolved.mode];
   const submitter = new Submitter(context, mode);
-  const workers = new Set<QueueWorker<TData, TResult, TProgress>>();
+  const consumers = new Set<Consumer<TData, TResult, TProgress>>();
   let closing: Promise<void> | undefined;
 
   const bounded = <T>(what: string, promise: Promise<T>) => context.bounded(what, promise);
 
-  const startWorker = (what: string, workOptions: WorkOptions = {}) => {
+  const startConsumer = (
+    what: string,
+    workOptions: WorkOptions = {},
+    handler?: JobHandler<TData, TResult, TProgress>,
+  ) => {
     if (closing) throw new ClosedError('queue');
     checkWorkOptions(what, workOptions, resolved.priorities);
-    const worker: QueueWorker<TData, TResult, TProgress> = new QueueWorker(
-      context,
-      mode,
-      workOptions,
-      () => workers.delete(worker),
-    );
-    workers.add(worker);
-    return worker;
+    const consumer: Consumer<TData, TResult, TProgress> = new Consumer(context, mode, workOptions, {
+      handler,
+      onStopped: () => consumers.delete(consumer),
+    });
+    consumers.add(consumer);
+    return consumer;
   };
 
   const stopAll = (stopOptions?: StopOptions) =>
-    Promise.all([...workers].map((worker) => worker.stop(stopOptions))).then(() => {});
+    Promise.all([...consumers].map((consumer) => consumer.stop(stopOptions))).then(() => {});
 
   const queue: Queue<TData, TResult, TProgress> = {
     name: resolved.name,
@@ -145,21 +147,19 @@ export function createQueue<TData = unknown, TResult = unknown, TProgress = unkn
     run: async (data, submitOptions) =>
       (await submitter.submit(data, submitOptions)).result as Promise<TResult>,
     collect: (id, collectOptions) => submitter.collect(id, collectOptions) as Promise<TResult>,
-    jobs: (workOptions) => startWorker('jobs', workOptions),
+    jobs: (workOptions) => startConsumer('jobs', workOptions),
     process(handler, workOptions) {
       if (typeof handler !== 'function') {
         throw argumentError('process', 'handler', 'a function', handler);
       }
-      const worker = startWorker('process', workOptions);
-      processJobs(worker, handler, context.report);
-      return worker;
+      return startConsumer('process', workOptions, handler);
     },
     stats: () =>
       bounded(
         'stats',
         readStats(context, {
           awaiting: submitter.waiting,
-          running: [...workers].reduce((n, w) => n + w.running, 0),
+          running: [...consumers].reduce((n, c) => n + c.running, 0),
         }),
       ),
     metrics: () => context.metrics?.snapshot(),

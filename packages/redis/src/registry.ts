@@ -67,6 +67,9 @@ export interface RedisRegistryOptions {
 
 const WHERE = 'redisRegistry';
 
+/** The most servers one read lists: a bound on what a registry gone wrong costs a client. */
+const MOST_SERVERS = 10_000;
+
 const REGISTRY_OPTIONS = {
   redis: required(redisInput),
   service: required(keyName),
@@ -181,7 +184,7 @@ export function redisRegistry(options: RedisRegistryOptions): ServiceRegistry {
         async (connection) => {
           const reply = await bounded(
             'read the servers',
-            runScript(connection, serversScript, [keys.servers, keys.alive], []),
+            runScript(connection, serversScript, [keys.servers, keys.alive], [MOST_SERVERS]),
           );
           onServers(parseServers(reply, description, onError));
         },

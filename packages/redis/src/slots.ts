@@ -1,14 +1,22 @@
 /**
- * Counts what a worker holds against its concurrency and wakes whoever waits for room
- * (the take loop) or for nothing held at all (a draining stop).
+ * Counts what a consumer holds against its concurrency, one slot per job, and wakes whoever
+ * waits for room (the take loop) or for nothing held at all (a draining stop).
  *
  * @module
  */
 
-/** Concurrency slots of one worker. */
-export class Slots {
+/**
+ * What keeps a job's slot held: the job itself, until its consumer dropped it (settled, lost
+ * or handed back), and its handler (`process()`), until the handler returned. A handler may
+ * settle its job and carry on; the slot is free once neither keeps it.
+ */
+type Keeper = 'job' | 'handler';
+
+/** Concurrency slots of one consumer, each held by one job. */
+export class Slots<TJob> {
   readonly capacity: number;
-  #held = 0;
+  /** Each job holding a slot, and what still keeps it held. */
+  readonly #held = new Map<TJob, Set<Keeper>>();
   readonly #waiters = new Set<() => void>();
 
   constructor(capacity: number) {
@@ -17,20 +25,29 @@ export class Slots {
 
   /** How many are held. */
   get held(): number {
-    return this.#held;
+    return this.#held.size;
   }
 
   /** How many more may be taken. */
   get free(): number {
-    return Math.max(0, this.capacity - this.#held);
+    return Math.max(0, this.capacity - this.#held.size);
   }
 
-  hold(): void {
-    this.#held++;
+  /** Holds a slot for `job`, just taken; the job keeps it. */
+  hold(job: TJob): void {
+    this.#held.set(job, new Set(['job']));
   }
 
-  release(): void {
-    this.#held--;
+  /** Makes `keeper` keep `job`'s slot held too; does nothing once the slot is free. */
+  keep(job: TJob, keeper: Keeper): void {
+    this.#held.get(job)?.add(keeper);
+  }
+
+  /** `keeper` lets go of `job`'s slot, once; the slot is free when nothing keeps it. */
+  release(job: TJob, keeper: Keeper): void {
+    const keepers = this.#held.get(job);
+    if (!keepers?.delete(keeper) || keepers.size > 0) return;
+    this.#held.delete(job);
     for (const wake of this.#waiters) wake();
   }
 

@@ -13,6 +13,7 @@ import {
   type QueueMode,
   type QueueOptions,
   queueKeys,
+  redisRegistry,
 } from '@taskpool/redis';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -120,6 +121,47 @@ describe('on a 3-master cluster', () => {
     }
   });
 
+  it('keeps a service registry in the slot of the service, through a Cluster client', async () => {
+    const prefix = uniquePrefix();
+    const registry = redisRegistry({ redis: client, service: 'hasher', prefix });
+    const announcement = {
+      id: 'host:1:abcdef01',
+      endpoint: 'tcp://127.0.0.9:7000',
+      version: '0.1.0',
+      interfaceHash: null,
+      maxWorkers: 4,
+      spare: 2,
+      busy: 1,
+      waiting: 0,
+    };
+    const errors: unknown[] = [];
+    const listing = registry.register(
+      () => announcement,
+      (error) => errors.push(error),
+    );
+    const seen: unknown[][] = [];
+    const watching = registry.watch(
+      (servers) => seen.push(servers),
+      (error) => errors.push(error),
+    );
+    try {
+      await eventually(() => seen.some((servers) => servers.length === 1), 10_000);
+      expect(seen.find((servers) => servers.length === 1)).toEqual([announcement]);
+      const keys = await keysOnNodes(cluster, prefix);
+      expect(keys.map(({ key }) => key).sort()).toEqual([
+        `${prefix}:{hasher}:registry:alive`,
+        `${prefix}:{hasher}:registry:servers`,
+      ]);
+      expect(new Set(keys.map(({ key }) => keySlot(key)))).toEqual(new Set([keySlot('hasher')]));
+    } finally {
+      await listing.stop();
+      await watching.stop();
+    }
+    expect(errors).toEqual([]);
+    // Withdrawn: the entry is gone, the keys too once empty.
+    expect((await keysOnNodes(cluster, prefix)).map(({ key }) => key)).toEqual([]);
+  });
+
   describe.each<QueueMode>(['simple', 'recoverable', 'reliable'])('%s mode', (mode) => {
     it('runs jobs at concurrency 8, in priority order, with stats, and all keys on one node', async () => {
       const prefix = uniquePrefix();
@@ -145,7 +187,7 @@ describe('on a 3-master cluster', () => {
       }
 
       const order: number[] = [];
-      const worker = workers.process(
+      const consumer = workers.process(
         (job) => {
           order.push(job.data.a);
           return job.data.a + job.data.b;
@@ -155,7 +197,7 @@ describe('on a 3-master cluster', () => {
       expect(await high.result).toBe(4);
       expect(await low.result).toBe(2);
       expect(order).toEqual([2, 1]);
-      await worker.stop();
+      await consumer.stop();
 
       workers.process((job) => job.data.a + job.data.b, { concurrency: 8 });
       const sums = await Promise.all(
@@ -170,7 +212,7 @@ describe('on a 3-master cluster', () => {
       const options = { name: `failures-${mode}`, prefix, mode, backoff: 10 };
       const submitter = make<string, string>(options);
       const workers = make<string, string>(options);
-      const worker = workers.process((job) => {
+      const consumer = workers.process((job) => {
         if (job.data === 'bad') throw new RangeError('bad input');
         return job.data.toUpperCase();
       });
@@ -188,7 +230,7 @@ describe('on a 3-master cluster', () => {
         'the worker blocked on the master',
       );
       const started = Date.now();
-      await worker.stop({ timeout: 10_000 });
+      await consumer.stop({ timeout: 10_000 });
       expect(Date.now() - started).toBeLessThan(1_500);
     });
   });

@@ -48,12 +48,12 @@ describe.each(QUEUE_MODES)('compliance in %s mode', (mode) => {
 
     let results = 1;
     for (const concurrency of [1, 2, 4, 8, 50]) {
-      const worker = workers.process(add, { concurrency });
+      const consumer = workers.process(add, { concurrency });
       await windowed(CASES, concurrency, async ([a, b]) => {
         expect(await submitter.run({ first: a, second: b })).toBe(a + b);
         results++;
       });
-      await worker.stop();
+      await consumer.stop();
     }
 
     expect(results).toBe(2_531);

@@ -224,21 +224,21 @@ describe('createQueue option validation', () => {
         () => queue.close({ timeot: 5 } as never),
         'close: unknown option timeot (did you mean timeout?)',
       );
-      // A worker's own stop() checks them too, and rejects rather than throws.
-      const worker = queue.jobs();
+      // A consumer's own stop() checks them too, and rejects rather than throws.
+      const consumer = queue.jobs();
       let stopping: Promise<void> | undefined;
       expect(() => {
-        stopping = worker.stop({ timeout: 'soon' } as never);
+        stopping = consumer.stop({ timeout: 'soon' } as never);
       }).not.toThrow();
       await refuses(
         () => stopping,
         'stop: option timeout: expected a number of milliseconds from 0 to 2147483647, received "soon" (a string)',
       );
       await refuses(
-        () => worker.stop({ timout: 5 } as never),
+        () => consumer.stop({ timout: 5 } as never),
         'stop: unknown option timout (did you mean timeout?)',
       );
-      await worker.stop({ timeout: 0 });
+      await consumer.stop({ timeout: 0 });
     } finally {
       await queue.close({ timeout: 100 });
     }

@@ -5,9 +5,9 @@ import type {
   JobEndedMessage,
   JobHandle,
   Queue,
+  QueueConsumer,
   QueueMetricsSnapshot,
   QueueStats,
-  Worker,
 } from '@taskpool/redis';
 import { createQueue, serveQueue } from '@taskpool/redis';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -60,6 +60,6 @@ describe('queue types', () => {
   it('bridges a queue of calls onto anything with call()', () => {
     const calls = createQueue<CallJob>({ redis: 'redis://127.0.0.1:6379', name: 'calls' });
     const client: CallTarget = { call: async () => undefined };
-    expectTypeOf(serveQueue(calls, client)).toEqualTypeOf<Worker>();
+    expectTypeOf(serveQueue(calls, client)).toEqualTypeOf<QueueConsumer>();
   });
 });

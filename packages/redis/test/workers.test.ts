@@ -1,7 +1,7 @@
 /**
- * Workers: priorities served in order and FIFO within one, the concurrency cap, stop()
- * draining what runs and taking nothing new, and jobs a worker took but will not run going
- * back to the queue.
+ * Consumers: priorities served in order and FIFO within one, the concurrency cap (one slot
+ * per job, held until its handler returns), stop() draining what runs and taking nothing
+ * new, and jobs a consumer took but will not run going back to the queue.
  */
 import { createQueue, QUEUE_MODES, type Queue, type QueueMode } from '@taskpool/redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -89,7 +89,7 @@ describe.each(QUEUE_MODES)('workers in %s mode', (mode) => {
     let started = 0;
     let finished = 0;
     const release: (() => void)[] = [];
-    const worker = make().process(
+    const consumer = make().process(
       async (job) => {
         started++;
         await new Promise<void>((resolve) => release.push(resolve));
@@ -102,7 +102,7 @@ describe.each(QUEUE_MODES)('workers in %s mode', (mode) => {
       Array.from({ length: 5 }, (_, i) => submitter.submit(i, { timeout: null })),
     );
     await eventually(() => started === 2, 5_000, 'two jobs started');
-    const stopped = worker.stop({ timeout: 10_000 });
+    const stopped = consumer.stop({ timeout: 10_000 });
     await delay(100);
     for (const resolve of release.splice(0)) resolve();
     await stopped;
@@ -121,7 +121,7 @@ describe.each(QUEUE_MODES)('workers in %s mode', (mode) => {
   it('stop() past its deadline aborts running jobs and hands them back', async () => {
     const { submitter, make } = setup(mode);
     const reasons: unknown[] = [];
-    const worker = make().process(
+    const consumer = make().process(
       (job) =>
         new Promise((_, reject) => {
           job.signal.addEventListener('abort', () => {
@@ -133,7 +133,7 @@ describe.each(QUEUE_MODES)('workers in %s mode', (mode) => {
     const handle = await submitter.submit(7, { timeout: null });
     await eventually(async () => (await submitter.stats()).queued === 0, 5_000, 'job taken');
     await delay(50);
-    await worker.stop({ timeout: 100 });
+    await consumer.stop({ timeout: 100 });
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toMatchObject({ code: 'CLOSED' });
     make().process((job) => job.data * 3);
@@ -153,5 +153,65 @@ describe.each(QUEUE_MODES)('workers in %s mode', (mode) => {
     make().process((job) => job.data * 10);
     const results = await Promise.all(handles.map((h) => h.result));
     expect(results).toEqual([0, 10, 20, 30, 40, 50]);
+  });
+
+  it('a running handler holds one slot, that of its job: the other slots keep taking', async () => {
+    const { submitter, make } = setup(mode);
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const slow = await submitter.submit(0, { timeout: null });
+    const quick = await Promise.all(
+      [1, 2, 3, 4].map((i) => submitter.submit(i, { timeout: null })),
+    );
+    make().process(
+      async (job) => {
+        if (job.data === 0) await gate;
+        return job.data;
+      },
+      { concurrency: 2 },
+    );
+    expect(await Promise.all(quick.map((h) => h.result))).toEqual([1, 2, 3, 4]);
+    open();
+    expect(await slow.result).toBe(0);
+  });
+
+  it('a job settled by its handler keeps its slot until the handler returns', async () => {
+    const { submitter, make } = setup(mode);
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const first = await submitter.submit(0, { timeout: null });
+    const second = await submitter.submit(1, { timeout: null });
+    const started: number[] = [];
+    make().process(async (job) => {
+      started.push(job.data);
+      if (job.data === 0) {
+        await job.done(0);
+        await gate;
+      }
+      return job.data;
+    });
+    expect(await first.result).toBe(0);
+    await delay(200);
+    expect(started).toEqual([0]);
+    open();
+    expect(await second.result).toBe(1);
+    expect(started).toEqual([0, 1]);
+  });
+
+  it('a consumer given an already aborted signal stops at once and takes nothing', async () => {
+    const { submitter, make } = setup(mode);
+    const handle = await submitter.submit(5, { timeout: null });
+    const consumer = make().jobs({ signal: AbortSignal.abort() });
+    await consumer.stop();
+    const read: unknown[] = [];
+    for await (const job of consumer) read.push(job);
+    expect(read).toEqual([]);
+    expect((await submitter.stats()).queued).toBe(1);
+    make().process((job) => job.data * 2);
+    expect(await handle.result).toBe(10);
   });
 });

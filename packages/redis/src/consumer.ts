@@ -1,8 +1,11 @@
 /**
- * A worker: takes jobs from Redis up to its concurrency, yields them as an async iterator,
- * records how each ended (and counts and publishes it: `queue.metrics()`, the job-ended
- * channel), and stops without stranding any: jobs it took but did not finish go back to
- * the queue.
+ * A queue consumer: takes jobs from Redis up to its concurrency, yields them as an async
+ * iterator (or runs `process()`'s handler on each), records how each ended (and counts and
+ * publishes it: `queue.metrics()`, the job-ended channel), and stops without stranding any:
+ * jobs it took but did not finish go back to the queue.
+ *
+ * Where a consumer is in its life is one field, its phase, and every move from one phase to
+ * another is made in one method (`#enter`).
  *
  * @module
  */
@@ -14,7 +17,9 @@ import { backoffDelay, toWire } from '@taskpool/protocol/internal';
 import { retryDelay } from './backoff.js';
 import type { QueueContext } from './context.js';
 import { channels, type JobEndedMessage } from './diagnostics.js';
+import { type JobHandler, runHandler } from './handler-runner.js';
 import { type Job, type Settlement, WorkerJob } from './job.js';
+import { JobIterator } from './job-iterator.js';
 import type { Claimed, Mode, WorkSide } from './modes/mode.js';
 import { checkStopOptions } from './options.js';
 import { Slots } from './slots.js';
@@ -24,20 +29,20 @@ import { type Outcome, parseCancel } from './wire.js';
 /** Options of `queue.jobs()` and `queue.process()`. */
 export interface WorkOptions {
   /**
-   * How many jobs this worker holds at once.
+   * How many jobs this consumer holds at once.
    *
    * @default 1
    * @example 8
    */
   concurrency?: number;
   /**
-   * Stops the worker when aborted, as `stop()` does.
+   * Stops the consumer when aborted, as `stop()` does.
    *
    * @example AbortSignal.timeout(60_000)
    */
   signal?: AbortSignal;
   /**
-   * The priorities this worker serves, highest first.
+   * The priorities this consumer serves, highest first.
    *
    * @default all of the queue's priorities
    * @example ['high']
@@ -58,9 +63,9 @@ export interface StopOptions {
   timeout?: number;
 }
 
-/** A running worker. */
-export interface Worker {
-  /** This worker's id (`host:pid:random`); reliable mode names its processing list after it. */
+/** A running queue consumer, as `queue.process()` and `serveQueue()` return it. */
+export interface QueueConsumer {
+  /** This consumer's id (`host:pid:random`); reliable mode names its processing list after it. */
   readonly id: string;
   /** How many jobs it holds now. */
   readonly running: number;
@@ -69,9 +74,9 @@ export interface Worker {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** A worker whose jobs are consumed with `for await`. */
+/** A consumer whose jobs are read with `for await`, as `queue.jobs()` returns it. */
 export interface JobStream<TData = unknown, TResult = unknown, TProgress = unknown>
-  extends Worker,
+  extends QueueConsumer,
     AsyncIterableIterator<Job<TData, TResult, TProgress>> {}
 
 /** Grace after a stop deadline for handing jobs back and closing. */
@@ -81,45 +86,88 @@ const TAKE_BACKOFF = { base: 100, cap: 2_000 };
 
 /**
  * How Redis took a job's end: its result or final failure recorded, or a failed attempt
- * handed back to be retried; null when the job was no longer this worker's.
+ * handed back to be retried; null when the job was no longer this consumer's.
  */
 type Recorded = 'completed' | 'failed' | 'retried' | null;
 
-/** The worker behind `jobs()` and `process()`. */
-export class QueueWorker<TData, TResult, TProgress = unknown>
+/**
+ * A consumer's phases, in the order it goes through them. What is true in each:
+ *
+ * - `starting`: it registers (reliable mode's lease) and subscribes to cancellations;
+ *   nothing is taken yet.
+ * - `taking`: the take loop takes jobs whenever a slot is free.
+ * - `stopping`: `stop()` was called; nothing new is taken, and a take in flight is being
+ *   ended (the jobs it brings are still admitted).
+ * - `draining`: the take loop has ended: no more jobs come, and those held may finish.
+ * - `releasing`: nothing is held any more, or the stop deadline passed: Redis is given up
+ *   on (settlements still being retried stop), the jobs still held are abandoned and handed
+ *   back, and the connection closes. A take still stuck (Redis unreachable) is left behind.
+ * - `closed`: `stop()` has finished.
+ */
+const PHASES = ['starting', 'taking', 'stopping', 'draining', 'releasing', 'closed'] as const;
+type Phase = (typeof PHASES)[number];
+
+/** The phases each phase may be entered from; any other move is refused. */
+const ENTERED_FROM: { readonly [P in Phase]: readonly Phase[] } = {
+  starting: [],
+  taking: ['starting'],
+  stopping: ['starting', 'taking'],
+  // After a stop, or by itself when starting failed (the take loop then never ran).
+  draining: ['starting', 'taking', 'stopping'],
+  // From 'stopping' when the deadline passed before the take loop ended.
+  releasing: ['stopping', 'draining'],
+  closed: ['releasing'],
+};
+
+/** What the queue gives a consumer besides its options. */
+interface ConsumerSetup<TData, TResult, TProgress> {
+  /** `process()`'s handler, run on each job; without one, the jobs are read with `for await`. */
+  handler?: JobHandler<TData, TResult, TProgress>;
+  /** Called once the consumer has stopped. */
+  onStopped?: () => void;
+}
+
+/** The consumer behind `jobs()`, `process()` and `serveQueue()`. */
+export class Consumer<TData, TResult, TProgress = unknown>
   implements JobStream<TData, TResult, TProgress>
 {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #context: QueueContext;
   readonly #side: WorkSide;
-  readonly #slots: Slots;
+  readonly #slots: Slots<WorkerJob<TData, TResult, TProgress>>;
   /** Taken from Redis and not yet recorded as finished. */
   readonly #owned = new Map<string, WorkerJob<TData, TResult, TProgress>>();
-  /** Taken and not yet yielded. */
-  readonly #buffer: WorkerJob<TData, TResult, TProgress>[] = [];
-  readonly #wakeReader = new Set<() => void>();
-  /** Aborted when the worker stops taking jobs. */
+  /** Taken and not yet yielded, for `for await` (or the handler runner). */
+  readonly #jobs: JobIterator<WorkerJob<TData, TResult, TProgress>>;
+  /** Where this consumer is in its life; changed only by {@link #enter}. */
+  #phase: Phase = 'starting';
+  /** Aborted on entering 'stopping': wakes the take loop's waits. */
   readonly #stopping = new AbortController();
-  /** Aborted when the stop deadline passed: give up on Redis. */
+  /** Aborted on entering 'releasing': settlements still retried against Redis give up. */
   readonly #giveUp = new AbortController();
   readonly #loop: Promise<void>;
+  /** The one shutdown, which every `stop()` returns. */
   #stopped: Promise<void> | undefined;
-  #loopEnded = false;
-  /** Set once stop() has finished. */
-  #closed = false;
   #unlistenCancel: (() => void) | undefined;
-
   readonly #onStopped: () => void;
 
   constructor(
     context: QueueContext,
     mode: Mode,
     options: WorkOptions = {},
-    onStopped: () => void = () => {},
+    setup: ConsumerSetup<TData, TResult, TProgress> = {},
   ) {
     this.#context = context;
-    this.#onStopped = onStopped;
+    this.#onStopped = setup.onStopped ?? (() => {});
     this.#slots = new Slots(options.concurrency ?? 1);
+    this.#jobs = new JobIterator({
+      exhausted: () => this.#reached('draining'),
+      stop: async () => {
+        void this.stop();
+        await settlesWithin(this.#loop, context.options.closeTimeout);
+      },
+      handBack: (jobs) => this.#handBack(jobs, context.options.closeTimeout),
+    });
     this.#side = mode.workSide(
       context,
       { id: this.id, priorities: options.priorities ?? context.options.priorities },
@@ -128,26 +176,50 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
         leaseLost: () => this.#leaseLost(),
       },
     );
+    this.#loop = this.#run().finally(() => this.#enter('draining'));
+    if (setup.handler) {
+      runHandler(this.#jobs, setup.handler, {
+        keepSlotWhile: (job, work) => this.#keepSlotWhile(job, work),
+        report: context.report,
+      });
+    }
+    // After the loop exists: a stop waits for it.
     if (options.signal?.aborted) void this.stop();
     else options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    this.#loop = this.#run().finally(() => {
-      this.#loopEnded = true;
-      this.#wake();
-    });
   }
 
   get running(): number {
     return this.#owned.size;
   }
 
-  /** Holds one more slot (a handler still running after its job was settled). */
-  hold(): void {
-    this.#slots.hold();
+  /**
+   * Moves to phase `next` if it may be entered from the current one (see
+   * {@link ENTERED_FROM}), and does what entering it means.
+   */
+  #enter(next: Phase): void {
+    if (!ENTERED_FROM[next].includes(this.#phase)) return;
+    this.#phase = next;
+    switch (next) {
+      case 'stopping':
+        this.#stopping.abort();
+        break;
+      case 'draining':
+        // A reader waiting for a job learns that none will come.
+        this.#jobs.wake();
+        break;
+      case 'releasing':
+        this.#giveUp.abort();
+        this.#jobs.wake();
+        break;
+      case 'closed':
+        this.#onStopped();
+        break;
+    }
   }
 
-  /** Releases a slot taken with {@link hold}. */
-  unhold(): void {
-    this.#slots.release();
+  /** True once this consumer is in `phase` or past it. */
+  #reached(phase: Phase): boolean {
+    return PHASES.indexOf(this.#phase) >= PHASES.indexOf(phase);
   }
 
   async #run(): Promise<void> {
@@ -163,16 +235,17 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
     ]);
     ready.catch(this.#context.report);
     await Promise.race([ready, whenAborted(stopping)]);
+    this.#enter('taking');
     let failures = 0;
-    while (!stopping.aborted) {
+    while (this.#phase === 'taking') {
       await this.#slots.until(() => this.#slots.free > 0, stopping);
-      if (stopping.aborted) break;
+      if (this.#phase !== 'taking') break;
       let claimed: Claimed[];
       try {
         claimed = await this.#side.take(this.#slots.free);
         failures = 0;
       } catch (error) {
-        if (stopping.aborted) break;
+        if (this.#phase !== 'taking') break;
         this.#context.report(error);
         await sleep(backoffDelay(TAKE_BACKOFF, failures++), stopping);
         continue;
@@ -182,9 +255,9 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
   }
 
   #admit(claimed: Claimed): void {
-    if (this.#closed) {
-      // A take that was stuck while Redis was unreachable returned after the worker
-      // stopped: hand the job straight back.
+    if (this.#reached('releasing')) {
+      // A take that was stuck while Redis was unreachable returned after the consumer gave
+      // up on its jobs: hand the job straight back.
       this.#side.release([claimed]).catch(this.#context.report);
       return;
     }
@@ -203,7 +276,7 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
     );
     metrics?.jobTaken();
     this.#owned.set(job.id, job);
-    this.#slots.hold();
+    this.#slots.hold(job);
     if (claimed.unreadable !== undefined) {
       const error = new ValidationError('INVALID_ARGS', `job ${job.id}: ${claimed.unreadable}`);
       void job.fail(error, { retry: false });
@@ -212,8 +285,7 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
       void job.fail(error, { retry: false });
     } else {
       job.armDeadline();
-      this.#buffer.push(job);
-      this.#wake();
+      this.#jobs.push(job);
     }
   }
 
@@ -237,7 +309,7 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
 
   /**
    * Counts and publishes a job whose end Redis recorded. Ends Redis refused (the job was no
-   * longer this worker's) are left out, so that a job is counted once across workers.
+   * longer this consumer's) are left out, so that a job is counted once across consumers.
    */
   #ended(job: WorkerJob<TData, TResult, TProgress>, recorded: NonNullable<Recorded>): void {
     const outcome = recorded === 'completed' ? 'completed' : 'failed';
@@ -290,13 +362,45 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
     return (await this.#side.finish(claimed, outcome)) ? 'failed' : null;
   }
 
-  /** Forgets a job that is settled or abandoned, once. */
+  /**
+   * Forgets a job that is settled or abandoned, once. Its slot is free then, unless its
+   * handler still runs (see {@link #keepSlotWhile}).
+   */
   #drop(job: WorkerJob<TData, TResult, TProgress>): void {
     if (this.#owned.get(job.id) !== job) return;
     this.#owned.delete(job.id);
-    const buffered = this.#buffer.indexOf(job);
-    if (buffered >= 0) this.#buffer.splice(buffered, 1);
-    this.#slots.release();
+    this.#jobs.remove(job);
+    this.#slots.release(job, 'job');
+  }
+
+  /**
+   * Runs `work`, `process()`'s handler on `job`, keeping the job's slot held until it has
+   * returned: a handler may settle its job and carry on, and what it still does counts
+   * against the concurrency (and a stop waits for it).
+   */
+  async #keepSlotWhile(
+    job: WorkerJob<TData, TResult, TProgress>,
+    work: () => Promise<void>,
+  ): Promise<void> {
+    this.#slots.keep(job, 'handler');
+    try {
+      await work();
+    } finally {
+      this.#slots.release(job, 'handler');
+    }
+  }
+
+  /** Abandons `jobs` (their signal aborts with a ClosedError) and hands them back within `ms`. */
+  async #handBack(jobs: WorkerJob<TData, TResult, TProgress>[], ms: number): Promise<void> {
+    for (const job of jobs) {
+      job.abandon(new ClosedError('worker'));
+      this.#drop(job);
+    }
+    if (jobs.length === 0) return;
+    await settlesWithin(
+      this.#side.release(jobs.map((job) => job.claimed)).catch(this.#context.report),
+      ms,
+    );
   }
 
   #cancel(text: string): void {
@@ -322,45 +426,13 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
     }
   }
 
-  #wake(): void {
-    for (const wake of this.#wakeReader) wake();
+  next(): Promise<IteratorResult<Job<TData, TResult, TProgress>>> {
+    return this.#jobs.next();
   }
 
-  async next(): Promise<IteratorResult<Job<TData, TResult, TProgress>>> {
-    for (;;) {
-      const job = this.#buffer.shift();
-      if (job) {
-        if (job.settled) continue;
-        return { done: false, value: job };
-      }
-      if (this.#loopEnded) return { done: true, value: undefined };
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          this.#wakeReader.delete(wake);
-          resolve();
-        };
-        this.#wakeReader.add(wake);
-      });
-    }
-  }
-
-  /** Ends iteration: the worker stops, and jobs taken but not yielded go back to the queue. */
-  async return(): Promise<IteratorResult<Job<TData, TResult, TProgress>>> {
-    void this.stop();
-    // Wait for a pop in flight: what it brings back is handed back too.
-    await settlesWithin(this.#loop, this.#context.options.closeTimeout);
-    const unread = this.#buffer.splice(0);
-    for (const job of unread) {
-      job.abandon(new ClosedError('worker'));
-      this.#drop(job);
-    }
-    if (unread.length > 0) {
-      await settlesWithin(
-        this.#side.release(unread.map((job) => job.claimed)).catch(this.#context.report),
-        this.#context.options.closeTimeout,
-      );
-    }
-    return { done: true, value: undefined };
+  /** Ends iteration: the consumer stops, and jobs taken but not yielded go back to the queue. */
+  return(): Promise<IteratorResult<Job<TData, TResult, TProgress>>> {
+    return this.#jobs.return();
   }
 
   [Symbol.asyncIterator](): this {
@@ -384,8 +456,9 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
   async #shutdown(timeout: number): Promise<void> {
     const deadline = Date.now() + timeout;
     const left = () => Math.max(0, deadline - Date.now());
-    this.#stopping.abort();
+    this.#enter('stopping');
     // A blocked pop returns at once when unblocked; retry in case it was just being sent.
+    // The loop's end enters 'draining'.
     while (!(await settlesWithin(this.#loop, 50)) && left() > 0) {
       this.#side.unblock().catch(this.#context.report);
     }
@@ -395,24 +468,10 @@ export class QueueWorker<TData, TResult, TProgress = unknown>
       sleep(left(), idle.signal),
     ]);
     idle.abort();
-    this.#giveUp.abort();
-    const unfinished = [...this.#owned.values()];
-    for (const job of unfinished) {
-      job.abandon(new ClosedError('worker'));
-      this.#drop(job);
-    }
+    this.#enter('releasing');
     this.#unlistenCancel?.();
-    const report = this.#context.report;
-    if (unfinished.length > 0) {
-      await settlesWithin(
-        this.#side.release(unfinished.map((job) => job.claimed)).catch(report),
-        CLEANUP_MS / 2,
-      );
-    }
-    await this.#side.close(CLEANUP_MS / 2).catch(report);
-    this.#loopEnded = true;
-    this.#closed = true;
-    this.#wake();
-    this.#onStopped();
+    await this.#handBack([...this.#owned.values()], CLEANUP_MS / 2);
+    await this.#side.close(CLEANUP_MS / 2).catch(this.#context.report);
+    this.#enter('closed');
   }
 }
