@@ -22,7 +22,9 @@ const HELP = `taskpool: run blocking and CPU-heavy work in worker processes.
 usage:
   taskpool serve <worker-module> [--listen ENDPOINT] [--name NAME] [--spares N]
                  [--max-workers N] [--hung-worker-timeout MS]
-                 [--metrics-port PORT [--metrics-host HOST]] [serve protection]
+                 [--metrics-port PORT [--metrics-host HOST]]
+                 [--service NAME --redis URL [--prefix PREFIX] [--advertise ENDPOINT]]
+                 [serve protection]
       Runs a server for a worker module until SIGTERM or SIGINT. It listens on this
       user's default socket, unix:${defaultSocketPath()}
       ($XDG_RUNTIME_DIR/taskpool/taskpool.sock, else taskpool-<uid>/taskpool.sock in the
@@ -30,6 +32,9 @@ usage:
       --metrics-port serves its stats and metrics in the Prometheus text format at
       http://HOST:PORT/metrics (0: a free port, printed), on --metrics-host (default
       127.0.0.1).
+      --service and --redis announce it in a Redis registry (clients find it with
+      discover: redisRegistry(…)), as --advertise says clients reach it (default: where
+      it listens; needed when that is every address, tcp://0.0.0.0:PORT).
   taskpool call <endpoint> <method> [arg ...] [--timeout MS] [--wait MS] [connection]
       Calls one method on one worker and prints its result as JSON.
   taskpool describe <endpoint> [--wait MS] [connection]
@@ -46,6 +51,9 @@ usage:
   taskpool status <endpoint> [--json] [--timeout MS] [--wait MS] [connection]
       Prints the server's workers by state, waiting connections, counters, connections
       rejected by reason, uptime, version and interface hash.
+  taskpool status --service NAME --redis URL [--prefix PREFIX] [--json] [--timeout MS]
+      Lists the servers a Redis registry lists for a service: endpoint, version,
+      interface hash, maxWorkers, spare, busy and waiting. Exit 1 when it lists none.
   taskpool bench <endpoint> <method> [arg ...] [--calls N] [--concurrency C]
                  [--duration S] [--checkout-per-call] [--json] [--timeout MS] [--wait MS]
                  [connection]

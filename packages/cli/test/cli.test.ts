@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,27 +9,12 @@ import { encodeFrame, toWire } from '@taskpool/protocol/internal';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/helpers/ports.js';
 import { socketPath } from '../../../test/helpers/sockets.js';
-import { node, taskpoolWithInput, taskpoolWithin } from './helpers/run-cli.js';
+import { node, taskpoolWithInput, taskpoolWithin, waitForLine } from './helpers/run-cli.js';
 
 /** The command line, with the 30 s deadline these tests have always given it. */
 const taskpool = (...args: string[]) => taskpoolWithin(30_000, ...args);
 
 const fixture = fileURLToPath(new URL('./fixtures/greeter.ts', import.meta.url));
-
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in ${seen}`)), 20_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = pattern.exec(seen);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[0]);
-      }
-    });
-  });
-}
 
 describe('taskpool command line', () => {
   it('prints usage and exits 0 when asked for help', async () => {

@@ -3,13 +3,16 @@
  * - `dns://name:port`: every address the name resolves to (A and AAAA, through the
  *   system's resolver, as `dns.lookup` does: /etc/hosts and search domains apply), on
  *   `port`. A Kubernetes headless Service (`clusterIP: None`) resolves to every ready pod.
- * - `dns+srv://name`: every target of the name's SRV records, on the port each gives, each
- *   target resolved as above.
+ * - `dns+srv://name`: every target of the name's SRV records (asked of the DNS servers
+ *   `dns.setServers()` set, by default the system's), on the port each gives, each target
+ *   resolved as above.
  * A name that resolves to nothing lists no server; a failed resolution keeps the last list.
  *
  * @module
  */
-import { lookup, resolveSrv } from 'node:dns/promises';
+// The module's default resolver, called as its methods: the named exports of
+// node:dns/promises do not follow dns.setServers() (Node 20).
+import dns from 'node:dns/promises';
 import type { Endpoint } from '@taskpool/protocol';
 import type { ServerFeed } from './server-feed.js';
 
@@ -20,14 +23,14 @@ export function isDnsName(connect: unknown): connect is string {
 
 /** The addresses `host` resolves to, as TCP endpoints on `port`. */
 async function endpointsAt(host: string, port: number): Promise<Endpoint[]> {
-  const addresses = await lookup(host, { all: true });
+  const addresses = await dns.lookup(host, { all: true });
   return addresses.map(({ address }) => ({ kind: 'tcp', host: address, port }));
 }
 
 /** The servers `url` names now. */
 async function resolveServers(url: string): Promise<Endpoint[]> {
   if (url.startsWith('dns+srv://')) {
-    const records = await resolveSrv(url.slice('dns+srv://'.length));
+    const records = await dns.resolveSrv(url.slice('dns+srv://'.length));
     // Every target, whatever its priority and weight: the pool spreads by its own counts.
     const found = await Promise.all(records.map((record) => endpointsAt(record.name, record.port)));
     return found.flat();

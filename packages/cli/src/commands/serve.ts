@@ -14,6 +14,7 @@ import {
   MAX_TIMER_MS,
 } from '@taskpool/protocol';
 import { createServer } from '@taskpool/server';
+import { REGISTRY_OPTIONS, registryOf } from '../registry.js';
 import { SERVE_SECURITY_FLAGS, SERVE_SECURITY_OPTIONS, serveSecurity } from '../security.js';
 import { integerOption, parseCommand, UsageError } from '../usage.js';
 
@@ -28,6 +29,8 @@ export async function runServe(args: string[]): Promise<number> {
       'hung-worker-timeout',
       'metrics-port',
       'metrics-host',
+      'advertise',
+      ...REGISTRY_OPTIONS,
       ...SERVE_SECURITY_OPTIONS,
     ],
     SERVE_SECURITY_FLAGS,
@@ -36,6 +39,7 @@ export async function runServe(args: string[]): Promise<number> {
   if (module === undefined || positionals.length > 1) {
     throw new UsageError('serve takes one worker module');
   }
+  const registry = registryOf(values);
   const server = createServer({
     listen: values.listen ?? `unix:${defaultSocketPath()}`,
     workerModule: pathToFileURL(resolve(module)),
@@ -55,6 +59,8 @@ export async function runServe(args: string[]): Promise<number> {
       integerOption('metrics-port', values['metrics-port'], { max: 65_535 }),
     ),
     ...(values['metrics-host'] !== undefined ? { metricsHost: values['metrics-host'] } : {}),
+    ...(registry !== undefined ? { registry } : {}),
+    ...(values.advertise !== undefined ? { advertise: values.advertise } : {}),
     ...serveSecurity(values),
   });
   let endpoint: Endpoint;
@@ -73,6 +79,7 @@ export async function runServe(args: string[]): Promise<number> {
   }
   console.log(`taskpool: serving ${module} on ${formatEndpoint(endpoint)} (pid ${process.pid})`);
   if (server.metricsUrl !== null) console.log(`taskpool: metrics at ${server.metricsUrl}`);
+  if (registry !== undefined) console.log(`taskpool: announced in ${registry.description}`);
   return new Promise<number>((done) => {
     const stop = () => void server.close().then(() => done(0));
     process.once('SIGTERM', stop);

@@ -8,8 +8,10 @@
 import type { Checkout } from '@taskpool/client';
 import type { DurationSummary, ServerStatsSnapshot } from '@taskpool/protocol';
 import { reach, timeoutOption, waitOption } from '../reach.js';
+import { REGISTRY_OPTIONS, registryOf } from '../registry.js';
 import { CONNECT_FLAGS, CONNECT_OPTIONS, connectSecurity } from '../security.js';
 import { parseCommand, UsageError } from '../usage.js';
+import { runServiceStatus } from './service-status.js';
 
 /** The worker's hello, as a checkout has it. */
 type HelloMessage = Checkout['worker'];
@@ -35,12 +37,19 @@ interface StatusReport extends ServerStatsSnapshot {
 export async function runStatus(args: string[]): Promise<number> {
   const { positionals, values } = parseCommand(
     args,
-    ['timeout', 'wait', ...CONNECT_OPTIONS],
+    ['timeout', 'wait', ...CONNECT_OPTIONS, ...REGISTRY_OPTIONS],
     ['json', ...CONNECT_FLAGS],
   );
+  const timeout = timeoutOption(values.timeout);
+  const registry = registryOf(values);
+  if (registry !== undefined) {
+    if (positionals.length > 0) {
+      throw new UsageError('status takes an endpoint, or --service and --redis, not both');
+    }
+    return runServiceStatus(registry, timeout, values.json === true);
+  }
   const [endpoint, ...rest] = positionals;
   if (endpoint === undefined || rest.length > 0) throw new UsageError('status takes an endpoint');
-  const timeout = timeoutOption(values.timeout);
   const wait = waitOption(values.wait);
   const security = connectSecurity(values);
   await using server = await reach(endpoint, wait, timeout, security);

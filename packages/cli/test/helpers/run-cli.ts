@@ -2,7 +2,7 @@
  * Runs the `taskpool` command line from source (through tsx), as a user's shell would run
  * the installed bin, and gives its exit code and output.
  */
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../src/bin.ts', import.meta.url));
@@ -55,5 +55,21 @@ export function taskpoolWithInput(input: string, ...args: string[]): Promise<Cli
     });
     child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
     child.stdin.end(input);
+  });
+}
+
+/** Resolves with what `child` wrote to stdout once it matches `pattern` (20 s at most). */
+export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} in ${seen}`)), 20_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = pattern.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[0]);
+      }
+    });
   });
 }
