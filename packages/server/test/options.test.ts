@@ -230,6 +230,33 @@ describe('server options', () => {
     });
   });
 
+  it('take a registry only where it can be used, and an advertised endpoint when listening on every address', async () => {
+    // A registry that is never asked anything: these are refused before it would be.
+    const registry = {
+      description: 'a test registry',
+      register: () => ({ stop: async () => {} }),
+      watch: () => ({ stop: async () => {} }),
+    };
+    expect(messageOf(() => createServer({ ...base, registry: 'redis://x' as never }))).toBe(
+      'createServer: option registry: expected a registry ({ description, register, watch }, such as redisRegistry(…)), received "redis://x" (a string)',
+    );
+    expect(
+      messageOf(() =>
+        createServer({ ...base, listen: 'tcp://0.0.0.0:7000', insecure: true, registry }),
+      ),
+    ).toBe(
+      'createServer: option advertise: expected the address clients reach this server at, to announce in its registry (it listens on tcp://0.0.0.0:7000, every address), received nothing',
+    );
+    await expect(
+      forkTaskServer({ module: './worker.js', registry } as never),
+    ).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining(
+        'forkTaskServer: option registry: expected nothing (a registry cannot reach the forked server',
+      ),
+    });
+  });
+
   it('refuse a missing workerModule where workers have no entry script to re-execute, at createServer', () => {
     // Under node -e there is no entry script: the check must come from createServer, not
     // from a worker spawn, which can run in a timer and throw an uncaught exception there.
