@@ -32,8 +32,14 @@ async function resolveServers(url: string): Promise<Endpoint[]> {
   if (url.startsWith('dns+srv://')) {
     const records = await dns.resolveSrv(url.slice('dns+srv://'.length));
     // Every target, whatever its priority and weight: the pool spreads by its own counts.
-    const found = await Promise.all(records.map((record) => endpointsAt(record.name, record.port)));
-    return found.flat();
+    // A target whose name does not resolve is left out; the others stand.
+    const found = await Promise.allSettled(
+      records.map((record) => endpointsAt(record.name, record.port)),
+    );
+    const resolved = found.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
+    const failed = found.find((result) => result.status === 'rejected');
+    if (resolved.length === 0 && failed !== undefined) throw failed.reason;
+    return resolved;
   }
   const rest = url.slice('dns://'.length);
   const colon = rest.lastIndexOf(':');

@@ -270,8 +270,9 @@ export class Pool<C extends PoolConnection> {
   /**
    * The servers to use from now on, as a discovery lists them: new ones are added, known
    * ones get the room they announced, and those no longer listed get no new connection
-   * (their open ones stay, and finish what they serve). When servers were found but none
-   * can be used (`list.unusable`), the checkouts waiting fail with that error.
+   * (the connections open to them stay in use until they close: a server that left the
+   * list by closing retires them, one that died drops them). When servers were found but
+   * none can be used (`list.unusable`), the checkouts waiting fail with that error.
    */
   updateServers(list: ServerList): void {
     if (this.#closed) return;

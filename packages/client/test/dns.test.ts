@@ -11,6 +11,7 @@ import { type DnsServer, startDnsServer } from '../../../test/helpers/dns-server
 import { serve } from './helpers/harness.js';
 
 const SERVICE = '_taskpool._tcp.hasher.test';
+const MIXED = '_mixed._tcp.hasher.test';
 
 let servers: ForkedServer[] = [];
 let dnsServer: DnsServer;
@@ -26,9 +27,12 @@ beforeAll(async () => {
     ),
   );
   // localhost: resolved by the system (/etc/hosts), as a Kubernetes pod's name would be.
-  dnsServer = await startDnsServer(
-    servers.map((server) => ({ name: SERVICE, target: 'localhost', port: portOf(server) })),
-  );
+  dnsServer = await startDnsServer([
+    ...servers.map((server) => ({ name: SERVICE, target: 'localhost', port: portOf(server) })),
+    // One target that resolves, one that does not.
+    { name: MIXED, target: 'localhost', port: portOf(servers[0] as ForkedServer) },
+    { name: MIXED, target: 'nothere.invalid', port: 7000 },
+  ]);
   // This process asks dnsmasq for SRV records (lookups of names still use the system's).
   dns.setServers([dnsServer.address]);
 });
@@ -60,6 +64,12 @@ describe('a client that finds its servers in DNS', () => {
     const names = held.map((co) => co.worker?.server);
     for (const co of held) await co[Symbol.asyncDispose]();
     expect(new Set(names)).toEqual(new Set(['one', 'two', 'three']));
+  });
+
+  it('keeps the targets that resolve when another does not', async () => {
+    await using client = createClient({ connect: `dns+srv://${MIXED}` });
+    await using co = await client.checkout({ timeout: 20_000 });
+    expect(co.worker?.server).toBe('one');
   });
 
   it('says, when it times out, that the name lists no server and why', async () => {

@@ -42,7 +42,7 @@ export interface ServerDiscovery {
   readonly description: string;
   /**
    * Calls `onServers` with the live servers, soon after it is called and again whenever the
-   * list is read anew (about every second), until `stop()`. A read that fails goes to
+   * list is read anew (every `interval` of `redisRegistry`), until `stop()`. A read that fails goes to
    * `onError`; the last list stands meanwhile.
    */
   watch(
@@ -59,9 +59,9 @@ export interface ServerDiscovery {
  */
 export interface ServiceRegistry extends ServerDiscovery {
   /**
-   * Lists the server `announce()` describes, read anew and renewed about every second,
-   * until `stop()` withdraws it. An entry that is not renewed (its server died) drops out
-   * within a few seconds. A renewal that fails goes to `onError`, and is tried again.
+   * Lists the server `announce()` describes, read anew at each renewal (every `interval` of
+   * `redisRegistry`), until `stop()` withdraws it. An entry that is not renewed (its server
+   * died) drops out of the list once it runs out (`ttl` of `redisRegistry`). A renewal that fails goes to `onError`, and is tried again.
    */
   register(announce: () => ServerAnnouncement, onError: (error: unknown) => void): RegistryHandle;
 }

@@ -5,10 +5,11 @@
  * reads the list every `interval`.
  *
  * A service named `hasher` under the prefix `taskpool` owns two keys, in one hash slot
- * (its name is the hash tag, as a queue's is): `taskpool:{hasher}:registry:servers`, a
- * hash of id → announcement (JSON), and `taskpool:{hasher}:registry:alive`, a zset of ids
+ * (its name is the hash tag, as a queue's is): `taskpool:registry:{hasher}:servers`, a
+ * hash of id → announcement (JSON), and `taskpool:registry:{hasher}:alive`, a zset of ids
  * scored by when their entry runs out, on the Redis server's clock (so that the servers'
- * and clients' clocks need not agree).
+ * and clients' clocks need not agree). They are outside `taskpool:{hasher}:`, so that a
+ * queue of the same name (whose `obliterate()` deletes everything under it) leaves them be.
  *
  * @module
  */
@@ -88,7 +89,7 @@ interface RegistryKeys {
 
 /** The keys of service `service` under `prefix`. */
 function registryKeys(prefix: string, service: string): RegistryKeys {
-  const base = `${prefix}:{${service}}:registry:`;
+  const base = `${prefix}:registry:{${service}}:`;
   return { servers: `${base}servers`, alive: `${base}alive` };
 }
 

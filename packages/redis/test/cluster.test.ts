@@ -149,8 +149,8 @@ describe('on a 3-master cluster', () => {
       expect(seen.find((servers) => servers.length === 1)).toEqual([announcement]);
       const keys = await keysOnNodes(cluster, prefix);
       expect(keys.map(({ key }) => key).sort()).toEqual([
-        `${prefix}:{hasher}:registry:alive`,
-        `${prefix}:{hasher}:registry:servers`,
+        `${prefix}:registry:{hasher}:alive`,
+        `${prefix}:registry:{hasher}:servers`,
       ]);
       expect(new Set(keys.map(({ key }) => keySlot(key)))).toEqual(new Set([keySlot('hasher')]));
     } finally {

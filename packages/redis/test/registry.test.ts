@@ -187,9 +187,9 @@ describe('redisRegistry', () => {
     });
     expect(entry?.id).toMatch(/:\d+:[0-9a-f]{8}$/);
     expect(entry?.version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(await keysUnder(redis.url, `${prefix}:{${service}}`)).toEqual([
-      `${prefix}:{${service}}:registry:alive`,
-      `${prefix}:{${service}}:registry:servers`,
+    expect(await keysUnder(redis.url, `${prefix}:registry:{${service}}`)).toEqual([
+      `${prefix}:registry:{${service}}:alive`,
+      `${prefix}:registry:{${service}}:servers`,
     ]);
     // A graceful close takes it off at once, not after its entry runs out.
     const closedAt = Date.now();

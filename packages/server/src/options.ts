@@ -182,8 +182,10 @@ export interface ServerOptions extends Partial<WorkerDefinition> {
   /**
    * Announce this server in a registry, where clients with `discover` find it: its
    * endpoint (`advertise`), version, interface hash, `maxWorkers` and how many workers are
-   * spare and busy, renewed every second. It is withdrawn when the server closes; a server
-   * that dies drops out within a few seconds.
+   * spare and busy, renewed as the registry says (`redisRegistry`: every second). It is
+   * withdrawn when the server closes; a server that dies drops out once its entry runs out
+   * (`redisRegistry`: 3 seconds). With `workerModule`, `spares` must be at least 1: the
+   * interface hash announced comes from a loaded worker.
    * @default none (not announced)
    * @example registry: redisRegistry({ redis: 'redis://10.0.0.2:6379', service: 'hasher' })
    */
@@ -469,8 +471,9 @@ const FORK_OPTIONS = {
   logger: notTaken('functions cannot reach the forked server; it writes to its stderr'),
   workerModule: notTaken('the worker code comes from option module'),
   handleSignals: notTaken('a forked server always handles its signals'),
+  advertise: notTaken('a forked server has no registry to announce it in'),
   registry: notTaken(
-    'a registry cannot reach the forked server: create the server with createServer, or run taskpool serve --registry',
+    'a registry cannot reach the forked server: create the server with createServer, or run taskpool serve --service NAME --redis URL',
   ),
 };
 

@@ -14,6 +14,7 @@ import {
   ClosedError,
   type Endpoint,
   formatEndpoint,
+  isImplementation,
   parseEndpoint,
   ServerBusyError,
   type ServerStatsSnapshot,
@@ -108,6 +109,26 @@ function exitReason(
   return previous === 'serving' && code === 0 ? 'finished' : 'crashed';
 }
 
+/**
+ * The hash of the interface given to createServer itself, announced before a worker has
+ * loaded; null for a plain record of handlers or a worker module. With a registry, a
+ * server whose hash only a worker can tell must keep a spare: until one loads, clients
+ * built with an interface would not know it serves theirs.
+ */
+function inProcessHash(options: ResolvedServerOptions, what: string): string | null {
+  const given = options.interface;
+  if (isImplementation(given)) return given.interface.describe().hash;
+  if (options.registry && options.spares === 0 && options.workerModule !== undefined) {
+    throw optionError(
+      what,
+      'spares',
+      'at least 1 with a registry and a worker module (a loaded worker tells the interface hash announced to clients)',
+      0,
+    );
+  }
+  return null;
+}
+
 /** Addresses a server may listen on but no client can connect to. */
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 
@@ -121,6 +142,14 @@ function advertisedEndpoint(
   listening: Endpoint,
   what: string,
 ): Endpoint | undefined {
+  if (options.advertise !== undefined && !options.registry) {
+    throw optionError(
+      what,
+      'advertise',
+      'a registry to announce it in (option registry)',
+      options.advertise,
+    );
+  }
   if (options.advertise === undefined) {
     if (options.registry && listening.kind === 'tcp' && WILDCARD_HOSTS.has(listening.host)) {
       throw optionError(
@@ -196,8 +225,11 @@ export class Supervisor {
   #restarting: number | undefined;
   /** What `stats().metrics` reads; undefined with `metrics: false`. */
   readonly #metrics: SupervisorMetrics | undefined;
-  /** The interface hash the newest loaded worker reported, and that worker's generation. */
-  #interfaceOf: { generation: number; hash: string | null } = { generation: -1, hash: null };
+  /**
+   * The interface hash the newest loaded worker reported, and that worker's generation;
+   * before any, the hash of the interface given in-process (generation -1), if one was.
+   */
+  #interfaceOf: { generation: number; hash: string | null };
   /** This server's entry in its `registry`, while listed. */
   #listing: RegistryListing | undefined;
 
@@ -236,6 +268,7 @@ export class Supervisor {
     const tls = endpoint.kind === 'tcp' && options.tls !== undefined;
     this.#endpoint = tls ? { ...endpoint, tls: true } : endpoint;
     this.#advertised = advertisedEndpoint(options, this.#endpoint, what);
+    this.#interfaceOf = { generation: -1, hash: inProcessHash(options, what) };
     this.#listenAs = formatEndpoint(endpoint);
     this.#security = {
       transport: endpoint.kind,

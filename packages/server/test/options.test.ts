@@ -247,6 +247,21 @@ describe('server options', () => {
     ).toBe(
       'createServer: option advertise: expected the address clients reach this server at, to announce in its registry (it listens on tcp://0.0.0.0:7000, every address), received nothing',
     );
+    expect(messageOf(() => createServer({ ...base, advertise: 'tcp://10.0.0.5:7000' }))).toBe(
+      'createServer: option advertise: expected a registry to announce it in (option registry), received "tcp://10.0.0.5:7000" (a string)',
+    );
+    expect(
+      messageOf(() =>
+        createServer({
+          listen: 'unix:/tmp/x.sock',
+          workerModule: './worker.js',
+          spares: 0,
+          registry,
+        }),
+      ),
+    ).toBe(
+      'createServer: option spares: expected at least 1 with a registry and a worker module (a loaded worker tells the interface hash announced to clients), received 0',
+    );
     await expect(
       forkTaskServer({ module: './worker.js', registry } as never),
     ).rejects.toMatchObject({
