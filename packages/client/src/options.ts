@@ -84,9 +84,8 @@ export interface ClientAuthOptions {
 export interface ClientOptions<TSchema extends InterfaceSchema = InterfaceSchema> {
   /**
    * The server to connect to (`unix:/path`, `tcp://host:port`, `{ path }`, `{ host, port }`),
-   * or several: each new connection goes to the one of two, drawn at random, to which this
-   * client has fewer connections, and a server that refuses is skipped until it answers
-   * again. `dns://name:port` connects to every address the name resolves to (a Kubernetes
+   * or several: each new connection goes to the one this client has the fewest connections
+   * to (equals in turn), and a server that refuses is skipped until it answers again. `dns://name:port` connects to every address the name resolves to (a Kubernetes
    * headless Service lists every pod), resolved again every `dnsInterval` ms;
    * `dns+srv://name` to every target of its SRV records. Give `connect` or `discover`.
    * @default none (give `discover`)

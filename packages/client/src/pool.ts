@@ -244,7 +244,7 @@ export class Pool<C extends PoolConnection> {
   #retired = 0;
   #connected = 0;
   #connectFailures = 0;
-  /** Whose turn it is when the two endpoints drawn are equal. */
+  /** Whose turn it is among endpoints that are equal. */
   #turn = 0;
   /** Connection attempts started since start, numbering them. */
   #attempts = 0;
@@ -637,16 +637,29 @@ export class Pool<C extends PoolConnection> {
   }
 
   /**
-   * Where the next connection goes: of two listed endpoints that answer, drawn at random,
-   * the one with more room (power of two choices: close to the best choice, without every
-   * client herding onto the same server between two announcements). When both drawn are
-   * full by what they announced, the one with the most room of all, so that a server with
-   * room left is not passed over. When none answers, the one down longest, for a probe.
+   * Where the next connection goes, among the listed endpoints that answer:
+   * - servers that announce their room (a registry): of two drawn at random, the one with
+   *   more room (power of two choices: close to the best choice, without every client
+   *   herding onto the same server between two announcements); when both drawn are full by
+   *   what they announced, the one with the most room of all, so that a server with room
+   *   left is not passed over;
+   * - servers that announce nothing (a static list, DNS): the one this client has the fewest
+   *   connections to, equals in turn. Its own counts are never stale, so it looks at all.
+   * When none answers, the one down longest, for a probe.
    */
   #pickEndpoint(): EndpointHealth {
     const listed = this.#listed();
     const up = listed.filter((health) => health.downSince === 0);
     if (up.length === 1) return up[0] as EndpointHealth;
+    if (up.length > 1 && up.every((health) => health.room === undefined)) {
+      const start = this.#turn++ % up.length;
+      let best = up[start] as EndpointHealth;
+      for (let i = 1; i < up.length; i++) {
+        const candidate = up[(start + i) % up.length] as EndpointHealth;
+        if (appeal(candidate) > appeal(best)) best = candidate;
+      }
+      return best;
+    }
     if (up.length > 1) {
       // Two distinct positions, in list order; with two endpoints, both.
       const drawn = Math.floor(Math.random() * up.length);

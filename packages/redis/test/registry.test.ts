@@ -153,6 +153,34 @@ async function untilListed(service: string, endpoints: string[], what: string): 
   );
 }
 
+/** A client of `service` that finds its servers in the registry, built with `iface`. */
+function discovering(
+  service: string,
+  options: { maxWorkers?: number; timeout?: number } = {},
+  iface = labelled(),
+) {
+  return createClient({
+    discover: redisRegistry({ redis: redis.url, service, prefix }),
+    interface: iface,
+    minWorkers: 0,
+    ...options,
+  });
+}
+
+/** Starts servers of `service` and waits until the registry lists them all. */
+async function startListed(
+  service: string,
+  specs: Omit<ServerSpec, 'service'>[],
+): Promise<RegisteredServer[]> {
+  const servers = await Promise.all(specs.map((spec) => startRegistered({ service, ...spec })));
+  await untilListed(
+    service,
+    servers.map((server) => server.endpoint),
+    `${servers.length} servers listed`,
+  );
+  return servers;
+}
+
 function newService(): string {
   return `svc${++serviceCount}`;
 }
@@ -212,23 +240,12 @@ describe('redisRegistry', () => {
 describe('a client that discovers its servers', () => {
   it('spreads 300 checkouts over three servers in proportion to their capacity', async () => {
     const service = newService();
-    const servers = await Promise.all([
-      startRegistered({ service, label: 'small', host: '127.0.0.2', maxWorkers: 2 }),
-      startRegistered({ service, label: 'medium', host: '127.0.0.3', maxWorkers: 4 }),
-      startRegistered({ service, label: 'large', host: '127.0.0.4', maxWorkers: 6 }),
+    await startListed(service, [
+      { label: 'small', host: '127.0.0.2', maxWorkers: 2 },
+      { label: 'medium', host: '127.0.0.3', maxWorkers: 4 },
+      { label: 'large', host: '127.0.0.4', maxWorkers: 6 },
     ]);
-    await untilListed(
-      service,
-      servers.map((server) => server.endpoint),
-      'three servers listed',
-    );
-    await using client = createClient({
-      discover: redisRegistry({ redis: redis.url, service, prefix }),
-      interface: labelled(),
-      minWorkers: 0,
-      maxWorkers: 12,
-      timeout: 20_000,
-    });
+    await using client = discovering(service, { maxWorkers: 12, timeout: 20_000 });
     const served = new Map<string, number>();
     let next = 0;
     const lane = async () => {
@@ -258,24 +275,12 @@ describe('a client that discovers its servers', () => {
 
   it('survives a server killed with SIGKILL, and uses it again once it is back', async () => {
     const service = newService();
-    const [victim, ...others] = await Promise.all([
-      startRegistered({ service, label: 'victim', host: '127.0.0.2', maxWorkers: 2 }),
-      startRegistered({ service, label: 'b', host: '127.0.0.3', maxWorkers: 2 }),
-      startRegistered({ service, label: 'c', host: '127.0.0.4', maxWorkers: 2 }),
+    const [victim, ...others] = await startListed(service, [
+      { label: 'victim', host: '127.0.0.2', maxWorkers: 2 },
+      { label: 'b', host: '127.0.0.3', maxWorkers: 2 },
+      { label: 'c', host: '127.0.0.4', maxWorkers: 2 },
     ]);
-    const all = [victim, ...others] as RegisteredServer[];
-    await untilListed(
-      service,
-      all.map((server) => server.endpoint),
-      'three servers listed',
-    );
-    await using client = createClient({
-      discover: redisRegistry({ redis: redis.url, service, prefix }),
-      interface: labelled(),
-      minWorkers: 0,
-      maxWorkers: 6,
-      timeout: 15_000,
-    });
+    await using client = discovering(service, { maxWorkers: 6, timeout: 15_000 });
     // Hold all six workers: two on each server.
     const held = await Promise.all(Array.from({ length: 6 }, () => client.checkout()));
     const labels = await Promise.all(held.map(async (co) => (await co.whoami()).label));
@@ -324,22 +329,12 @@ describe('a client that discovers its servers', () => {
 
   it('opens no connection to a server of another interface, and says so when none matches', async () => {
     const service = newService();
-    const [same, other] = await Promise.all([
-      startRegistered({ service, label: 'same', host: '127.0.0.2', maxWorkers: 2 }),
-      startRegistered({ service, label: 'other', host: '127.0.0.3', maxWorkers: 4, variant: 'b' }),
+    await startListed(service, [
+      { label: 'same', host: '127.0.0.2', maxWorkers: 2 },
+      { label: 'other', host: '127.0.0.3', maxWorkers: 4, variant: 'b' },
     ]);
-    await untilListed(
-      service,
-      [same, other].map((server) => (server as RegisteredServer).endpoint),
-      'two servers listed',
-    );
     {
-      await using client = createClient({
-        discover: redisRegistry({ redis: redis.url, service, prefix }),
-        interface: labelled(),
-        minWorkers: 0,
-        maxWorkers: 4,
-      });
+      await using client = discovering(service, { maxWorkers: 4 });
       const labels = await Promise.all(
         Array.from({ length: 30 }, async () => {
           await using co = await client.checkout();
@@ -349,11 +344,7 @@ describe('a client that discovers its servers', () => {
       expect(new Set(labels)).toEqual(new Set(['same']));
     }
     const stranger = labelled('c');
-    await using client = createClient({
-      discover: redisRegistry({ redis: redis.url, service, prefix }),
-      interface: stranger,
-      minWorkers: 0,
-    });
+    await using client = discovering(service, {}, stranger);
     const error = await client.checkout({ timeout: 20_000 }).then(
       () => undefined,
       (caught: unknown) => caught,
@@ -369,11 +360,7 @@ describe('a client that discovers its servers', () => {
 
   it('waits for a server to be listed, and says why when it times out', async () => {
     const service = newService();
-    await using client = createClient({
-      discover: redisRegistry({ redis: redis.url, service, prefix }),
-      interface: labelled(),
-      minWorkers: 0,
-    });
+    await using client = discovering(service);
     await expect(client.checkout({ timeout: 1_500 })).rejects.toThrow(
       `timed out after 1.5 seconds waiting for a worker: no server of redis service "${service}" is listed`,
     );
