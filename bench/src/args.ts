@@ -15,14 +15,21 @@ export interface BenchArgs {
 
 export const usage = `usage: npm run bench -- [workload ...] [options]
 
-  workloads: echo-seq echo-pipelined checkout-churn echo-10k stream-items map-echo
-             bcrypt cold-start idle-memory codec queue (default: all of these)
+  workloads: echo-seq echo-pipelined checkout-churn checkout-servers echo-10k
+             stream-items map-echo bcrypt cold-start idle-memory codec queue
+             queue-cluster (default: all of these)
              call-memory (only when named: 1,000,000 client.call, minutes)
+    checkout-servers  one client's checkouts over 1 server and over 3 (127.0.0.2-4)
+    queue             the Redis queue: BullMQ and @taskpool/redis's three modes
+    queue-cluster     @taskpool/redis (reliable) on a private 3-master Redis Cluster
+                      next to the same mode on the single Redis, and the ratio
   --workloads a,b     the same, as an option
   --only a,b          systems by name or family (raw, raw-pipelined, piscina, tinypool,
                       workerpool, taskpool, taskpool-hwm256, taskpool-per-call,
                       taskpool-call, taskpool-map, taskpool-tcp, taskpool-tls,
-                      taskpool-tcp-auth, taskpool-nometrics, taskpool-call-nometrics)
+                      taskpool-tcp-auth, taskpool-nometrics, taskpool-call-nometrics,
+                      taskpool-1-server, taskpool-3-servers); the queue workloads
+                      run all their rows
   --reps N            repetitions (default 3; 2 with --quick)
   --quick             fewer calls per run, for development
   --json FILE         write every figure as JSON

@@ -2,8 +2,8 @@
  * `npm run bench [-- workload ...] [--only ...] [--json FILE] [--quick]`: every selected
  * system on every selected workload, each repetition of each (system, workload) in a fresh
  * child process, the order of systems reversed on every other repetition; then medians,
- * min–max spread and ratios. `codec` runs in this process, after the rest; `queue` last.
- * call-memory runs only when named.
+ * min–max spread and ratios. `codec` runs in this process, after the rest; `queue` and
+ * `queue-cluster` last, together. call-memory runs only when named.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
@@ -14,6 +14,7 @@ import type { ChildJob } from './child.js';
 import { printCodec, runCodec } from './codec.js';
 import { Progress } from './progress.js';
 import { runQueueBench } from './queue/run.js';
+import { queueParts } from './queue/spec.js';
 import {
   aggregate,
   checkTargets,
@@ -25,6 +26,7 @@ import {
 import { killAllGroups, runJob } from './runner.js';
 import { allSystems } from './systems/index.js';
 import type { System } from './systems/system.js';
+import { runTeardowns } from './teardown.js';
 import {
   bcryptCost,
   defaultWorkloads,
@@ -46,14 +48,15 @@ if (args.help) {
   process.exit(0);
 }
 
-const known = [...workloadNames, 'codec', 'queue'];
-// codec measures no system, so `--only` alone leaves it out; call-memory runs when named.
+const known: string[] = [...workloadNames, 'codec', ...queueParts];
+// codec and the queue measure none of these systems, so `--only` alone leaves them out;
+// call-memory runs when named.
 const asked =
   args.workloads.length > 0
     ? args.workloads
     : args.only.length > 0
       ? [...defaultWorkloads]
-      : [...defaultWorkloads, 'codec', 'queue'];
+      : [...defaultWorkloads, 'codec', ...queueParts];
 const unknownWorkloads = asked.filter((name) => !known.includes(name));
 const unknownSystems = args.only.filter(
   (name) => !allSystems.some((system) => system.name === name || system.family === name),
@@ -78,14 +81,19 @@ let systems: System[] = allSystems.filter(
     system.workloads.some((workload) => selected.includes(workload)),
 );
 
-process.on('SIGINT', () => {
+let interrupted = false;
+/**
+ * Kills the running child's group, stops what this process runs itself (the queue bench's
+ * Redis and Redis Cluster, see teardown.ts), and exits; a second signal exits at once.
+ */
+function onSignal(code: number): void {
   killAllGroups();
-  process.exit(130);
-});
-process.on('SIGTERM', () => {
-  killAllGroups();
-  process.exit(143);
-});
+  if (interrupted) process.exit(code);
+  interrupted = true;
+  void runTeardowns(10_000).finally(() => process.exit(code));
+}
+process.on('SIGINT', () => onSignal(130));
+process.on('SIGTERM', () => onSignal(143));
 
 const machine = {
   cpus: cpus().length,
@@ -231,8 +239,9 @@ if (asked.includes('codec')) {
   console.log('');
   printCodec(runCodec(args.quick ? 100_000 : 500_000));
 }
-if (asked.includes('queue')) {
+const queue = queueParts.filter((part) => asked.includes(part));
+if (queue.length > 0) {
   console.log('');
-  if (!(await runQueueBench(args))) failed++;
+  if (!(await runQueueBench(args, queue))) failed++;
 }
 process.exit(failed > 0 ? 1 : 0);

@@ -7,6 +7,7 @@ export const workloadNames = [
   'echo-seq',
   'echo-pipelined',
   'checkout-churn',
+  'checkout-servers',
   'echo-10k',
   'stream-items',
   'map-echo',
@@ -28,11 +29,12 @@ export const defaultWorkloads: readonly WorkloadName[] = workloadNames.filter(
 
 /**
  * The workloads made of single calls, which every system can run: stream-items needs
- * streams, map-echo compares pools (the raw ceiling has no map), and call-memory is about
- * `client.call` alone.
+ * streams, map-echo compares pools (the raw ceiling has no map), checkout-servers compares
+ * taskpool with one server and with three behind one client (the others have no servers),
+ * and call-memory is about `client.call` alone.
  */
 export const callWorkloads: readonly WorkloadName[] = defaultWorkloads.filter(
-  (name) => name !== 'stream-items' && name !== 'map-echo',
+  (name) => name !== 'stream-items' && name !== 'map-echo' && name !== 'checkout-servers',
 );
 
 /** The amount of work of one run of a workload in one child. */
@@ -138,6 +140,32 @@ export const workloads: Record<WorkloadName, WorkloadSpec> = {
     baseline: 'raw',
     extras: [cpuPerCall],
     notes: [cpuNote],
+    full: { calls: 5_000, warmup: 500, inFlight: 64, workers: 2 },
+    quick: { calls: 800, warmup: 100, inFlight: 64, workers: 2 },
+  },
+  // What the ratio can show on one machine: the cost of spreading one client's checkouts over
+  // three servers (three supervisors, three times the workers and connections, and the
+  // picker), as throughput and as CPU per checkout. What it cannot show: scale-out. The three
+  // servers share this machine's cores with each other and with the client (2 cores here),
+  // so three times the workers is not three times the CPU, and on loopback no network is
+  // added or divided; a ratio near 1 means spreading costs little, not that three servers
+  // would not be faster on three machines.
+  'checkout-servers': {
+    name: 'checkout-servers',
+    title:
+      'one-call checkouts, 64 waiting at a time, one client over 1 server and over 3 (2 workers each)',
+    unit: 'checkouts/s',
+    better: 'higher',
+    baseline: 'taskpool-1-server',
+    extras: [cpuPerCall, { key: 'busiestShare', label: 'busiest server', unit: '%' }],
+    notes: [
+      "both rows: plain TCP on loopback (127.0.0.2, and .3 and .4 for the three servers); each server maxWorkers 2 (both started as spares before the client connects), the client minWorkers = maxWorkers = the servers' total (2 or 6)",
+      'taskpool-3-servers: a static list in connect, each new connection to the server this client has the fewest connections to (discover would pick by the room each server announces); no registry (forkTaskServer takes none)',
+      'the timing starts once all 6 connections are open, 2 on each server (connectFailures in the JSON says whether a start had to retry)',
+      "the three servers share this machine's cores with each other and the client: the ratio is the cost of spreading one client over three servers, not the gain of scaling out to three machines",
+      "busiest server: the share of the checkouts (warm-up included) that the busiest server's workers served; 100 with one server, 33 when three share evenly",
+      cpuNote,
+    ],
     full: { calls: 5_000, warmup: 500, inFlight: 64, workers: 2 },
     quick: { calls: 800, warmup: 100, inFlight: 64, workers: 2 },
   },

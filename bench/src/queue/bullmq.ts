@@ -19,9 +19,15 @@ import {
 /** How long a submitter waits for one result before failing the figure. */
 const RESULT_TTL_MS = 30_000;
 
+/** The single Redis's URL: BullMQ has no cluster row (the cluster rows are taskpool's). */
+function urlOf(target: QueueTarget): string {
+  if (typeof target.redis !== 'string') throw new Error('BullMQ runs on the single Redis only');
+  return target.redis;
+}
+
 export async function bullmqProducer(target: QueueTarget): Promise<Producer> {
   const { Queue, QueueEvents } = await import('bullmq');
-  const options = { connection: { url: target.url }, prefix: target.prefix };
+  const options = { connection: { url: urlOf(target) }, prefix: target.prefix };
   const queue = new Queue<JobData, number>(target.name, options);
   const events = new QueueEvents(target.name, options);
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
@@ -94,7 +100,7 @@ export async function bullmqConsumer(target: QueueTarget): Promise<Consumer> {
           return job.data.n + 1;
         },
         {
-          connection: { url: target.url },
+          connection: { url: urlOf(target) },
           prefix: target.prefix,
           concurrency: consumerConcurrency,
         },

@@ -12,7 +12,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { bullmqConsumer, bullmqProducer } from './bullmq.js';
-import { openCpuProbe } from './redis.js';
+import { openCpuProbe, serversOf } from './redis.js';
 import type {
   Consumer,
   FigureJob,
@@ -137,7 +137,11 @@ async function figure(job: FigureJob): Promise<FigureResult> {
   let probe: Awaited<ReturnType<typeof openCpuProbe>> | undefined;
   try {
     producer = await withDeadline(producerFor(job.system, job.target), 20_000, 'producer start');
-    probe = await withDeadline(openCpuProbe(job.target.url), 10_000, 'redis connection');
+    probe = await withDeadline(
+      openCpuProbe(serversOf(job.target.redis)),
+      10_000,
+      'redis connection',
+    );
     const redisCpu = probe.read;
     /** CPU times of the three processes now; the consumer's is `worker` when given. */
     const mark = async (worker?: number) => {

@@ -1,21 +1,26 @@
 /**
  * The Redis the queue bench runs against: REDIS_URL when set, otherwise a private
- * `redis-server` on a free port without persistence (the tests' helper), started for the
- * run and stopped (and reaped) after it. Also the key sweep that removes what a figure left under its
- * prefix. Every wait has a deadline.
+ * `redis-server` on a free port without persistence (the tests' helper); and for the
+ * cluster rows a private Redis Cluster of three masters on loopback (the tests' helper
+ * too). Each is started for the run and stopped (and reaped) after it. Also the key sweep
+ * that removes what a figure left under its prefix, and the CPU probe, both over every
+ * server (one, or the cluster's three). Every wait has a deadline.
  *
  * The client is ioredis, the one both BullMQ and @taskpool/redis use (a dependency of the
  * workspace package @taskpool/redis).
  */
 import { Redis } from 'ioredis';
+import { startRedisCluster } from '../../../test/helpers/redis-cluster.js';
 import { startRedisServer } from '../../../test/helpers/redis-server.js';
+import type { RedisNode } from './spec.js';
 
 export interface RedisUnderTest {
-  url: string;
+  /** What a figure's queue is given: the URL, or the cluster's nodes (its three masters). */
+  redis: string | readonly RedisNode[];
   /** `redis-server 7.0.15, private, no persistence` or `REDIS_URL (7.2.4)`. */
   description: string;
   version: string;
-  /** Stops the private server (no-op for REDIS_URL); resolves once it is reaped. */
+  /** Stops the private server or cluster (no-op for REDIS_URL); resolves once reaped. */
   stop(): Promise<void>;
 }
 
@@ -52,7 +57,7 @@ async function startPrivate(): Promise<RedisUnderTest> {
   try {
     const version = await serverVersion(server.url);
     return {
-      url: server.url,
+      redis: server.url,
       version,
       description: `redis-server ${version}, private (port ${server.port}, no persistence)`,
       stop: () => server.stop(),
@@ -68,34 +73,95 @@ export async function openRedis(): Promise<RedisUnderTest> {
   const url = process.env.REDIS_URL;
   if (!url) return startPrivate();
   const version = await serverVersion(url);
-  return { url, version, description: `REDIS_URL (Redis ${version})`, stop: async () => {} };
+  return { redis: url, version, description: `REDIS_URL (Redis ${version})`, stop: async () => {} };
 }
 
-/** Deletes every key matching `pattern` (SCAN + UNLINK); returns how many there were. */
-export function deleteKeys(url: string, pattern: string): Promise<number> {
-  return withConnection(url, async (redis) => {
-    let cursor = '0';
-    let deleted = 0;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-    return deleted;
+/**
+ * A private Redis Cluster: three masters, no replicas, on free ports of 127.0.0.1, each a
+ * `redis-server` without persistence, joined with `redis-cli --cluster create`.
+ */
+export async function openCluster(): Promise<RedisUnderTest> {
+  const cluster = await startRedisCluster();
+  try {
+    const nodes = cluster.nodes.map(({ host, port }) => ({ host, port }));
+    const version = await serverVersion(serversOf(nodes)[0] as string);
+    const ports = nodes.map(({ port }) => port).join(', ');
+    return {
+      redis: nodes,
+      version,
+      description: `a Redis Cluster of 3 masters, redis-server ${version}, private (ports ${ports}, no persistence, no replicas)`,
+      stop: () => cluster.close(),
+    };
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
+}
+
+/**
+ * Deletes every key matching `pattern` on every server (SCAN + UNLINK); returns how many
+ * there were. One UNLINK per key: a cluster node refuses one command over keys of
+ * different slots.
+ */
+export async function deleteKeys(servers: readonly string[], pattern: string): Promise<number> {
+  let deleted = 0;
+  for (const url of servers) {
+    deleted += await withConnection(url, async (redis) => {
+      let cursor = '0';
+      let found = 0;
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const pipeline = redis.pipeline();
+        for (const key of keys) pipeline.unlink(key);
+        for (const [error, count] of (await pipeline.exec()) ?? []) {
+          if (error) throw error;
+          found += Number(count);
+        }
+      } while (cursor !== '0');
+      return found;
+    });
+  }
+  return deleted;
+}
+
+/**
+ * Reads the CPU time (user + system, in microseconds) of every server, summed, over one
+ * connection to each.
+ */
+export async function openCpuProbe(servers: readonly string[]) {
+  const connections = servers.map((url) => {
+    const redis = connect(url);
+    redis.on('error', () => {});
+    return redis;
   });
-}
-
-/** Reads redis-server's CPU time (user + system, in microseconds) over one connection. */
-export async function openCpuProbe(url: string) {
-  const redis = connect(url);
-  redis.on('error', () => {});
-  await redis.connect();
+  const close = () => {
+    for (const redis of connections) redis.disconnect();
+  };
+  try {
+    await Promise.all(connections.map((redis) => redis.connect()));
+  } catch (error) {
+    close();
+    throw error;
+  }
+  const cpuOf = async (redis: Redis): Promise<number> => {
+    const info = await redis.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1]);
+    return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+  };
   return {
     async read(): Promise<number> {
-      const info = await redis.info('cpu');
-      const field = (name: string) => Number(new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1]);
-      return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+      const each = await Promise.all(connections.map(cpuOf));
+      return each.reduce((sum, cpu) => sum + cpu, 0);
     },
-    close: () => redis.disconnect(),
+    close,
   };
+}
+
+/** Every server of `redis` (a URL, or a cluster's nodes) as a URL. */
+export function serversOf(redis: string | readonly RedisNode[]): string[] {
+  return typeof redis === 'string'
+    ? [redis]
+    : redis.map(({ host, port }) => `redis://${host}:${port}`);
 }

@@ -1,19 +1,62 @@
 /**
  * What the queue bench's processes agree on: the systems (BullMQ and taskpool's three
- * modes), the workloads, one figure's job description, and the two sides every system
- * implements (a producer in the measuring process, a consumer in a child process).
+ * modes), the rows (a system on the single Redis, or on the Redis Cluster), the workloads,
+ * one figure's job description, and the two sides every system implements (a producer in
+ * the measuring process, a consumer in a child process).
  */
 import type { QueueMode } from '@taskpool/redis';
 
-/** A row: BullMQ, or @taskpool/redis in one mode. */
+/** A system: BullMQ, or @taskpool/redis in one mode. */
 export type QueueSystemName = 'bullmq' | `taskpool-${QueueMode}`;
 
-export const queueSystems: readonly QueueSystemName[] = [
+const queueSystems: readonly QueueSystemName[] = [
   'bullmq',
   'taskpool-simple',
   'taskpool-recoverable',
   'taskpool-reliable',
 ];
+
+/**
+ * The parts of the queue bench, by the workload name that asks for it: `queue` (BullMQ and
+ * every taskpool mode on the single Redis) and `queue-cluster` (the {@link clusterModes} on
+ * a 3-master Redis Cluster, each next to the same mode on the single Redis).
+ */
+export const queueParts = ['queue', 'queue-cluster'] as const;
+
+export type QueuePart = (typeof queueParts)[number];
+
+/**
+ * The modes run on the cluster. The default mode only, to keep the default run short (each
+ * mode adds a figure per workload and repetition); any of the three works there.
+ */
+const clusterModes: readonly QueueMode[] = ['reliable'];
+
+/** Where a row's Redis is: the single server, or the 3-master cluster. */
+export type QueueBackend = 'single' | 'cluster';
+
+/** A row of the tables: one system on one backend. */
+export interface QueueRowSpec {
+  /** The system's name on the single Redis; `<system>-cluster` on the cluster. */
+  name: string;
+  system: QueueSystemName;
+  backend: QueueBackend;
+}
+
+/**
+ * The rows the parts ask for, in table order: the systems of `queue`, and for
+ * `queue-cluster` each cluster mode's row right after the same mode on the single Redis
+ * (which `queue-cluster` alone adds too: it is what the cluster row is compared with).
+ */
+export function queueRows(parts: readonly QueuePart[]): QueueRowSpec[] {
+  const cluster = parts.includes('queue-cluster');
+  return queueSystems.flatMap((system): QueueRowSpec[] => {
+    const single: QueueRowSpec = { name: system, system, backend: 'single' };
+    if (!(cluster && clusterModes.some((mode) => system === `taskpool-${mode}`))) {
+      return parts.includes('queue') ? [single] : [];
+    }
+    return [single, { name: `${system}-cluster`, system, backend: 'cluster' }];
+  });
+}
 
 type QueueWorkloadName = 'await-c1' | 'await-c32' | 'drain';
 
@@ -55,9 +98,16 @@ export const queueWorkloads: readonly QueueWorkload[] = [
 /** Jobs one consumer works at once, in every workload and every system. */
 export const consumerConcurrency = 32;
 
+/** A node of a Redis Cluster, as ioredis's `Cluster` takes its startup nodes. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 /** Where one figure's queue lives: a prefix no other figure uses. */
 export interface QueueTarget {
-  url: string;
+  /** The single Redis's URL, or the startup nodes of the Redis Cluster (taskpool only). */
+  redis: string | readonly RedisNode[];
   prefix: string;
   name: string;
 }
@@ -79,7 +129,8 @@ export interface FigureResult {
   processed: number;
   /**
    * CPU time per timed job, in microseconds: the submitter process, the consumer process,
-   * and redis-server (server-wide `INFO cpu`, so other clients of a shared REDIS_URL count).
+   * and redis-server (server-wide `INFO cpu`, so other clients of a shared REDIS_URL count;
+   * on the cluster, the sum over its masters).
    */
   cpu: { submitter: number; worker: number; redis: number };
 }

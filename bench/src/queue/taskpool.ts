@@ -3,9 +3,12 @@
  * submit-and-await, `Promise.all` over `submit()` for the bulk enqueue (the command
  * connection pipelines what is issued in one tick), and `queue.process()` with
  * `concurrency` for the consumer. Default options otherwise (30 s job deadline; reliable
- * mode: 3 attempts, 30 s lease).
+ * mode: 3 attempts, 30 s lease). On a Redis Cluster the queue is given an ioredis `Cluster`
+ * (lazy, never connected: the queue opens connections of its own from its settings), as
+ * docs/redis.md shows too.
  */
 import { createQueue, type QueueConsumer, type QueueMode } from '@taskpool/redis';
+import { Cluster } from 'ioredis';
 import {
   type Consumer,
   consumerConcurrency,
@@ -15,17 +18,32 @@ import {
 } from './spec.js';
 
 function open(mode: QueueMode, target: QueueTarget) {
-  return createQueue<JobData, number>({
-    redis: target.url,
+  const cluster =
+    typeof target.redis === 'string'
+      ? undefined
+      : new Cluster(
+          target.redis.map(({ host, port }) => ({ host, port })),
+          { lazyConnect: true },
+        );
+  const queue = createQueue<JobData, number>({
+    redis: cluster ?? (target.redis as string),
     name: target.name,
     prefix: target.prefix,
     mode,
     onError: (error) => console.error(`taskpool ${mode}: ${String(error)}`),
   });
+  const close = async () => {
+    try {
+      await queue.close();
+    } finally {
+      cluster?.disconnect();
+    }
+  };
+  return { queue, close };
 }
 
 export function taskpoolProducer(mode: QueueMode, target: QueueTarget): Producer {
-  const queue = open(mode, target);
+  const { queue, close } = open(mode, target);
   return {
     run: (n) => queue.run({ n }),
     async enqueue(inputs) {
@@ -33,12 +51,12 @@ export function taskpoolProducer(mode: QueueMode, target: QueueTarget): Producer
       return { results: Promise.all(handles.map((handle) => handle.result)) };
     },
     waiting: async () => (await queue.stats()).queued,
-    close: () => queue.close(),
+    close,
   };
 }
 
 export async function taskpoolConsumer(mode: QueueMode, target: QueueTarget): Promise<Consumer> {
-  const queue = open(mode, target);
+  const { queue, close } = open(mode, target);
   await queue.stats(); // connects the command connection before the first figure needs it
   let consumer: QueueConsumer | undefined;
   let processed = 0;
@@ -63,7 +81,7 @@ export async function taskpoolConsumer(mode: QueueMode, target: QueueTarget): Pr
     stop,
     async close() {
       await stop();
-      await queue.close();
+      await close();
     },
   };
 }

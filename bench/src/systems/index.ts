@@ -3,6 +3,7 @@ import { piscinaSystem } from './piscina.js';
 import { rawSystems } from './raw.js';
 import type { System } from './system.js';
 import { taskpoolSystems } from './taskpool.js';
+import { taskpoolServersSystems } from './taskpool-servers.js';
 import { tinypoolSystem } from './tinypool.js';
 import { workerpoolSystem } from './workerpool.js';
 
@@ -12,6 +13,7 @@ export const allSystems: readonly System[] = [
   tinypoolSystem,
   workerpoolSystem,
   ...taskpoolSystems,
+  ...taskpoolServersSystems,
 ];
 
 export function findSystem(name: string): System | undefined {

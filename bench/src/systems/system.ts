@@ -42,6 +42,11 @@ export interface RunningSystem {
    * starts during the timed calls. Absent when the system starts nothing by itself.
    */
   settle?(): Promise<void>;
+  /**
+   * Figures of the system's own about the run so far, added to the run's extras
+   * (checkout-servers: how the checkouts spread over the servers). Absent when it has none.
+   */
+  extras?(): Record<string, number>;
   /** Process ids of the workers that served calls; empty for threads. */
   workerPids(): Promise<number[]>;
   /** Stops every worker; resolves once they are gone. */

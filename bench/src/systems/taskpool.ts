@@ -40,7 +40,7 @@ interface TaskpoolCheckout {
 
 interface TaskpoolClient {
   checkout(options?: { timeout?: number | null }): Promise<TaskpoolCheckout>;
-  stats(): { idle: number };
+  stats(): { idle: number; connecting: number; connectFailures: number };
   call(method: string, args: unknown[]): Promise<unknown>;
   map(
     method: string,
@@ -52,7 +52,8 @@ interface TaskpoolClient {
 
 interface TaskpoolClientModule {
   createClient(options: {
-    connect: string;
+    /** One endpoint, or several (checkout-servers): each connection goes to one of them. */
+    connect: string | string[];
     minWorkers: number;
     maxWorkers: number;
     tls?: { ca: { file: string } };
@@ -105,7 +106,7 @@ function makeCertificate(dir: string): { key: string; cert: string } {
 
 let clientModule: Promise<TaskpoolClientModule> | undefined;
 
-function loadClient(): Promise<TaskpoolClientModule> {
+export function loadClient(): Promise<TaskpoolClientModule> {
   clientModule ??= import(
     pathToFileURL(bundles.taskpoolClient).href
   ) as Promise<TaskpoolClientModule>;
@@ -113,20 +114,44 @@ function loadClient(): Promise<TaskpoolClientModule> {
 }
 
 /** The server, and how the client connects to it. */
-interface StartedServer {
+export interface StartedServer {
   server: ChildProcess;
   endpoint: string;
   clientOptions: Pick<Parameters<TaskpoolClientModule['createClient']>[0], 'tls' | 'auth'>;
 }
 
-async function startServer(options: StartOptions, transport: Transport): Promise<StartedServer> {
+/** Where a TCP server listens and how many workers it may run, when not the defaults. */
+interface ServerSettings {
+  /**
+   * The loopback address of a TCP server (a plaintext listener beyond loopback is refused,
+   * and the bench reaches nothing beyond this machine).
+   * @default '127.0.0.1'
+   */
+  host?: string;
+  /**
+   * The server's `maxWorkers` (serving and spare).
+   * @default the server's own (64)
+   */
+  maxWorkers?: number;
+}
+
+/**
+ * Starts workers/taskpool-server.mjs listening on `transport` (TCP on `host`), with
+ * `maxWorkers` when given, and resolves once it says where it listens and that it is ready.
+ */
+export async function startServer(
+  options: StartOptions,
+  transport: Transport,
+  { host = '127.0.0.1', maxWorkers }: ServerSettings = {},
+): Promise<StartedServer> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TASKPOOL_BENCH_LISTEN:
       transport === 'unix'
         ? `unix:${socketPath(options.socketDir, 'taskpool')}`
-        : 'tcp://127.0.0.1:0',
+        : `tcp://${host}:0`,
     TASKPOOL_BENCH_SPARES: String(options.workers),
+    ...(maxWorkers === undefined ? {} : { TASKPOOL_BENCH_MAX_WORKERS: String(maxWorkers) }),
   };
   let clientOptions: StartedServer['clientOptions'] = {};
   if (transport === 'tls') {

@@ -1,11 +1,12 @@
 // The taskpool server of the bench: echo, bcrypt hash and a stream of items, as a user
 // would write them.
 // Started as `node taskpool-server.mjs` with TASKPOOL_BENCH_LISTEN (an endpoint) and
-// TASKPOOL_BENCH_SPARES in the environment, and for the transport rows TASKPOOL_BENCH_TLS_KEY
-// and TASKPOOL_BENCH_TLS_CERT (files) or TASKPOOL_BENCH_AUTH_KEY (workers re-execute this
-// file in worker mode, as node:cluster does, without arguments but with the same
-// environment, and must build the same server). It writes `listening <endpoint>`, then
-// `ready`.
+// TASKPOOL_BENCH_SPARES in the environment, for the checkout-servers rows
+// TASKPOOL_BENCH_MAX_WORKERS (the server's maxWorkers), and for the transport rows
+// TASKPOOL_BENCH_TLS_KEY and TASKPOOL_BENCH_TLS_CERT (files) or TASKPOOL_BENCH_AUTH_KEY
+// (workers re-execute this file in worker mode, as node:cluster does, without arguments
+// but with the same environment, and must build the same server). It writes
+// `listening <endpoint>`, then `ready`.
 // `.build/taskpool-server-lib.mjs` is @taskpool/server bundled from source by the bench
 // (build.ts), so neither this process nor its workers run a TypeScript loader.
 import bcrypt from 'bcryptjs';
@@ -22,6 +23,7 @@ const server = createServer({
   name: 'bench',
   listen: env.TASKPOOL_BENCH_LISTEN,
   spares: Number(env.TASKPOOL_BENCH_SPARES ?? 2),
+  ...(env.TASKPOOL_BENCH_MAX_WORKERS ? { maxWorkers: Number(env.TASKPOOL_BENCH_MAX_WORKERS) } : {}),
   ...(env.TASKPOOL_BENCH_TLS_KEY
     ? {
         tls: {
