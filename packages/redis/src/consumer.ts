@@ -176,7 +176,10 @@ export class Consumer<TData, TResult, TProgress = unknown>
         leaseLost: () => this.#leaseLost(),
       },
     );
-    this.#loop = this.#run().finally(() => this.#enter('draining'));
+    // A start that failed was reported (onError); the loop then ends, and so does iteration.
+    this.#loop = this.#run()
+      .catch(context.report)
+      .finally(() => this.#enter('draining'));
     if (setup.handler) {
       runHandler(this.#jobs, setup.handler, {
         keepSlotWhile: (job, work) => this.#keepSlotWhile(job, work),
@@ -230,7 +233,9 @@ export class Consumer<TData, TResult, TProgress = unknown>
         .subscriber()
         .listen(this.#context.keys.cancel, (text) => this.#cancel(text))
         .then((unlisten) => {
-          this.#unlistenCancel = unlisten;
+          // Subscribed after a stop had already unsubscribed: undone at once.
+          if (this.#reached('releasing')) unlisten();
+          else this.#unlistenCancel = unlisten;
         }),
     ]);
     ready.catch(this.#context.report);
@@ -470,7 +475,10 @@ export class Consumer<TData, TResult, TProgress = unknown>
     idle.abort();
     this.#enter('releasing');
     this.#unlistenCancel?.();
-    await this.#handBack([...this.#owned.values()], CLEANUP_MS / 2);
+    // A job whose end is being recorded is not handed back: recorded, it must not run again
+    // (simple mode's hand-back queues it anew); its settlement drops it.
+    const unsettled = [...this.#owned.values()].filter((job) => !job.settled);
+    await this.#handBack(unsettled, CLEANUP_MS / 4);
     await this.#side.close(CLEANUP_MS / 2).catch(this.#context.report);
     this.#enter('closed');
   }

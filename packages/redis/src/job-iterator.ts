@@ -72,7 +72,8 @@ export class JobIterator<TJob extends { readonly settled: boolean }>
   async return(): Promise<IteratorResult<TJob>> {
     // Wait for a take in flight: what it brings back is handed back too.
     await this.#source.stop();
-    const unread = this.#buffer.splice(0);
+    // A settled job (cancelled, timed out) is being recorded: handed back, it would run.
+    const unread = this.#buffer.splice(0).filter((job) => !job.settled);
     if (unread.length > 0) await this.#source.handBack(unread);
     return { done: true, value: undefined };
   }

@@ -3,7 +3,8 @@
  * per job, held until its handler returns), stop() draining what runs and taking nothing
  * new, and jobs a consumer took but will not run going back to the queue.
  */
-import { createQueue, QUEUE_MODES, type Queue, type QueueMode } from '@taskpool/redis';
+import { createQueue, QUEUE_MODES, type Queue, type QueueMode, queueKeys } from '@taskpool/redis';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useRedis } from '../../../test/helpers/redis-server.js';
 import { deleteUnder, keysUnder, uniquePrefix } from './helpers/keys.js';
@@ -213,5 +214,64 @@ describe.each(QUEUE_MODES)('workers in %s mode', (mode) => {
     expect((await submitter.stats()).queued).toBe(1);
     make().process((job) => job.data * 2);
     expect(await handle.result).toBe(10);
+  });
+});
+
+describe('a reliable consumer stopped or failing as it starts', () => {
+  it('holds no lease once stopped, even when the stop came during its first renewal', async () => {
+    const { prefix } = setup('reliable');
+    // Renewals every 100 ms.
+    const queue = createQueue<number, number>({
+      redis: redis.url,
+      name: 'workers',
+      mode: 'reliable',
+      prefix,
+      leaseTime: 300,
+    });
+    open.push(queue as Queue<unknown, unknown>);
+    await queue.stats(); // connected: what follows is about the lease, not the connection
+    const redisClient = new Redis(redis.url);
+    try {
+      // Writes wait 300 ms: the first lease renewal comes back after the stop began.
+      await redisClient.client('PAUSE', 300, 'WRITE');
+      const consumers = [queue.jobs({ signal: AbortSignal.abort() }), queue.jobs()];
+      await Promise.all(consumers.map((consumer) => consumer.stop()));
+      // A renewal timer left running would register the lease again within 100 ms.
+      await delay(500);
+      expect(await redisClient.zcard(queueKeys(prefix, 'workers').workers)).toBe(0);
+    } finally {
+      redisClient.disconnect();
+    }
+  });
+
+  it('reports a start that fails, and ends iteration, without an unhandled rejection', async () => {
+    const { prefix } = setup('reliable');
+    // The live-workers key of another type: the first lease renewal fails (WRONGTYPE).
+    const redisClient = new Redis(redis.url);
+    try {
+      await redisClient.set(queueKeys(prefix, 'workers').workers, 'not a zset');
+    } finally {
+      redisClient.disconnect();
+    }
+    const errors: unknown[] = [];
+    const queue = createQueue<number, number>({
+      redis: redis.url,
+      name: 'workers',
+      mode: 'reliable',
+      prefix,
+      onError: (error) => errors.push(error),
+    });
+    open.push(queue as Queue<unknown, unknown>);
+    const consumer = queue.jobs();
+    // Nothing reads it yet: a failed start must not become an unhandled rejection.
+    await eventually(() => errors.length > 0, 10_000, 'the start failure reported');
+    await delay(100);
+    const read: unknown[] = [];
+    for await (const job of consumer) read.push(job);
+    expect(read).toEqual([]);
+    expect(errors.map((error) => (error as Error).message)).toContainEqual(
+      expect.stringMatching(/^WRONGTYPE/),
+    );
+    await consumer.stop();
   });
 });

@@ -118,10 +118,13 @@ function workSide(
   };
 
   let stopTimers = () => {};
+  /** close() came: a start still renewing its first lease arms no timer after it. */
+  let closed = false;
   return {
     retries: true,
     async start() {
       await heartbeat();
+      if (closed) return;
       // Each renewal also names the workers whose lease ran out, and they are reaped at once:
       // knowing who they are before the reap script runs lets it be given their processing
       // lists in KEYS, instead of making their names from a prefix.
@@ -190,6 +193,7 @@ function workSide(
     },
     unblock: () => blocking.unblock(),
     async close(ms) {
+      closed = true;
       stopTimers();
       stopWatching();
       const started = Date.now();
