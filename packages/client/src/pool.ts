@@ -286,7 +286,8 @@ export class Pool<C extends PoolConnection> {
         this.#endpoints.push(healthOf(target));
       } else {
         health.listed = true;
-        health.room = target.room;
+        // What it announced does not count the attempts of ours still under way.
+        health.room = target.room === undefined ? undefined : target.room - health.connecting;
       }
     }
     for (const health of this.#endpoints) {
@@ -304,6 +305,9 @@ export class Pool<C extends PoolConnection> {
       this.#failing = false;
       clearTimeout(this.#reconnectTimer);
       this.#reconnectTimer = undefined;
+    } else if (this.#failing) {
+      // Still none answers: a probe stays due (one may have found nothing to try).
+      this.#scheduleProbe(this.#options.reconnect.every);
     }
     this.#serve();
     this.#populate();
@@ -312,6 +316,8 @@ export class Pool<C extends PoolConnection> {
   /** Reading the servers' list failed: said by waiting checkouts that time out while it is empty. */
   discoveryFailed(error: unknown): void {
     this.#discoveryError = error;
+    // Checkouts past their waitForServer learn why now, not at the next list that comes.
+    if (!this.#endpoints.some((health) => health.listed)) this.#failUnreachable(undefined);
   }
 
   #listed(): EndpointHealth[] {
@@ -677,8 +683,9 @@ export class Pool<C extends PoolConnection> {
     );
   }
 
-  #connect(): void {
-    if (!this.#endpoints.some((health) => health.listed)) return;
+  /** Starts a connection attempt; false when there is no listed endpoint to try. */
+  #connect(): boolean {
+    if (!this.#endpoints.some((health) => health.listed)) return false;
     const health = this.#pickEndpoint();
     const attempt = ++this.#attempts;
     this.#connecting++;
@@ -725,6 +732,7 @@ export class Pool<C extends PoolConnection> {
         this.#onConnectFailed(health, attempt);
       },
     );
+    return true;
   }
 
   /**
@@ -737,7 +745,9 @@ export class Pool<C extends PoolConnection> {
     if (this.#closed) return;
     if (!health.listed) {
       this.#forgetUnlisted();
-      this.#populate();
+      // While probing, this was the probe: the next one is due.
+      if (this.#failing) this.#scheduleProbe(this.#options.reconnect.every);
+      else this.#populate();
       return;
     }
     if (this.#listed().some((other) => other.downSince === 0)) {
@@ -851,8 +861,9 @@ export class Pool<C extends PoolConnection> {
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;
       if (this.#closed || !this.#failing) return;
-      if (this.#connecting === 0 && this.#wantsConnections()) this.#connect();
-      else this.#scheduleProbe(this.#options.reconnect.every);
+      // A probe that starts reschedules when it fails; one that cannot (nothing listed) now.
+      if (this.#connecting === 0 && this.#wantsConnections() && this.#connect()) return;
+      this.#scheduleProbe(this.#options.reconnect.every);
     }, timerDelay(delay));
     this.#reconnectTimer.unref();
   }

@@ -95,3 +95,87 @@ it('closes workers above minWorkers idle longer than idleTimeout, as retired', a
   // The one kept is the one returned last: the pool gives out the most recently idle.
   expect(held.filter((connection) => connection.isOpen)).toEqual([held[2]]);
 });
+
+// Discovered servers: the list changes while the pool probes servers that do not answer.
+it('keeps probing when the server it was probing leaves the list, and reaches one that comes back', async () => {
+  const a: Endpoint = { kind: 'tcp', host: '10.0.0.1', port: 7000 };
+  const b: Endpoint = { kind: 'tcp', host: '10.0.0.2', port: 7000 };
+  let bUp = false;
+  const tried: string[] = [];
+  /** The attempt to A, which hangs as one to a host that dropped off the network does. */
+  let failA: ((error: Error) => void) | undefined;
+  const pool = new Pool<FakeConnection>(
+    {
+      minWorkers: 0,
+      maxWorkers: 2,
+      maxQueue: 100,
+      maxCheckouts: null,
+      reconnect: { first: 10, every: 20 },
+      idleTimeout: null,
+    },
+    [],
+    (endpoint, events) => {
+      const host = endpoint.kind === 'tcp' ? endpoint.host : '';
+      tried.push(host);
+      if (host === '10.0.0.2' && bUp) return Promise.resolve(new FakeConnection(events));
+      if (host === '10.0.0.1') {
+        return new Promise((_, reject) => {
+          failA = reject;
+        });
+      }
+      return Promise.reject(
+        Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+      );
+    },
+    'a test registry',
+  );
+  try {
+    pool.updateServers({
+      targets: [
+        { endpoint: a, room: 2 },
+        { endpoint: b, room: 2 },
+      ],
+    });
+    const waiting = pool.acquire(10_000, undefined);
+    // Both down: the pool probes, one attempt at a time, until a probe hangs on A.
+    await eventually(() => failA !== undefined, 5_000, 'an attempt to A');
+    failA?.(new Error('connect ETIMEDOUT'));
+    failA = undefined;
+    await eventually(() => failA !== undefined, 5_000, 'a probe of A');
+    // A's entry runs out while that probe is under way; then B is back.
+    pool.updateServers({ targets: [{ endpoint: b, room: 2 }] });
+    failA?.(new Error('connect ETIMEDOUT'));
+    bUp = true;
+    const connection = await waiting;
+    expect(connection.isOpen).toBe(true);
+    expect(tried.at(-1)).toBe('10.0.0.2');
+  } finally {
+    pool.destroy();
+  }
+});
+
+it('fails a checkout past its waitForServer while the servers cannot be listed', async () => {
+  const pool = new Pool<FakeConnection>(
+    {
+      minWorkers: 0,
+      maxWorkers: 1,
+      maxQueue: 100,
+      maxCheckouts: null,
+      reconnect: { first: 10, every: 10 },
+      idleTimeout: null,
+    },
+    [],
+    (_endpoint, events) => Promise.resolve(new FakeConnection(events)),
+    'a test registry',
+  );
+  try {
+    const waiting = pool.acquire(60_000, undefined, 0).catch((error: unknown) => error);
+    pool.discoveryFailed(new Error('connect ECONNREFUSED 127.0.0.1:6379'));
+    const error = (await waiting) as Error;
+    expect(error.message).toBe(
+      'timed out after 0 seconds waiting for a server: no server of a test registry is listed (reading it failed: connect ECONNREFUSED 127.0.0.1:6379)',
+    );
+  } finally {
+    pool.destroy();
+  }
+});
