@@ -102,8 +102,8 @@ it('keeps probing when the server it was probing leaves the list, and reaches on
   const b: Endpoint = { kind: 'tcp', host: '10.0.0.2', port: 7000 };
   let bUp = false;
   const tried: string[] = [];
-  /** The attempt to A, which hangs as one to a host that dropped off the network does. */
-  let failA: ((error: Error) => void) | undefined;
+  /** The attempts to A, each of which hangs as one to a host off the network does. */
+  const attemptsA: ((error: Error) => void)[] = [];
   const pool = new Pool<FakeConnection>(
     {
       minWorkers: 0,
@@ -120,7 +120,7 @@ it('keeps probing when the server it was probing leaves the list, and reaches on
       if (host === '10.0.0.2' && bUp) return Promise.resolve(new FakeConnection(events));
       if (host === '10.0.0.1') {
         return new Promise((_, reject) => {
-          failA = reject;
+          attemptsA.push(reject);
         });
       }
       return Promise.reject(
@@ -138,13 +138,12 @@ it('keeps probing when the server it was probing leaves the list, and reaches on
     });
     const waiting = pool.acquire(10_000, undefined);
     // Both down: the pool probes, one attempt at a time, until a probe hangs on A.
-    await eventually(() => failA !== undefined, 5_000, 'an attempt to A');
-    failA?.(new Error('connect ETIMEDOUT'));
-    failA = undefined;
-    await eventually(() => failA !== undefined, 5_000, 'a probe of A');
+    await eventually(() => attemptsA.length === 1, 5_000, 'an attempt to A');
+    attemptsA[0]?.(new Error('connect ETIMEDOUT'));
+    await eventually(() => attemptsA.length === 2, 5_000, 'a probe of A');
     // A's entry runs out while that probe is under way; then B is back.
     pool.updateServers({ targets: [{ endpoint: b, room: 2 }] });
-    failA?.(new Error('connect ETIMEDOUT'));
+    attemptsA[1]?.(new Error('connect ETIMEDOUT'));
     bUp = true;
     const connection = await waiting;
     expect(connection.isOpen).toBe(true);

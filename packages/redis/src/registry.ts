@@ -28,7 +28,7 @@ import { announceScript } from './scripts/announce-2.js';
 import { runScript } from './scripts/script.js';
 import { serversScript } from './scripts/servers-2.js';
 import { withdrawScript } from './scripts/withdraw-2.js';
-import { every, withDeadline } from './time.js';
+import { settlesWithin, sleep, withDeadline } from './time.js';
 
 /** Options of {@link redisRegistry}. */
 export interface RedisRegistryOptions {
@@ -109,40 +109,57 @@ export function redisRegistry(options: RedisRegistryOptions): ServiceRegistry {
   }
   const keys = registryKeys(resolved.prefix, resolved.service);
   const description = `redis service "${resolved.service}"`;
-  /** A command's deadline: one interval's wait is worth no more than the next try. */
-  const bounded = <T>(what: string, promise: Promise<T>) =>
-    withDeadline(
-      promise,
-      resolved.ttl,
-      () => new Error(`${description}: ${what} got no answer within ${resolved.ttl} ms`),
-    );
-
-  /** Runs `task` at once and then every interval, on its own connection, until stopped. */
-  const repeat = (
+  /**
+   * Sends `command` at once and then every interval on a connection of its own, until
+   * stopped; what Redis answers goes to `onReply`, failures to `onError`. A command Redis
+   * has not answered yet (it is down, and ioredis holds what is sent until it is back) is
+   * not sent again, so that an outage does not pile up commands that would all run at once
+   * when it ends; past `ttl` its wait is given up and said. `last` is sent once stopped.
+   */
+  const repeat = <TReply>(
     purpose: string,
-    task: (connection: Connection) => Promise<unknown>,
+    what: string,
+    command: (connection: Connection) => Promise<TReply>,
+    onReply: (reply: TReply) => void,
     onError: (error: unknown) => void,
     last?: (connection: Connection) => Promise<unknown>,
   ): RegistryHandle => {
     const connection = openConnection(resolved.redis, purpose, () => {
       // Connection errors show as failed commands, which go to onError once per try.
     });
-    let running: Promise<unknown> = task(connection).catch(onError);
-    const stopTimer = every(
-      resolved.interval,
-      () => {
-        running = task(connection);
-        return running;
-      },
-      onError,
-    );
+    const stopping = new AbortController();
+    let unanswered: Promise<unknown> | undefined;
+    const once = async () => {
+      if (unanswered === undefined) {
+        // Async, so that a command that throws (an announce() that fails) rejects instead.
+        const sent = (async () => command(connection))();
+        unanswered = sent;
+        const answered = () => {
+          if (unanswered === sent) unanswered = undefined;
+        };
+        sent.then(answered, answered);
+      }
+      const reply = await withDeadline(
+        unanswered as Promise<TReply>,
+        resolved.ttl,
+        () => new Error(`${description}: ${what} got no answer within ${resolved.ttl} ms`),
+      );
+      if (!stopping.signal.aborted) onReply(reply);
+    };
+    const loop = (async () => {
+      while (!stopping.signal.aborted) {
+        await once().catch(onError);
+        await sleep(resolved.interval, stopping.signal, { unref: true });
+      }
+    })();
     let stopped: Promise<void> | undefined;
     return {
       stop() {
+        // Bounded: a Redis that does not answer holds a stop about three intervals at most.
         stopped ??= (async () => {
-          stopTimer();
-          await running.catch(() => {});
-          if (last) await last(connection).catch(onError);
+          stopping.abort();
+          await settlesWithin(loop, resolved.interval);
+          if (last) await settlesWithin(last(connection).catch(onError), resolved.interval);
           await closeConnection(connection, resolved.interval);
         })();
         return stopped;
@@ -156,39 +173,32 @@ export function redisRegistry(options: RedisRegistryOptions): ServiceRegistry {
       let id: string | undefined;
       return repeat(
         `registry:${resolved.service}`,
+        'announce',
         (connection) => {
           const entry = announce();
           id = entry.id;
-          return bounded(
-            'announce',
-            runScript(
-              connection,
-              announceScript,
-              [keys.servers, keys.alive],
-              [entry.id, JSON.stringify(entry), resolved.ttl],
-            ),
+          return runScript(
+            connection,
+            announceScript,
+            [keys.servers, keys.alive],
+            [entry.id, JSON.stringify(entry), resolved.ttl],
           );
         },
+        () => {},
         onError,
         (connection) =>
           id === undefined
             ? Promise.resolve()
-            : bounded(
-                'withdraw',
-                runScript(connection, withdrawScript, [keys.servers, keys.alive], [id]),
-              ),
+            : runScript(connection, withdrawScript, [keys.servers, keys.alive], [id]),
       );
     },
     watch(onServers, onError) {
       return repeat(
         `discover:${resolved.service}`,
-        async (connection) => {
-          const reply = await bounded(
-            'read the servers',
-            runScript(connection, serversScript, [keys.servers, keys.alive], [MOST_SERVERS]),
-          );
-          onServers(parseServers(reply, description, onError));
-        },
+        'read the servers',
+        (connection) =>
+          runScript(connection, serversScript, [keys.servers, keys.alive], [MOST_SERVERS]),
+        (reply) => onServers(parseServers(reply, description, onError)),
         onError,
       );
     },

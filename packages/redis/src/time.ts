@@ -5,8 +5,15 @@
  */
 import { backoffDelay } from '@taskpool/protocol/internal';
 
-/** Resolves after `ms`, or at once when `signal` aborts (it never rejects). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Resolves after `ms`, or at once when `signal` aborts (it never rejects). `unref`: the
+ * wait alone does not keep the process alive.
+ */
+export function sleep(
+  ms: number,
+  signal?: AbortSignal,
+  { unref = false }: { unref?: boolean } = {},
+): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const done = () => {
@@ -15,6 +22,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     };
     const timer = setTimeout(done, Math.max(0, ms));
+    if (unref) timer.unref();
     signal?.addEventListener('abort', done, { once: true });
   });
 }

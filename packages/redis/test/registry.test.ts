@@ -10,9 +10,10 @@ import {
   type ServerAnnouncement,
 } from '@taskpool/protocol';
 import { redisRegistry } from '@taskpool/redis';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { childrenOf, eventually } from '../../../test/helpers/processes.js';
-import { useRedis } from '../../../test/helpers/redis-server.js';
+import { startRedisServer, useRedis } from '../../../test/helpers/redis-server.js';
 import { deleteUnder, keysUnder, uniquePrefix } from './helpers/keys.js';
 import { labelled } from './helpers/labelled-interface.js';
 
@@ -225,6 +226,58 @@ describe('redisRegistry', () => {
     running.delete(server);
     expect(await listed(service)).toEqual([]);
     expect(Date.now() - closedAt).toBeLessThan(30_000);
+  });
+
+  it('sends no command while one waits for a Redis that is down: nothing piles up for its return', async () => {
+    const own = await startRedisServer();
+    try {
+      await own.kill();
+      const errors: unknown[] = [];
+      const listing = redisRegistry({
+        redis: own.url,
+        service: 'outage',
+        prefix,
+        interval: 10,
+        ttl: 50,
+      }).register(
+        () => ({
+          id: 'h:1:00000000',
+          endpoint: 'tcp://127.0.0.2:7000',
+          version: '0.1.0',
+          interfaceHash: null,
+          maxWorkers: 1,
+          spare: 1,
+          busy: 0,
+          waiting: 0,
+        }),
+        (error) => errors.push(error),
+      );
+      try {
+        // A hundred intervals without Redis; each wait past ttl is said.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        expect(errors.length).toBeGreaterThan(5);
+        await own.start();
+        const probe = new Redis(own.url);
+        try {
+          await eventually(
+            async () => (await probe.exists(`${prefix}:registry:{outage}:alive`)) === 1,
+            10_000,
+            'the entry back',
+          );
+          const stats = await probe.info('commandstats');
+          const calls = (name: string) =>
+            Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+          // One announce held while Redis was down, and the few sent since it came back.
+          expect(calls('evalsha') + calls('eval')).toBeLessThan(20);
+        } finally {
+          probe.disconnect();
+        }
+      } finally {
+        await listing.stop();
+      }
+    } finally {
+      await own.stop();
+    }
   });
 
   it('refuses bad options, naming them', () => {
