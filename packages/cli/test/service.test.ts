@@ -104,6 +104,19 @@ describe('a service in a Redis registry', () => {
         'status takes an endpoint, or --service and --redis, not both',
       ),
     });
+    expect(
+      await taskpool(
+        'serve',
+        fixture,
+        '--listen',
+        'tcp://127.0.0.2:0',
+        '--advertise',
+        'tcp://127.0.0.2:7000',
+      ),
+    ).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--advertise goes with --service NAME and --redis URL'),
+    });
     expect(await taskpool('status', '--service', 'a{b}', '--redis', redis.url)).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('redisRegistry: option service: expected'),

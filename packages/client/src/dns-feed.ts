@@ -74,17 +74,21 @@ export function dnsFeed(url: string, interval: number): ServerFeed {
       let stopped = false;
       let running: Promise<void> = Promise.resolve();
       const resolveNow = () => {
-        running = resolveServers(url).then(
-          (endpoints) => {
-            if (!stopped) onList({ targets: endpoints.map((endpoint) => ({ endpoint })) });
-          },
-          (error: unknown) => {
-            // A name that does not exist (any more) lists no server; other failures keep the list.
-            const code = (error as { code?: unknown }).code;
-            if (!stopped && (code === 'ENOTFOUND' || code === 'ENODATA')) onList({ targets: [] });
-            onError(error);
-          },
-        );
+        running = resolveServers(url)
+          .then(
+            (endpoints) => {
+              if (!stopped) onList({ targets: endpoints.map((endpoint) => ({ endpoint })) });
+            },
+            (error: unknown) => {
+              // A name that does not exist (any more) lists no server; other failures keep
+              // the list.
+              const code = (error as { code?: unknown }).code;
+              if (!stopped && (code === 'ENOTFOUND' || code === 'ENODATA')) onList({ targets: [] });
+              onError(error);
+            },
+          )
+          // Whatever the listeners throw, the name is resolved again.
+          .catch(() => {});
         void running.then(() => {
           if (stopped) return;
           timer = setTimeout(resolveNow, interval);

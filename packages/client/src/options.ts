@@ -10,6 +10,7 @@ import {
   type EndpointInput,
   type Interface,
   type InterfaceSchema,
+  InvalidOptionError,
   MAX_STREAM_CREDIT,
   type SecretSource,
   type ServerDiscovery,
@@ -377,12 +378,17 @@ export function resolveClientOptions(
   options: ClientOptions<InterfaceSchema>,
 ): ResolvedClientOptions {
   const resolved = resolveOptions('createClient', CLIENT_OPTIONS, options);
-  if ((resolved.connect === undefined) === (resolved.discover === undefined)) {
+  if (resolved.connect === undefined && resolved.discover === undefined) {
     throw optionError(
       'createClient',
-      resolved.connect === undefined ? 'connect' : 'discover',
-      'one of connect (the servers) and discover (where to find them), not both',
-      resolved.connect === undefined ? undefined : options.discover,
+      'connect',
+      'the servers (or option discover: where to find them)',
+      undefined,
+    );
+  }
+  if (resolved.connect !== undefined && resolved.discover !== undefined) {
+    throw new InvalidOptionError(
+      'createClient: options connect and discover: expected one of them, received both',
     );
   }
   resolved.minWorkers = Math.min(resolved.minWorkers, resolved.maxWorkers);

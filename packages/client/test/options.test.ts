@@ -52,7 +52,7 @@ describe('createClient options', () => {
   it('take one of connect and discover, and a well-formed DNS name', async () => {
     const discover = { description: 'a test registry', watch: () => ({ stop: async () => {} }) };
     expect(await refusal(() => createClient({ connect, discover }))).toBe(
-      'createClient: option discover: expected one of connect (the servers) and discover (where to find them), not both, received an object',
+      'createClient: options connect and discover: expected one of them, received both',
     );
     expect(await refusal(() => createClient({ discover: 'redis://x' as never }))).toBe(
       'createClient: option discover: expected a server discovery ({ description, watch }, such as redisRegistry(…)), received "redis://x" (a string)',

@@ -11,8 +11,11 @@ import { hostname } from 'node:os';
 import type { RegistryHandle, ServerAnnouncement, ServiceRegistry } from '@taskpool/protocol';
 import type { ServerLogger } from './logger.js';
 
-/** How long a close waits for the registry to withdraw the entry: it expires anyway. */
-const WITHDRAW_TIMEOUT_MS = 2_000;
+/**
+ * How long a close waits for the registry to withdraw the entry (redisRegistry's stop is
+ * bounded by about three intervals): it expires anyway.
+ */
+const WITHDRAW_TIMEOUT_MS = 5_000;
 
 /** What the supervisor says of itself at each renewal, but the id. */
 export type ServerReport = Omit<ServerAnnouncement, 'id'>;

@@ -130,7 +130,10 @@ function inProcessHash(options: ResolvedServerOptions, what: string): string | n
 }
 
 /** Addresses a server may listen on but no client can connect to. */
-const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+/** An address a server may listen on but no client can connect to: every address. */
+function isWildcard(host: string): boolean {
+  return host === '' || host === '0.0.0.0' || /^[0:]+$/.test(host);
+}
 
 /**
  * Where a server with a `registry` tells clients to connect: `advertise` (TLS when the
@@ -151,7 +154,7 @@ function advertisedEndpoint(
     );
   }
   if (options.advertise === undefined) {
-    if (options.registry && listening.kind === 'tcp' && WILDCARD_HOSTS.has(listening.host)) {
+    if (options.registry && listening.kind === 'tcp' && isWildcard(listening.host)) {
       throw optionError(
         what,
         'advertise',
@@ -162,6 +165,14 @@ function advertisedEndpoint(
     return undefined;
   }
   const advertised = parseEndpoint(options.advertise as never);
+  if (advertised.kind === 'tcp' && (isWildcard(advertised.host) || advertised.port === 0)) {
+    throw optionError(
+      what,
+      'advertise',
+      'an address and port clients can connect to (not every address, not port 0)',
+      options.advertise,
+    );
+  }
   return advertised.kind === 'tcp' && listening.kind === 'tcp' && listening.tls
     ? { ...advertised, tls: true }
     : advertised;
@@ -443,11 +454,17 @@ export class Supervisor {
       }
     }
     if (this.#options.registry && !this.#closing) {
-      this.#listing = new RegistryListing(
-        this.#options.registry,
-        () => this.#report(),
-        this.#logger,
-      );
+      try {
+        this.#listing = new RegistryListing(
+          this.#options.registry,
+          () => this.#report(),
+          this.#logger,
+        );
+      } catch (error) {
+        // A registry that throws at once: nothing is left running behind a failed listen().
+        await this.#abandonListen();
+        throw error;
+      }
     }
     return this.endpoint;
   }

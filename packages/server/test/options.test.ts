@@ -247,6 +247,18 @@ describe('server options', () => {
     ).toBe(
       'createServer: option advertise: expected the address clients reach this server at, to announce in its registry (it listens on tcp://0.0.0.0:7000, every address), received nothing',
     );
+    expect(
+      messageOf(() =>
+        createServer({
+          ...base,
+          listen: 'tcp://127.0.0.1:0',
+          registry,
+          advertise: 'tcp://[::]:7000',
+        }),
+      ),
+    ).toBe(
+      'createServer: option advertise: expected an address and port clients can connect to (not every address, not port 0), received "tcp://[::]:7000" (a string)',
+    );
     expect(messageOf(() => createServer({ ...base, advertise: 'tcp://10.0.0.5:7000' }))).toBe(
       'createServer: option advertise: expected a registry to announce it in (option registry), received "tcp://10.0.0.5:7000" (a string)',
     );

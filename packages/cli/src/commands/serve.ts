@@ -40,6 +40,9 @@ export async function runServe(args: string[]): Promise<number> {
     throw new UsageError('serve takes one worker module');
   }
   const registry = registryOf(values);
+  if (values.advertise !== undefined && registry === undefined) {
+    throw new UsageError('--advertise goes with --service NAME and --redis URL');
+  }
   const server = createServer({
     listen: values.listen ?? `unix:${defaultSocketPath()}`,
     workerModule: pathToFileURL(resolve(module)),
