@@ -1,8 +1,14 @@
 /**
  * Servers that announce themselves in a Redis registry, and a client that discovers them:
- * three real servers on three loopback addresses (127.0.0.2-4), one real Redis.
+ * three real servers on three loopback addresses (127.0.0.2-4), one real Redis; and, when
+ * this runs as root where `ip netns` works, the same with each server in a network
+ * namespace of its own (a machine of its own, as far as the network goes).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from '@taskpool/client';
 import {
   InterfaceMismatchError,
@@ -12,14 +18,90 @@ import {
 import { redisRegistry } from '@taskpool/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import {
+  createNamespace,
+  type NetworkNamespace,
+  namespacesAvailable,
+} from '../../../test/helpers/network-namespaces.js';
+import { freePort } from '../../../test/helpers/ports.js';
 import { childrenOf, eventually } from '../../../test/helpers/processes.js';
+import { exited as redisExited, startRedisProcess } from '../../../test/helpers/redis-process.js';
 import { startRedisServer, useRedis } from '../../../test/helpers/redis-server.js';
 import { deleteUnder, keysUnder, uniquePrefix } from './helpers/keys.js';
 import { labelled } from './helpers/labelled-interface.js';
 
-const FIXTURE = new URL('./fixtures/.built/registered-server.mjs', import.meta.url);
+const FIXTURE = fileURLToPath(new URL('./fixtures/.built/registered-server.mjs', import.meta.url));
+
+/** Where the servers of a test run, and the Redis they and their clients share. */
+interface Placement {
+  readonly name: string;
+  /** The Redis, for clients (and the test) on this side. */
+  readonly redisUrl: string;
+  /** The address the server at `at` (0, 1 or 2) listens on. */
+  hostOf(at: number): string;
+  /** The Redis, as the server at `at` reaches it. */
+  redisUrlFrom(at: number): string;
+  /** The command line that runs `argv` where the server at `at` runs. */
+  command(at: number, argv: string[]): { file: string; args: string[] };
+  /** Servers listen, and clients connect, in plaintext beyond loopback (a test network). */
+  readonly insecure: boolean;
+  close(): Promise<void>;
+}
+
+/** Three loopback addresses, and the Redis of the file. */
+function onLoopback(url: string): Placement {
+  return {
+    name: 'on three loopback addresses',
+    redisUrl: url,
+    hostOf: (at) => `127.0.0.${2 + at}`,
+    redisUrlFrom: () => url,
+    command: (_at, argv) => ({ file: process.execPath, args: argv }),
+    insecure: false,
+    close: async () => {},
+  };
+}
+
+/**
+ * Three network namespaces, and a Redis of their own that listens on loopback and on this
+ * side of each namespace's link (without a password: only those links reach it).
+ */
+async function inNamespaces(): Promise<Placement> {
+  const namespaces: NetworkNamespace[] = [];
+  try {
+    for (let i = 0; i < 3; i++) namespaces.push(createNamespace());
+  } catch (error) {
+    for (const namespace of namespaces) namespace.remove();
+    throw error;
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'taskpool-redis-'));
+  const binds = ['127.0.0.1', ...namespaces.map((namespace) => namespace.hostAddress)];
+  const server = await startRedisProcess(
+    port,
+    dir,
+    ['--bind', ...binds, '--protected-mode', 'no'],
+    10_000,
+  );
+  const at = (index: number) => namespaces[index] as NetworkNamespace;
+  return {
+    name: 'in three network namespaces',
+    redisUrl: `redis://127.0.0.1:${port}`,
+    hostOf: (index) => at(index).address,
+    redisUrlFrom: (index) => `redis://${at(index).hostAddress}:${port}`,
+    command: (index, argv) => at(index).command([process.execPath, ...argv]),
+    insecure: true,
+    async close() {
+      server.kill('SIGKILL');
+      await redisExited(server, 5_000);
+      rmSync(dir, { recursive: true, force: true });
+      for (const namespace of namespaces) namespace.remove();
+    },
+  };
+}
 
 let redis: { url: string; close(): Promise<void> };
+/** Where the servers of the tests now running are. */
+let placement: Placement;
 let prefix: string;
 let serviceCount = 0;
 /** Every server started, stopped after each test. */
@@ -39,7 +121,8 @@ interface RegisteredServer {
 interface ServerSpec {
   service: string;
   label: string;
-  host: string;
+  /** Which of the placement's three addresses: 0, 1 or 2. */
+  at: number;
   port?: number;
   maxWorkers: number;
   variant?: string;
@@ -52,13 +135,15 @@ function exited(child: ChildProcess): Promise<void> {
 
 async function startRegistered(spec: ServerSpec): Promise<RegisteredServer> {
   const output: Buffer[] = [];
-  const child = fork(FIXTURE, [], {
-    execArgv: [],
+  const { file, args } = placement.command(spec.at, [FIXTURE]);
+  // `ip netns exec` runs node in place of itself: the same process, the same IPC channel.
+  const child = spawn(file, args, {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: {
       ...process.env,
-      TEST_LISTEN: `tcp://${spec.host}:${spec.port ?? 0}`,
-      TEST_REDIS_URL: redis.url,
+      TEST_LISTEN: `tcp://${placement.hostOf(spec.at)}:${spec.port ?? 0}`,
+      TEST_INSECURE: placement.insecure ? '1' : '',
+      TEST_REDIS_URL: placement.redisUrlFrom(spec.at),
       TEST_SERVICE: spec.service,
       TEST_PREFIX: prefix,
       TEST_MAX_WORKERS: String(spec.maxWorkers),
@@ -127,7 +212,7 @@ function isRunning(pid: number): boolean {
 
 /** The servers the registry lists for `service` now. */
 async function listed(service: string): Promise<ServerAnnouncement[]> {
-  const registry = redisRegistry({ redis: redis.url, service, prefix });
+  const registry = redisRegistry({ redis: placement.redisUrl, service, prefix });
   return await new Promise<ServerAnnouncement[]>((resolve, reject) => {
     const handle = registry.watch(
       (servers) => {
@@ -161,9 +246,10 @@ function discovering(
   iface = labelled(),
 ) {
   return createClient({
-    discover: redisRegistry({ redis: redis.url, service, prefix }),
+    discover: redisRegistry({ redis: placement.redisUrl, service, prefix }),
     interface: iface,
     minWorkers: 0,
+    insecure: placement.insecure,
     ...options,
   });
 }
@@ -189,6 +275,7 @@ function newService(): string {
 beforeAll(async () => {
   redis = await useRedis();
   prefix = uniquePrefix();
+  placement = onLoopback(redis.url);
 });
 
 afterEach(async () => {
@@ -201,10 +288,18 @@ afterAll(async () => {
   await redis.close();
 });
 
+/** Where the discovery tests run their servers: loopback, and namespaces where possible. */
+const placements: [string, () => Promise<Placement>][] = [
+  ['on three loopback addresses', async () => onLoopback(redis.url)],
+  ...(namespacesAvailable()
+    ? [['in three network namespaces', inNamespaces] as [string, () => Promise<Placement>]]
+    : []),
+];
+
 describe('redisRegistry', () => {
   it('lists a server with what it announces, and withdraws it when the server closes', async () => {
     const service = newService();
-    const server = await startRegistered({ service, label: 'a', host: '127.0.0.2', maxWorkers: 3 });
+    const server = await startRegistered({ service, label: 'a', at: 0, maxWorkers: 3 });
     await untilListed(service, [server.endpoint], 'the server listed');
     const [entry] = await listed(service);
     expect(entry).toMatchObject({
@@ -290,13 +385,21 @@ describe('redisRegistry', () => {
   });
 });
 
-describe('a client that discovers its servers', () => {
+describe.each(placements)('a client that discovers servers %s', (_where, place) => {
+  beforeAll(async () => {
+    placement = await place();
+  });
+  afterAll(async () => {
+    await placement.close();
+    placement = onLoopback(redis.url);
+  });
+
   it('spreads 300 checkouts over three servers in proportion to their capacity', async () => {
     const service = newService();
     await startListed(service, [
-      { label: 'small', host: '127.0.0.2', maxWorkers: 2 },
-      { label: 'medium', host: '127.0.0.3', maxWorkers: 4 },
-      { label: 'large', host: '127.0.0.4', maxWorkers: 6 },
+      { label: 'small', at: 0, maxWorkers: 2 },
+      { label: 'medium', at: 1, maxWorkers: 4 },
+      { label: 'large', at: 2, maxWorkers: 6 },
     ]);
     await using client = discovering(service, { maxWorkers: 12, timeout: 20_000 });
     const served = new Map<string, number>();
@@ -329,9 +432,9 @@ describe('a client that discovers its servers', () => {
   it('survives a server killed with SIGKILL, and uses it again once it is back', async () => {
     const service = newService();
     const [victim, ...others] = await startListed(service, [
-      { label: 'victim', host: '127.0.0.2', maxWorkers: 2 },
-      { label: 'b', host: '127.0.0.3', maxWorkers: 2 },
-      { label: 'c', host: '127.0.0.4', maxWorkers: 2 },
+      { label: 'victim', at: 0, maxWorkers: 2 },
+      { label: 'b', at: 1, maxWorkers: 2 },
+      { label: 'c', at: 2, maxWorkers: 2 },
     ]);
     await using client = discovering(service, { maxWorkers: 6, timeout: 15_000 });
     // Hold all six workers: two on each server.
@@ -368,7 +471,7 @@ describe('a client that discovers its servers', () => {
     const back = await startRegistered({
       service,
       label: 'back',
-      host: '127.0.0.2',
+      at: 0,
       port,
       maxWorkers: 2,
     });
@@ -383,8 +486,8 @@ describe('a client that discovers its servers', () => {
   it('opens no connection to a server of another interface, and says so when none matches', async () => {
     const service = newService();
     await startListed(service, [
-      { label: 'same', host: '127.0.0.2', maxWorkers: 2 },
-      { label: 'other', host: '127.0.0.3', maxWorkers: 4, variant: 'b' },
+      { label: 'same', at: 0, maxWorkers: 2 },
+      { label: 'other', at: 1, maxWorkers: 4, variant: 'b' },
     ]);
     {
       await using client = discovering(service, { maxWorkers: 4 });
@@ -421,7 +524,7 @@ describe('a client that discovers its servers', () => {
     const server = await startRegistered({
       service,
       label: 'late',
-      host: '127.0.0.2',
+      at: 0,
       maxWorkers: 1,
     });
     await using co = await late;
