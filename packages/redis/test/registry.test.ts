@@ -112,6 +112,8 @@ interface RegisteredServer {
   /** Where it listens (`tcp://127.0.0.2:40123`). */
   readonly endpoint: string;
   readonly child: ChildProcess;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
   /** SIGKILLs the server and its workers at once: the machine it runs on is gone. */
   kill9(): Promise<void>;
   /** SIGTERM: a graceful close. */
@@ -173,6 +175,7 @@ async function startRegistered(spec: ServerSpec): Promise<RegisteredServer> {
     label: spec.label,
     endpoint,
     child,
+    stderr: () => Buffer.concat(output).toString(),
     async kill9() {
       const workers = childrenOf(child.pid as number).map(({ pid }) => pid);
       child.kill('SIGKILL');
@@ -371,6 +374,48 @@ describe('redisRegistry', () => {
         await listing.stop();
       }
     } finally {
+      await own.stop();
+    }
+  });
+
+  it('says each outage of the registry once, a second one too', async () => {
+    const own = await startRedisServer();
+    placement = onLoopback(own.url);
+    try {
+      const service = newService();
+      const server = await startRegistered({ service, label: 'a', at: 0, maxWorkers: 1 });
+      const said = () => server.stderr().split('could not renew this server').length - 1;
+      const alive = `${prefix}:registry:{${service}}:alive`;
+      /** Waits for two renewals (each moves the entry's expiry), Redis being up. */
+      const renewedTwice = async (what: string) => {
+        const probe = new Redis(own.url);
+        try {
+          const expiries = new Set<string>();
+          await eventually(
+            async () => {
+              const [, expiry] = await probe.zrange(alive, 0, 0, 'WITHSCORES');
+              if (expiry !== undefined) expiries.add(expiry);
+              return expiries.size >= 3;
+            },
+            20_000,
+            what,
+          );
+        } finally {
+          probe.disconnect();
+        }
+      };
+      for (const outage of [1, 2]) {
+        await renewedTwice(`renewed before outage ${outage}`);
+        await own.kill();
+        await eventually(() => said() === outage, 20_000, `outage ${outage} said`);
+        await own.start();
+      }
+      await renewedTwice('renewed after the outages');
+      expect(said()).toBe(2);
+    } finally {
+      placement = onLoopback(redis.url);
+      await Promise.all([...running].map((server) => server.stop()));
+      running.clear();
       await own.stop();
     }
   });

@@ -28,24 +28,44 @@ export class RegistryListing {
   readonly #description: string;
   /** The last failure said, so that a registry down for a minute is said once. */
   #lastError: string | undefined;
+  /** A failure came since the registry last asked for the entry (its renewal failed). */
+  #failedSinceAsked = false;
   #withdrawn: Promise<void> | undefined;
 
   constructor(registry: ServiceRegistry, report: () => ServerReport, logger: ServerLogger) {
     this.#logger = logger;
     this.#description = registry.description;
     this.#handle = registry.register(
-      () => ({ id: this.id, ...report() }),
+      () => this.#asked(report),
       (error) => this.#failed(error),
     );
   }
 
+  /**
+   * The entry, for a renewal. The registry asks once per renewal: asked again with no
+   * failure since, the renewal before succeeded, and an outage said is over.
+   */
+  #asked(report: () => ServerReport): ServerAnnouncement {
+    if (this.#lastError !== undefined && !this.#failedSinceAsked) {
+      this.#lastError = undefined;
+      this.#logger.info(
+        { registry: this.#description },
+        `this server's entry in ${this.#description} is renewed again`,
+      );
+    }
+    this.#failedSinceAsked = false;
+    return { id: this.id, ...report() };
+  }
+
   #failed(error: unknown): void {
+    this.#failedSinceAsked = true;
     const message = error instanceof Error ? error.message : String(error);
     if (message === this.#lastError) return;
     this.#lastError = message;
+    const doing = this.#withdrawn === undefined ? 'renew' : 'withdraw';
     this.#logger.warn(
       { err: error, registry: this.#description },
-      `could not renew this server's entry in ${this.#description}: ${message}`,
+      `could not ${doing} this server's entry in ${this.#description}: ${message}`,
     );
   }
 
