@@ -11,6 +11,7 @@ import {
   formatEndpoint,
   type Interface,
   type InterfaceSchema,
+  isInterface,
   parseEndpoint,
   type StreamOptions,
 } from '@taskpool/protocol';
@@ -156,7 +157,7 @@ function serversOf(
   iface: Interface | undefined,
 ): { endpoints: Endpoint[]; feed?: ServerFeed } {
   if (resolved.discover !== undefined) {
-    const hash = iface === undefined ? null : iface.describe().hash;
+    const hash = isInterface(iface) ? iface.describe().hash : null;
     return { endpoints: [], feed: registryFeed(resolved.discover, hash) };
   }
   const connect = resolved.connect as EndpointInput | EndpointInput[];
