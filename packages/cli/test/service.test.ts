@@ -38,7 +38,7 @@ describe('a service in a Redis registry', () => {
     try {
       const started = await waitForLine(
         server,
-        /serving .* on tcp:\S+[\s\S]*announced in redis service "greeters"\n/,
+        /serving .* on tcp:\S+[\s\S]*announcing in redis service "greeters"\n/,
       );
       const endpoint = /on (tcp:\/\/127\.0\.0\.2:\d+)/.exec(started)?.[1] as string;
       expect(endpoint).toBeDefined();
@@ -116,6 +116,14 @@ describe('a service in a Redis registry', () => {
     ).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--advertise goes with --service NAME and --redis URL'),
+    });
+    expect(
+      await taskpool('status', '--service', 'x', '--redis', redis.url, '--wait', '1000'),
+    ).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        'status --service connects to no server: --wait does not apply',
+      ),
     });
     expect(await taskpool('status', '--service', 'a{b}', '--redis', redis.url)).toMatchObject({
       code: 2,

@@ -82,7 +82,7 @@ export async function runServe(args: string[]): Promise<number> {
   }
   console.log(`taskpool: serving ${module} on ${formatEndpoint(endpoint)} (pid ${process.pid})`);
   if (server.metricsUrl !== null) console.log(`taskpool: metrics at ${server.metricsUrl}`);
-  if (registry !== undefined) console.log(`taskpool: announced in ${registry.description}`);
+  if (registry !== undefined) console.log(`taskpool: announcing in ${registry.description}`);
   return new Promise<number>((done) => {
     const stop = () => void server.close().then(() => done(0));
     process.once('SIGTERM', stop);

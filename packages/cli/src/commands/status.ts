@@ -46,6 +46,15 @@ export async function runStatus(args: string[]): Promise<number> {
     if (positionals.length > 0) {
       throw new UsageError('status takes an endpoint, or --service and --redis, not both');
     }
+    // It connects to no server: what is for a connection would be ignored, so it is refused.
+    const forServer = ['wait', ...CONNECT_OPTIONS, ...CONNECT_FLAGS].filter(
+      (name) => values[name as keyof typeof values] !== undefined,
+    );
+    if (forServer.length > 0) {
+      throw new UsageError(
+        `status --service connects to no server: --${forServer[0]} does not apply`,
+      );
+    }
     return runServiceStatus(registry, timeout, values.json === true);
   }
   const [endpoint, ...rest] = positionals;
