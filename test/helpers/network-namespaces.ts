@@ -3,8 +3,9 @@
  * has one veth link to this one, `10.211.N.2` inside and `10.211.N.1` here, so that a
  * process run in it (`ip netns exec`) is reachable at its own address and reaches this
  * side at the other. Only root can make them, and only where `ip netns` works: tests ask
- * `namespacesAvailable()` first. Every namespace and link made here is removed when
- * removed by the test, or when the test process exits.
+ * `namespacesAvailable()` first. A namespace is removed by the test that made it, else
+ * when its process exits normally; one left by a process that was killed (a test runner
+ * stops its workers with SIGTERM) is removed by the next run that makes one.
  */
 import { execFileSync } from 'node:child_process';
 
@@ -30,6 +31,35 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: 'ignore' });
 }
 
+function ipOutput(...args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8' });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the namespaces of test processes that are gone (named `tp-PID-N`); deleting a
+ * namespace deletes its end of the link, and with it the whole link.
+ */
+function removeLeftovers(): void {
+  for (const line of ipOutput('netns', 'list').split('\n')) {
+    const match = /^(tp-(\d+)-\d+)\b/.exec(line);
+    if (!match || isRunning(Number(match[2]))) continue;
+    try {
+      ip('netns', 'del', match[1] as string);
+    } catch {
+      // Removed meanwhile.
+    }
+  }
+}
+
 let available: boolean | undefined;
 
 /** True when this process may make network namespaces (root, and `ip netns` works). */
@@ -48,15 +78,26 @@ export function namespacesAvailable(): boolean {
   return available;
 }
 
-/** Subnets in use by this process, so that two namespaces never share one. */
+/** Where this process looks for a free subnet next. */
 let nextSubnet = 1 + (process.pid % 200);
+
+/** A `10.211.N.0/24` no interface of this machine has an address in. */
+function freeSubnet(): number {
+  const used = ipOutput('-o', 'addr', 'show');
+  for (let tries = 0; tries < 254; tries++) {
+    const subnet = 1 + ((nextSubnet++ - 1) % 254);
+    if (!used.includes(`10.211.${subnet}.`)) return subnet;
+  }
+  throw new Error('no free 10.211.N.0/24 subnet for a network namespace');
+}
 
 /** Makes a namespace with its link up and addressed. */
 export function createNamespace(): NetworkNamespace {
-  const subnet = nextSubnet++;
+  removeLeftovers();
+  const subnet = freeSubnet();
   // Interface names are at most 15 characters.
   const tag = `${process.pid % 100_000}x${subnet}`;
-  const name = `tp-${tag}`;
+  const name = `tp-${process.pid}-${subnet}`;
   const outside = `tph${tag}`;
   const inside = `tpn${tag}`;
   const hostAddress = `10.211.${subnet}.1`;

@@ -80,9 +80,10 @@ async function startSpread(options: StartOptions, count: number): Promise<Runnin
   /**
    * Waits until the client holds every worker of every server. Each server is then at its
    * `maxWorkers` and starts nothing more during the timed checkouts. The deadline is past the
-   * servers' `connectionTimeout` (10 s): the picker counts only this client's connections,
-   * so one server can be drawn for more connections than it has workers; the one too many
-   * waits that long, is refused with `SERVER_BUSY`, and the client opens it elsewhere.
+   * servers' `connectionTimeout` (10 s), in case a server is given more connections than it
+   * has workers (the picker counts only this client's connections, and spreads them evenly
+   * over servers of equal size): the one too many would wait that long, be refused with
+   * `SERVER_BUSY`, and open elsewhere.
    */
   const settle = async (): Promise<void> => {
     const deadline = performance.now() + SETTLE_TIMEOUT_MS;

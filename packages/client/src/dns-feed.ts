@@ -14,6 +14,7 @@
 // node:dns/promises do not follow dns.setServers() (Node 20).
 import dns from 'node:dns/promises';
 import type { Endpoint } from '@taskpool/protocol';
+import { debug } from './diagnostics.js';
 import type { ServerFeed } from './server-feed.js';
 
 /** True for a `connect` that names servers in DNS. */
@@ -83,12 +84,13 @@ export function dnsFeed(url: string, interval: number): ServerFeed {
               // A name that does not exist (any more) lists no server; other failures keep
               // the list.
               const code = (error as { code?: unknown }).code;
-              if (!stopped && (code === 'ENOTFOUND' || code === 'ENODATA')) onList({ targets: [] });
+              if (stopped) return;
+              if (code === 'ENOTFOUND' || code === 'ENODATA') onList({ targets: [] });
               onError(error);
             },
           )
           // Whatever the listeners throw, the name is resolved again.
-          .catch(() => {});
+          .catch((error: unknown) => debug('a listener of %s threw: %s', url, String(error)));
         void running.then(() => {
           if (stopped) return;
           timer = setTimeout(resolveNow, interval);

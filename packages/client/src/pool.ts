@@ -166,6 +166,8 @@ interface EndpointHealth {
   room: number | undefined;
   /** When its last connection attempt failed, or 0 when it answers. */
   downSince: number;
+  /** `performance.now()` when a connection attempt to it last began (0: never). */
+  lastTried: number;
   connections: number;
   /** Connection attempts under way. */
   connecting: number;
@@ -195,6 +197,7 @@ function healthOf(target: ServerTarget): EndpointHealth {
     listed: true,
     room: target.room,
     downSince: 0,
+    lastTried: 0,
     connections: 0,
     connecting: 0,
     failures: 0,
@@ -651,7 +654,7 @@ export class Pool<C extends PoolConnection> {
    *   left is not passed over;
    * - servers that announce nothing (a static list, DNS): the one this client has the fewest
    *   connections to, equals in turn. Its own counts are never stale, so it looks at all.
-   * When none answers, the one down longest, for a probe.
+   * When none answers, the one tried least recently, for a probe.
    */
   #pickEndpoint(): EndpointHealth {
     const listed = this.#listed();
@@ -678,8 +681,9 @@ export class Pool<C extends PoolConnection> {
       if (better.room === undefined || better.room > 0) return better;
       return up.reduce((best, health) => (appeal(health) > appeal(best) ? health : best));
     }
+    // Probing: the one tried least recently, so that every server gets its turn.
     return listed.reduce((oldest, health) =>
-      health.downSince < oldest.downSince ? health : oldest,
+      health.lastTried < oldest.lastTried ? health : oldest,
     );
   }
 
@@ -687,6 +691,7 @@ export class Pool<C extends PoolConnection> {
   #connect(): boolean {
     if (!this.#endpoints.some((health) => health.listed)) return false;
     const health = this.#pickEndpoint();
+    health.lastTried = performance.now();
     const attempt = ++this.#attempts;
     this.#connecting++;
     health.connecting++;
@@ -703,6 +708,11 @@ export class Pool<C extends PoolConnection> {
         health.failures = 0;
         health.lastError = undefined;
         health.connections++;
+        if (this.#failing) {
+          // The others failed while none answered, and got no timer to try them again:
+          // tried again now, they are spread over as they answer.
+          for (const other of this.#endpoints) other.downSince = 0;
+        }
         this.#failing = false;
         clearTimeout(this.#reconnectTimer);
         this.#reconnectTimer = undefined;

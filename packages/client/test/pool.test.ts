@@ -137,7 +137,7 @@ it('keeps probing when the server it was probing leaves the list, and reaches on
       ],
     });
     const waiting = pool.acquire(10_000, undefined);
-    // Both down: the pool probes, one attempt at a time, until a probe hangs on A.
+    // Both down: the first attempt to A hangs; failed, the pool probes one at a time.
     await eventually(() => attemptsA.length === 1, 5_000, 'an attempt to A');
     attemptsA[0]?.(new Error('connect ETIMEDOUT'));
     await eventually(() => attemptsA.length === 2, 5_000, 'a probe of A');
@@ -174,6 +174,48 @@ it('fails a checkout past its waitForServer while the servers cannot be listed',
     expect(error.message).toBe(
       'timed out after 0 seconds waiting for a server: no server of a test registry is listed (reading it failed: connect ECONNREFUSED 127.0.0.1:6379)',
     );
+  } finally {
+    pool.destroy();
+  }
+});
+
+it('probes every server in turn while none answers, and spreads over all once they do', async () => {
+  const a: Endpoint = { kind: 'tcp', host: '10.0.0.1', port: 7000 };
+  const b: Endpoint = { kind: 'tcp', host: '10.0.0.2', port: 7000 };
+  const up = new Set<string>();
+  const opened: string[] = [];
+  const pool = new Pool<FakeConnection>(
+    {
+      minWorkers: 0,
+      maxWorkers: 4,
+      maxQueue: 100,
+      maxCheckouts: null,
+      reconnect: { first: 5, every: 5 },
+      idleTimeout: null,
+    },
+    [a, b],
+    (endpoint, events) => {
+      const host = endpoint.kind === 'tcp' ? endpoint.host : '';
+      if (!up.has(host)) {
+        return Promise.reject(
+          Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+        );
+      }
+      opened.push(host);
+      return Promise.resolve(new FakeConnection(events));
+    },
+  );
+  try {
+    const first = pool.acquire(10_000, undefined);
+    // Both down long enough for several probes; then only A comes back.
+    await eventually(() => pool.stats().connectFailures >= 6, 5_000, 'several probes');
+    up.add('10.0.0.1');
+    await first;
+    // B comes back too: the next connections go to both, not all to A.
+    up.add('10.0.0.2');
+    const more = await Promise.all([1, 2, 3].map(() => pool.acquire(10_000, undefined)));
+    expect(more).toHaveLength(3);
+    expect(opened.filter((host) => host === '10.0.0.2').length).toBeGreaterThan(0);
   } finally {
     pool.destroy();
   }

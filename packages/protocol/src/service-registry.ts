@@ -59,9 +59,12 @@ export interface ServerDiscovery {
  */
 export interface ServiceRegistry extends ServerDiscovery {
   /**
-   * Lists the server `announce()` describes, read anew at each renewal (every `interval` of
-   * `redisRegistry`), until `stop()` withdraws it. An entry that is not renewed (its server
-   * died) drops out of the list once it runs out (`ttl` of `redisRegistry`). A renewal that fails goes to `onError`, and is tried again.
+   * Lists the server `announce()` describes until `stop()` withdraws it. `announce()` is
+   * called once for each renewal sent (every `interval` of `redisRegistry`), so that a
+   * caller asked again with no failure in between knows the renewal before succeeded. An
+   * entry that is not renewed (its server died) drops out of the list once it runs out
+   * (`ttl` of `redisRegistry`). A renewal that fails, or waits past `ttl`, goes to
+   * `onError`; the registry keeps trying.
    */
   register(announce: () => ServerAnnouncement, onError: (error: unknown) => void): RegistryHandle;
 }

@@ -176,7 +176,7 @@ export class Consumer<TData, TResult, TProgress = unknown>
         leaseLost: () => this.#leaseLost(),
       },
     );
-    // A start that failed was reported (onError); the loop then ends, and so does iteration.
+    // Whatever ends the loop (a failed start ends it at once) ends iteration too.
     this.#loop = this.#run()
       .catch(context.report)
       .finally(() => this.#enter('draining'));
@@ -238,8 +238,15 @@ export class Consumer<TData, TResult, TProgress = unknown>
           else this.#unlistenCancel = unlisten;
         }),
     ]);
-    ready.catch(this.#context.report);
-    await Promise.race([ready, whenAborted(stopping)]);
+    // A failed start is reported once, here; the loop then ends (no job can be taken).
+    const started = ready.then(
+      () => true,
+      (error: unknown) => {
+        this.#context.report(error);
+        return false;
+      },
+    );
+    if (!(await Promise.race([started, whenAborted(stopping).then(() => true)]))) return;
     this.#enter('taking');
     let failures = 0;
     while (this.#phase === 'taking') {

@@ -28,7 +28,7 @@ import { announceScript } from './scripts/announce-2.js';
 import { runScript } from './scripts/script.js';
 import { serversScript } from './scripts/servers-2.js';
 import { withdrawScript } from './scripts/withdraw-2.js';
-import { settlesWithin, sleep, withDeadline } from './time.js';
+import { settlesWithin, sleep } from './time.js';
 
 /** Options of {@link redisRegistry}. */
 export interface RedisRegistryOptions {
@@ -128,6 +128,15 @@ export function redisRegistry(options: RedisRegistryOptions): ServiceRegistry {
       // Connection errors show as failed commands, which go to onError once per try.
     });
     const stopping = new AbortController();
+    /** Failures while running; once stopped, nobody is listening any more. */
+    const failed = (error: unknown) => {
+      if (stopping.signal.aborted) return;
+      try {
+        onError(error);
+      } catch {
+        // A listener that throws does not stop the renewals.
+      }
+    };
     let unanswered: Promise<unknown> | undefined;
     const once = async () => {
       if (unanswered === undefined) {
@@ -139,16 +148,24 @@ export function redisRegistry(options: RedisRegistryOptions): ServiceRegistry {
         };
         sent.then(answered, answered);
       }
-      const reply = await withDeadline(
-        unanswered as Promise<TReply>,
-        resolved.ttl,
-        () => new Error(`${description}: ${what} got no answer within ${resolved.ttl} ms`),
-      );
-      if (!stopping.signal.aborted) onReply(reply);
+      // Given up at ttl, or at once when stopped (the command may still settle later).
+      const settled = new AbortController();
+      const gaveUp = sleep(resolved.ttl, AbortSignal.any([stopping.signal, settled.signal]), {
+        unref: true,
+      }).then(() => {
+        throw new Error(`${description}: ${what} got no answer within ${resolved.ttl} ms`);
+      });
+      gaveUp.catch(() => {});
+      try {
+        const reply = await Promise.race([unanswered as Promise<TReply>, gaveUp]);
+        if (!stopping.signal.aborted) onReply(reply);
+      } finally {
+        settled.abort();
+      }
     };
     const loop = (async () => {
       while (!stopping.signal.aborted) {
-        await once().catch(onError);
+        await once().catch(failed);
         await sleep(resolved.interval, stopping.signal, { unref: true });
       }
     })();
@@ -159,7 +176,16 @@ export function redisRegistry(options: RedisRegistryOptions): ServiceRegistry {
         stopped ??= (async () => {
           stopping.abort();
           await settlesWithin(loop, resolved.interval);
-          if (last) await settlesWithin(last(connection).catch(onError), resolved.interval);
+          if (last) {
+            const withdrawn = last(connection).catch((error: unknown) => {
+              try {
+                onError(error);
+              } catch {
+                // As above.
+              }
+            });
+            await settlesWithin(withdrawn, resolved.interval);
+          }
           await closeConnection(connection, resolved.interval);
         })();
         return stopped;

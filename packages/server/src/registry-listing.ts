@@ -2,7 +2,8 @@
  * A server's entry in its `registry`: listed once the server listens, renewed by the
  * registry about every second from what the supervisor counts then, withdrawn first thing
  * on close (so that clients stop opening connections to a server that is going away).
- * A registry that cannot be reached is said once per kind of failure, not every second.
+ * A registry that cannot be reached is said once per outage, not every second, and the end
+ * of an outage is logged.
  *
  * @module
  */
