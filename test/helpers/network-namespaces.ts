@@ -8,6 +8,7 @@
  * stops its workers with SIGTERM) is removed by the next run that makes one.
  */
 import { execFileSync } from 'node:child_process';
+import { isAlive } from './processes.js';
 
 /** One namespace and its link to this one. */
 export interface NetworkNamespace {
@@ -35,15 +36,6 @@ function ipOutput(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8' });
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Removes the namespaces of test processes that are gone (named `tp-PID-N`); deleting a
  * namespace deletes its end of the link, and with it the whole link.
@@ -51,7 +43,7 @@ function isRunning(pid: number): boolean {
 function removeLeftovers(): void {
   for (const line of ipOutput('netns', 'list').split('\n')) {
     const match = /^(tp-(\d+)-\d+)\b/.exec(line);
-    if (!match || isRunning(Number(match[2]))) continue;
+    if (!match || isAlive(Number(match[2]))) continue;
     try {
       ip('netns', 'del', match[1] as string);
     } catch {

@@ -24,19 +24,21 @@ class FakeConnection implements PoolConnection {
   }
 }
 
+/** The options of these pools, but those a test sets. */
+const OPTIONS: PoolOptions = {
+  minWorkers: 0,
+  maxWorkers: 1,
+  maxQueue: 100,
+  maxCheckouts: null,
+  reconnect: { first: 10, every: 10 },
+  idleTimeout: null,
+};
+
 function fakePool(options: Partial<PoolOptions> = {}) {
   const opened: FakeConnection[] = [];
   const endpoint: Endpoint = { kind: 'unix', path: '/fake.sock' };
   const pool = new Pool<FakeConnection>(
-    {
-      minWorkers: 0,
-      maxWorkers: 1,
-      maxQueue: 100,
-      maxCheckouts: null,
-      reconnect: { first: 10, every: 10 },
-      idleTimeout: null,
-      ...options,
-    },
+    { ...OPTIONS, ...options },
     [endpoint],
     (_endpoint, events) => {
       const connection = new FakeConnection(events);
@@ -105,14 +107,7 @@ it('keeps probing when the server it was probing leaves the list, and reaches on
   /** The attempts to A, each of which hangs as one to a host off the network does. */
   const attemptsA: ((error: Error) => void)[] = [];
   const pool = new Pool<FakeConnection>(
-    {
-      minWorkers: 0,
-      maxWorkers: 2,
-      maxQueue: 100,
-      maxCheckouts: null,
-      reconnect: { first: 10, every: 20 },
-      idleTimeout: null,
-    },
+    { ...OPTIONS, maxWorkers: 2, reconnect: { first: 10, every: 20 } },
     [],
     (endpoint, events) => {
       const host = endpoint.kind === 'tcp' ? endpoint.host : '';
@@ -155,14 +150,7 @@ it('keeps probing when the server it was probing leaves the list, and reaches on
 
 it('fails a checkout past its waitForServer while the servers cannot be listed', async () => {
   const pool = new Pool<FakeConnection>(
-    {
-      minWorkers: 0,
-      maxWorkers: 1,
-      maxQueue: 100,
-      maxCheckouts: null,
-      reconnect: { first: 10, every: 10 },
-      idleTimeout: null,
-    },
+    OPTIONS,
     [],
     (_endpoint, events) => Promise.resolve(new FakeConnection(events)),
     'a test registry',
@@ -185,14 +173,7 @@ it('probes every server in turn while none answers, and spreads over all once th
   const up = new Set<string>();
   const opened: string[] = [];
   const pool = new Pool<FakeConnection>(
-    {
-      minWorkers: 0,
-      maxWorkers: 4,
-      maxQueue: 100,
-      maxCheckouts: null,
-      reconnect: { first: 5, every: 5 },
-      idleTimeout: null,
-    },
+    { ...OPTIONS, maxWorkers: 4, reconnect: { first: 5, every: 5 } },
     [a, b],
     (endpoint, events) => {
       const host = endpoint.kind === 'tcp' ? endpoint.host : '';

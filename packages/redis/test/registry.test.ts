@@ -24,7 +24,7 @@ import {
   namespacesAvailable,
 } from '../../../test/helpers/network-namespaces.js';
 import { freePort } from '../../../test/helpers/ports.js';
-import { childrenOf, eventually } from '../../../test/helpers/processes.js';
+import { childrenOf, eventually, isAlive } from '../../../test/helpers/processes.js';
 import { exited as redisExited, startRedisProcess } from '../../../test/helpers/redis-process.js';
 import { startRedisServer, useRedis } from '../../../test/helpers/redis-server.js';
 import { deleteUnder, keysUnder, uniquePrefix } from './helpers/keys.js';
@@ -203,7 +203,7 @@ async function startRegistered(spec: ServerSpec): Promise<RegisteredServer> {
       }
       await exited(child);
       await eventually(
-        () => workers.every((pid) => !isRunning(pid)),
+        () => workers.every((pid) => !isAlive(pid)),
         10_000,
         `the workers of ${spec.label} to die`,
       );
@@ -217,15 +217,6 @@ async function startRegistered(spec: ServerSpec): Promise<RegisteredServer> {
   };
   running.add(server);
   return server;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The servers the registry lists for `service` now. */
