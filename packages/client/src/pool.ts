@@ -13,6 +13,11 @@
  * `INSECURE_CONNECT`), fails the checkouts waiting at once, as no wait would help; the
  * next checkout tries again.
  *
+ * The servers are a fixed list, or the list a discovery gives (`updateServers`: a
+ * registry, a DNS name), which may change at any time; servers that leave it get no new
+ * connection. Where each new connection goes is `#pickEndpoint`'s choice: by the room
+ * servers announce (power of two choices), or by this pool's own counts.
+ *
  * One-shot calls (`client.call`) take a worker the same way, first come first served with
  * the checkouts. When none is idle and no more may be opened, and no checkout waits ahead
  * of them, they are pipelined onto workers already running one-shot calls (see
@@ -320,11 +325,16 @@ export class Pool<C extends PoolConnection> {
   discoveryFailed(error: unknown): void {
     this.#discoveryError = error;
     // Checkouts past their waitForServer learn why now, not at the next list that comes.
-    if (!this.#endpoints.some((health) => health.listed)) this.#failUnreachable(undefined);
+    if (!this.#anyListed()) this.#failUnreachable(undefined);
   }
 
   #listed(): EndpointHealth[] {
     return this.#endpoints.filter((health) => health.listed);
+  }
+
+  /** Some server is listed: there is somewhere to open a connection. */
+  #anyListed(): boolean {
+    return this.#endpoints.some((health) => health.listed);
   }
 
   /** Forgets endpoints no longer listed once nothing is open, or opening, to them. */
@@ -636,7 +646,7 @@ export class Pool<C extends PoolConnection> {
 
   /** Opens connections for `minWorkers` and for waiting checkouts, within `maxWorkers`. */
   #populate(): void {
-    if (this.#closed || this.#failing || !this.#endpoints.some((health) => health.listed)) return;
+    if (this.#closed || this.#failing || !this.#anyListed()) return;
     const total = this.#connections.size + this.#connecting;
     const room = this.#options.maxWorkers - total;
     const forMin = this.#options.minWorkers - total;
@@ -689,7 +699,7 @@ export class Pool<C extends PoolConnection> {
 
   /** Starts a connection attempt; false when there is no listed endpoint to try. */
   #connect(): boolean {
-    if (!this.#endpoints.some((health) => health.listed)) return false;
+    if (!this.#anyListed()) return false;
     const health = this.#pickEndpoint();
     health.lastTried = performance.now();
     const attempt = ++this.#attempts;
@@ -818,7 +828,7 @@ export class Pool<C extends PoolConnection> {
    * When every server answered (their workers were all busy), it is the bare `TIMEOUT`.
    */
   #timeoutError(timeout: number, waitingFor: string): TimeoutError {
-    if (this.#source !== undefined && !this.#endpoints.some((health) => health.listed)) {
+    if (this.#source !== undefined && !this.#anyListed()) {
       const error = this.#discoveryError;
       const why =
         error === undefined
