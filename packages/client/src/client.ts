@@ -15,7 +15,6 @@ import {
   parseEndpoint,
   type StreamOptions,
 } from '@taskpool/protocol';
-import { optionError } from '@taskpool/protocol/internal';
 import { argumentsToSend } from './call-checks.js';
 import { CheckoutCore } from './checkout.js';
 import { type Checkout, createCheckoutProxy } from './checkout-proxy.js';
@@ -31,7 +30,7 @@ import {
   traceCall,
   traceCheckout,
 } from './diagnostics.js';
-import { dnsFeed, dnsNameProblem, isDnsName } from './dns-feed.js';
+import { dnsFeed, isDnsName } from './dns-feed.js';
 import { watchInScope } from './error-scope.js';
 import type {
   CallArgs,
@@ -161,11 +160,7 @@ function serversOf(
     return { endpoints: [], feed: registryFeed(resolved.discover, hash) };
   }
   const connect = resolved.connect as EndpointInput | EndpointInput[];
-  if (isDnsName(connect)) {
-    const problem = dnsNameProblem(connect);
-    if (problem !== undefined) throw optionError('createClient', 'connect', problem, connect);
-    return { endpoints: [], feed: dnsFeed(connect, resolved.dnsInterval) };
-  }
+  if (isDnsName(connect)) return { endpoints: [], feed: dnsFeed(connect, resolved.dnsInterval) };
   return { endpoints: endpointsOf(connect) };
 }
 

@@ -37,6 +37,7 @@ import {
   secret,
   string,
 } from '@taskpool/protocol/internal';
+import { dnsNameProblem, isDnsName } from './dns-feed.js';
 
 /** TLS for a client: to `tls://` endpoints, or to every TCP endpoint when given. */
 export interface ClientTlsOptions {
@@ -320,13 +321,10 @@ export interface CallOptions {
 /** A deadline in milliseconds, or null for none. */
 const DEADLINE = nullable(milliseconds(1));
 
-/** `dns://name:port` or `dns+srv://name`: servers found under a DNS name. */
-const DNS_NAME = /^dns(\+srv)?:\/\/[^/]+$/;
-
-/** What `connect` takes: endpoints, or a DNS name. */
+/** What `connect` takes: endpoints, or a DNS name (whose form is checked after). */
 const connectTargets = check<EndpointInput | EndpointInput[]>(
   `${endpoints.expected}, or "dns://name:port" or "dns+srv://name"`,
-  (value) => (typeof value === 'string' && DNS_NAME.test(value)) || endpoints.test(value),
+  (value) => isDnsName(value) || endpoints.test(value),
 );
 
 /** createClient's options. */
@@ -390,6 +388,12 @@ export function resolveClientOptions(
     throw new InvalidOptionError(
       'createClient: options connect and discover: expected one of them, received both',
     );
+  }
+  if (isDnsName(resolved.connect)) {
+    const problem = dnsNameProblem(resolved.connect);
+    if (problem !== undefined) {
+      throw optionError('createClient', 'connect', problem, resolved.connect);
+    }
   }
   resolved.minWorkers = Math.min(resolved.minWorkers, resolved.maxWorkers);
   return resolved;
