@@ -128,14 +128,17 @@ export function redisRegistry(options: RedisRegistryOptions): ServiceRegistry {
       // Connection errors show as failed commands, which go to onError once per try.
     });
     const stopping = new AbortController();
-    /** Failures while running; once stopped, nobody is listening any more. */
-    const failed = (error: unknown) => {
-      if (stopping.signal.aborted) return;
+    /** Tells `onError`; a listener that throws does not stop the renewals. */
+    const say = (error: unknown) => {
       try {
         onError(error);
       } catch {
-        // A listener that throws does not stop the renewals.
+        // Its own problem.
       }
+    };
+    /** Failures while running; once stopped, nobody is listening any more. */
+    const failed = (error: unknown) => {
+      if (!stopping.signal.aborted) say(error);
     };
     let unanswered: Promise<unknown> | undefined;
     const once = async () => {
@@ -176,16 +179,7 @@ export function redisRegistry(options: RedisRegistryOptions): ServiceRegistry {
         stopped ??= (async () => {
           stopping.abort();
           await settlesWithin(loop, resolved.interval);
-          if (last) {
-            const withdrawn = last(connection).catch((error: unknown) => {
-              try {
-                onError(error);
-              } catch {
-                // As above.
-              }
-            });
-            await settlesWithin(withdrawn, resolved.interval);
-          }
+          if (last) await settlesWithin(last(connection).catch(say), resolved.interval);
           await closeConnection(connection, resolved.interval);
         })();
         return stopped;
